@@ -1,0 +1,1 @@
+//! mailgate-testkit
