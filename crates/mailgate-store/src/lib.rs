@@ -1,1 +1,89 @@
-//! mailgate-store
+//! The only crate that talks SQL. One [`Store`] trait, named in domain terms, with a SQLite and a
+//! PostgreSQL implementation chosen once by the database URL ([`open`]).
+
+mod backend;
+mod error;
+mod model;
+mod url;
+
+pub use error::StoreError;
+pub use model::{AdminTokenRow, Link, ObjectKind, ObjectRow};
+pub use url::DatabaseUrl;
+
+use async_trait::async_trait;
+use mailgate_domain::Id;
+use std::sync::Arc;
+
+/// Everything the service keeps, behind one seam.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and health answers.
+    fn backend_name(&self) -> &'static str;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores `value` under `key` unless a value is there already; returns the value kept.
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    async fn insert_admin_token(&self, token: &AdminTokenRow) -> Result<(), StoreError>;
+    /// Finds a token by its hash and records that it was used.
+    async fn use_admin_token(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<AdminTokenRow>, StoreError>;
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenRow>, StoreError>;
+    async fn delete_admin_token(&self, id: Id) -> Result<bool, StoreError>;
+
+    /// Inserts a configuration object. With `is_primary`, the previous primary of the same kind
+    /// stops being primary, in the same transaction.
+    async fn insert_object(&self, row: &ObjectRow) -> Result<(), StoreError>;
+    /// Replaces a configuration object (same rules as insert); `NotFound` when it is gone.
+    async fn update_object(&self, row: &ObjectRow) -> Result<(), StoreError>;
+    async fn get_object(&self, kind: ObjectKind, id: Id) -> Result<Option<ObjectRow>, StoreError>;
+    async fn find_object_by_name(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<Option<ObjectRow>, StoreError>;
+    /// Objects of one kind, oldest first.
+    async fn list_objects(&self, kind: ObjectKind) -> Result<Vec<ObjectRow>, StoreError>;
+    /// Objects that link to `id` (servers using an app, incoming servers replying through a server).
+    async fn objects_linking_to(&self, id: Id) -> Result<Vec<ObjectRow>, StoreError>;
+    /// Deletes an object; `InUse` when another object still links to it.
+    async fn delete_object(&self, kind: ObjectKind, id: Id) -> Result<bool, StoreError>;
+}
+
+/// Options that apply to either backend.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub busy_timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            busy_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens the store the URL names (`sqlite:` or `postgres:`), creating a SQLite file when it is
+/// missing, and applies that backend's migrations.
+pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    match url.scheme() {
+        "sqlite" => Ok(Arc::new(
+            backend::sqlite::SqliteStore::open(url, options).await?,
+        )),
+        "postgres" | "postgresql" => Ok(Arc::new(
+            backend::postgres::PostgresStore::open(url, options).await?,
+        )),
+        other => Err(StoreError::Config(format!(
+            "database.url has the scheme `{other}`; use sqlite://PATH (the default, in the data directory) or postgres://USER@HOST/DB"
+        ))),
+    }
+}

@@ -1,0 +1,237 @@
+//! The SQL is the same on both backends (`$n` placeholders, portable types); this macro writes
+//! it once and compiles it against each pool, so the two can never drift apart.
+
+pub mod postgres;
+pub mod sqlite;
+
+const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at";
+
+pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, crate::StoreError> {
+    text.parse()
+        .map_err(|_| crate::StoreError::Corrupt(format!("{column} `{text}` is not a UUID")))
+}
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $name:literal) => {
+        impl $store {
+            fn object_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::ObjectRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id = |col: &str| -> Result<Option<mailgate_domain::Id>, $crate::StoreError> {
+                    let text: Option<String> = row.try_get(col)?;
+                    text.map(|t| $crate::backend::parse_id(col, &t)).transpose()
+                };
+                let kind: String = row.try_get("kind")?;
+                Ok($crate::ObjectRow {
+                    id: id("id")?.ok_or_else(|| $crate::StoreError::Corrupt("id is null".into()))?,
+                    kind: $crate::ObjectKind::parse(&kind).ok_or_else(|| $crate::StoreError::Corrupt(format!("unknown kind `{kind}`")))?,
+                    name: row.try_get("name")?,
+                    spec: row.try_get("spec")?,
+                    sealed: row.try_get("sealed")?,
+                    enabled: row.try_get("enabled")?,
+                    is_primary: row.try_get("is_primary")?,
+                    links: $crate::Link {
+                        oauth_app_id: id("oauth_app_id")?,
+                        service_account_id: id("service_account_id")?,
+                        outgoing_server_id: id("outgoing_server_id")?,
+                    },
+                    created_at_ms: row.try_get("created_at")?,
+                    updated_at_ms: row.try_get("updated_at")?,
+                })
+            }
+
+            fn token_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::AdminTokenRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id: String = row.try_get("id")?;
+                Ok($crate::AdminTokenRow {
+                    id: $crate::backend::parse_id("id", &id)?,
+                    name: row.try_get("name")?,
+                    token_hash: row.try_get("token_hash")?,
+                    created_at_ms: row.try_get("created_at")?,
+                    last_used_at_ms: row.try_get("last_used_at")?,
+                })
+            }
+
+            /// Only one object of a kind is primary: clear the flag on the others first.
+            async fn clear_other_primaries(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                row: &$crate::ObjectRow,
+            ) -> Result<(), $crate::StoreError> {
+                if row.is_primary {
+                    sqlx::query("UPDATE config_objects SET is_primary = FALSE, updated_at = $1 WHERE kind = $2 AND is_primary AND id <> $3")
+                        .bind(row.updated_at_ms)
+                        .bind(row.kind.as_str())
+                        .bind(row.id.to_string())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend_name(&self) -> &'static str {
+                $name
+            }
+
+            async fn ping(&self) -> Result<(), $crate::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn get_meta(&self, key: &str) -> Result<Option<String>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+            }
+
+            async fn put_meta_if_absent(&self, key: &str, value: &str) -> Result<String, $crate::StoreError> {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_one(&self.pool).await?)
+            }
+
+            async fn insert_admin_token(&self, token: &$crate::AdminTokenRow) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO admin_tokens (id, name, token_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(token.id.to_string())
+                    .bind(&token.name)
+                    .bind(&token.token_hash)
+                    .bind(token.created_at_ms)
+                    .bind(token.last_used_at_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn use_admin_token(&self, token_hash: &[u8], now_ms: i64) -> Result<Option<$crate::AdminTokenRow>, $crate::StoreError> {
+                let row = sqlx::query("UPDATE admin_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING id, name, token_hash, created_at, last_used_at")
+                    .bind(now_ms)
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::token_row).transpose()
+            }
+
+            async fn list_admin_tokens(&self) -> Result<Vec<$crate::AdminTokenRow>, $crate::StoreError> {
+                let rows = sqlx::query("SELECT id, name, token_hash, created_at, last_used_at FROM admin_tokens ORDER BY created_at, id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::token_row).collect()
+            }
+
+            async fn delete_admin_token(&self, id: mailgate_domain::Id) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query("DELETE FROM admin_tokens WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_object(&self, row: &$crate::ObjectRow) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::clear_other_primaries(&mut tx, row).await?;
+                sqlx::query(
+                    "INSERT INTO config_objects (id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(row.id.to_string())
+                .bind(row.kind.as_str())
+                .bind(&row.name)
+                .bind(&row.spec)
+                .bind(&row.sealed)
+                .bind(row.enabled)
+                .bind(row.is_primary)
+                .bind(row.links.oauth_app_id.map(|i| i.to_string()))
+                .bind(row.links.service_account_id.map(|i| i.to_string()))
+                .bind(row.links.outgoing_server_id.map(|i| i.to_string()))
+                .bind(row.created_at_ms)
+                .bind(row.updated_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_object(&self, row: &$crate::ObjectRow) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::clear_other_primaries(&mut tx, row).await?;
+                let done = sqlx::query(
+                    "UPDATE config_objects SET name = $1, spec = $2, sealed = $3, enabled = $4, is_primary = $5, oauth_app_id = $6, \
+                     service_account_id = $7, outgoing_server_id = $8, updated_at = $9 WHERE id = $10 AND kind = $11",
+                )
+                .bind(&row.name)
+                .bind(&row.spec)
+                .bind(&row.sealed)
+                .bind(row.enabled)
+                .bind(row.is_primary)
+                .bind(row.links.oauth_app_id.map(|i| i.to_string()))
+                .bind(row.links.service_account_id.map(|i| i.to_string()))
+                .bind(row.links.outgoing_server_id.map(|i| i.to_string()))
+                .bind(row.updated_at_ms)
+                .bind(row.id.to_string())
+                .bind(row.kind.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_object(&self, kind: $crate::ObjectKind, id: mailgate_domain::Id) -> Result<Option<$crate::ObjectRow>, $crate::StoreError> {
+                let sql = const_format!("SELECT {} FROM config_objects WHERE kind = $1 AND id = $2");
+                let row = sqlx::query(sql).bind(kind.as_str()).bind(id.to_string()).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::object_row).transpose()
+            }
+
+            async fn find_object_by_name(&self, kind: $crate::ObjectKind, name: &str) -> Result<Option<$crate::ObjectRow>, $crate::StoreError> {
+                let sql = const_format!("SELECT {} FROM config_objects WHERE kind = $1 AND name = $2");
+                let row = sqlx::query(sql).bind(kind.as_str()).bind(name).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::object_row).transpose()
+            }
+
+            async fn list_objects(&self, kind: $crate::ObjectKind) -> Result<Vec<$crate::ObjectRow>, $crate::StoreError> {
+                let sql = const_format!("SELECT {} FROM config_objects WHERE kind = $1 ORDER BY created_at, id");
+                let rows = sqlx::query(sql).bind(kind.as_str()).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::object_row).collect()
+            }
+
+            async fn objects_linking_to(&self, id: mailgate_domain::Id) -> Result<Vec<$crate::ObjectRow>, $crate::StoreError> {
+                let sql = const_format!(
+                    "SELECT {} FROM config_objects WHERE oauth_app_id = $1 OR service_account_id = $1 OR outgoing_server_id = $1 ORDER BY created_at, id"
+                );
+                let rows = sqlx::query(sql).bind(id.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::object_row).collect()
+            }
+
+            async fn delete_object(&self, kind: $crate::ObjectKind, id: mailgate_domain::Id) -> Result<bool, $crate::StoreError> {
+                let users = self.objects_linking_to(id).await?;
+                if !users.is_empty() {
+                    return Err($crate::StoreError::InUse(users.iter().map(|u| u.id).collect()));
+                }
+                let done = sqlx::query("DELETE FROM config_objects WHERE kind = $1 AND id = $2")
+                    .bind(kind.as_str())
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| match $crate::StoreError::from(e) {
+                        // A link was added between the check and the delete.
+                        $crate::StoreError::MissingLink => $crate::StoreError::InUse(Vec::new()),
+                        other => other,
+                    })?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+    };
+}
+
+/// `SELECT {}` with the object columns filled in, as a `&'static str` (sqlx wants static SQL).
+macro_rules! const_format {
+    ($sql:literal) => {{
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| format!($sql, $crate::backend::OBJECT_COLUMNS))
+            .as_str()
+    }};
+}
+
+pub(crate) use const_format;
+pub(crate) use sql_store;

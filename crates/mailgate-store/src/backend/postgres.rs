@@ -1,0 +1,30 @@
+//! PostgreSQL: for several nodes sharing one database.
+
+use super::{const_format, sql_store};
+use crate::{DatabaseUrl, StoreError, StoreOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(url.expose()).map_err(|e| {
+            StoreError::Config(format!("database.url `{url}` is not a PostgreSQL URL: {e}"))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.busy_timeout.max(std::time::Duration::from_secs(5)))
+            .connect_with(connect)
+            .await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migrate)?;
+        Ok(Self { pool })
+    }
+}
+
+sql_store!(PostgresStore, sqlx::Postgres, "postgres");

@@ -1,0 +1,71 @@
+use mailgate_store::{DatabaseUrl, Store, StoreOptions};
+use std::sync::Arc;
+
+/// A store and whatever must live as long as it (the SQLite file's directory).
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = DatabaseUrl::sqlite_file(&dir.path().join("mailgate.db"));
+    let store = mailgate_store::open(&url, &StoreOptions::default())
+        .await
+        .expect("open sqlite");
+    TestStore {
+        store,
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> TestStore {
+    let Ok(server) = std::env::var("MAILGATE_TEST_POSTGRES_URL") else {
+        panic!(
+            "MAILGATE_TEST_POSTGRES_URL is not set: the storage suite runs on PostgreSQL too. \
+             Run the tests with scripts/test.sh (it starts a throwaway PostgreSQL), or point the variable \
+             at a server whose user may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres"
+        );
+    };
+    let name = format!("mailgate_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("connect to MAILGATE_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let mut url = url::Url::parse(&server).expect("MAILGATE_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    let url = DatabaseUrl::parse(url.as_str()).expect("database url");
+    let store = mailgate_store::open(&url, &StoreOptions::default())
+        .await
+        .expect("open postgres");
+    TestStore { store, _dir: None }
+}
+
+/// Writes a test once and runs it against each backend.
+#[macro_export]
+macro_rules! store_test {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($store: std::sync::Arc<dyn mailgate_store::Store>) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let test = $crate::harness::sqlite().await;
+                run(test.store.clone()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = $crate::harness::postgres().await;
+                run(test.store.clone()).await;
+            }
+        }
+    };
+}
