@@ -1,1 +1,3 @@
-//! mailgate-testkit
+//! mailgate-testkit: helpers for mailgate's tests.
+
+pub mod mailstack;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test binary: a failed unwrap is a failed test
 //! One storage suite, run on both backends: every `store_test!` becomes `<name>::sqlite` and
 //! `<name>::postgres`. PostgreSQL comes from MAILGATE_TEST_POSTGRES_URL (a server URL whose user
 //! may create databases; `scripts/test.sh` starts one); each test gets its own database. Without
