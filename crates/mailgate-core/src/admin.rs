@@ -1,0 +1,55 @@
+//! Admin API tokens: random, shown once, kept only as a SHA-256 hash.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mailgate_domain::Id;
+use mailgate_store::{AdminTokenRow, Store, StoreError};
+use ring::rand::{SecureRandom, SystemRandom};
+use secrecy::SecretString;
+
+const PREFIX: &str = "mgt_";
+
+/// A token just created: the only moment its text exists outside the caller.
+pub struct NewAdminToken {
+    pub id: Id,
+    pub token: SecretString,
+}
+
+fn hash(token: &str) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+pub async fn create_token(store: &dyn Store, name: &str) -> anyhow::Result<NewAdminToken> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the random number generator failed"))?;
+    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let row = AdminTokenRow {
+        id: Id::new(),
+        name: name.to_owned(),
+        token_hash: hash(&token),
+        created_at_ms: crate::now_ms(),
+        last_used_at_ms: None,
+    };
+    store.insert_admin_token(&row).await?;
+    Ok(NewAdminToken {
+        id: row.id,
+        token: token.into(),
+    })
+}
+
+/// The token's record when `presented` is a valid admin token.
+pub async fn authenticate(
+    store: &dyn Store,
+    presented: &str,
+) -> Result<Option<AdminTokenRow>, StoreError> {
+    if !presented.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    store
+        .use_admin_token(&hash(presented), crate::now_ms())
+        .await
+}

@@ -1,0 +1,481 @@
+//! The keys mailgate knows, their defaults, and how each is checked.
+
+use super::{ConfigProblem, MasterKeySource, Raw, Settings};
+use mailgate_store::DatabaseUrl;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The shipped, commented example: every key with its default.
+pub const EXAMPLE: &str = include_str!("../../../../config/mailgate.example.toml");
+
+const KEYS: &[&str] = &[
+    "server.listen",
+    "server.base_url",
+    "storage.data_dir",
+    "database.url",
+    "database.max_connections",
+    "secrets.master_key_file",
+    "secrets.master_key",
+    "log.level",
+    "log.format",
+    "tls.extra_ca_file",
+];
+
+struct Reader<'a> {
+    values: &'a BTreeMap<String, Raw>,
+    problems: &'a mut Vec<ConfigProblem>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let origin = self
+            .values
+            .get(key)
+            .map(|r| r.origin.clone())
+            .unwrap_or_else(|| "default".into());
+        self.problems.push(ConfigProblem {
+            key: key.into(),
+            origin,
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    /// A string value; empty strings count as unset so the example file can show them.
+    fn string(&mut self, key: &str) -> Option<String> {
+        match &self.values.get(key)?.value {
+            toml::Value::String(s) if s.trim().is_empty() => None,
+            toml::Value::String(s) => Some(s.trim().to_owned()),
+            other => {
+                let kind = other.type_str();
+                self.problem(
+                    key,
+                    format!("expected a string, found a {kind}"),
+                    "put the value in double quotes",
+                );
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        let n = match &self.values.get(key)?.value {
+            toml::Value::Integer(n) => *n,
+            toml::Value::String(s) => match s.trim().parse() {
+                Ok(n) => n,
+                Err(_) => {
+                    self.problem(
+                        key,
+                        format!("`{s}` is not a whole number"),
+                        format!("give a number from {} to {}", range.start(), range.end()),
+                    );
+                    return None;
+                }
+            },
+            other => {
+                let kind = other.type_str();
+                self.problem(
+                    key,
+                    format!("expected a number, found a {kind}"),
+                    format!("give a number from {} to {}", range.start(), range.end()),
+                );
+                return None;
+            }
+        };
+        if !range.contains(&n) {
+            self.problem(
+                key,
+                format!("{n} is out of range"),
+                format!("give a number from {} to {}", range.start(), range.end()),
+            );
+            return None;
+        }
+        Some(n)
+    }
+}
+
+pub(super) fn resolve(
+    values: &BTreeMap<String, Raw>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Settings> {
+    for (key, raw) in values {
+        if !KEYS.contains(&key.as_str()) {
+            let section = key.split('.').next().unwrap_or_default();
+            let siblings: Vec<&str> = KEYS
+                .iter()
+                .copied()
+                .filter(|k| k.starts_with(&format!("{section}.")))
+                .collect();
+            let hint = if siblings.is_empty() {
+                format!("the sections are: {}", sections().join(", "))
+            } else {
+                format!("known keys in [{section}]: {}", siblings.join(", "))
+            };
+            problems.push(ConfigProblem {
+                key: key.clone(),
+                origin: raw.origin.clone(),
+                message: "unknown key".into(),
+                hint: Some(hint),
+            });
+        }
+    }
+    let mut r = Reader { values, problems };
+
+    let listen_text = r
+        .string("server.listen")
+        .unwrap_or_else(|| "127.0.0.1:8025".into());
+    let listen: Option<SocketAddr> = match listen_text.parse() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            r.problem(
+                "server.listen",
+                format!("`{listen_text}` is not an address and port"),
+                "write HOST:PORT with an IP address, e.g. 127.0.0.1:8025 or 0.0.0.0:8025",
+            );
+            None
+        }
+    };
+    let base_url = match (r.string("server.base_url"), listen) {
+        (Some(text), _) => check_base_url(&mut r, &text),
+        (None, Some(listen)) if listen.ip().is_loopback() => Some(format!("http://{listen}")),
+        (None, Some(listen)) if listen.ip().is_unspecified() && listen.port() != 0 => {
+            r.problem(
+                "server.base_url",
+                format!("mailgate listens on {listen} but its public URL is unknown"),
+                "set server.base_url to the HTTPS URL users and OAuth providers reach it at, e.g. https://mail.example.com",
+            );
+            None
+        }
+        (None, Some(listen)) => Some(format!("http://{listen}")),
+        (None, None) => None,
+    };
+
+    let data_dir = PathBuf::from(
+        r.string("storage.data_dir")
+            .unwrap_or_else(|| "./mailgate-data".into()),
+    );
+    let database_url = match r.string("database.url") {
+        None => Some(DatabaseUrl::sqlite_file(&data_dir.join("mailgate.db"))),
+        Some(text) => match DatabaseUrl::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "sqlite" | "postgres" | "postgresql") => Some(url),
+            Ok(url) => {
+                let scheme = url.scheme().to_owned();
+                r.problem(
+                    "database.url",
+                    format!("the scheme `{scheme}` is not supported"),
+                    "use sqlite://PATH or postgres://USER:PASSWORD@HOST/DATABASE",
+                );
+                None
+            }
+            Err(e) => {
+                r.problem(
+                    "database.url",
+                    e,
+                    "use sqlite://PATH or postgres://USER:PASSWORD@HOST/DATABASE",
+                );
+                None
+            }
+        },
+    };
+    let max_connections = r
+        .integer("database.max_connections", 1..=1000)
+        .unwrap_or(10) as u32;
+
+    let master_key = match (
+        r.string("secrets.master_key"),
+        r.string("secrets.master_key_file"),
+    ) {
+        (Some(_), Some(_)) => {
+            r.problem(
+                "secrets.master_key",
+                "both a master key and a master key file are given",
+                "keep one: the key file, or the key itself in MAILGATE__SECRETS__MASTER_KEY",
+            );
+            None
+        }
+        (Some(key), None) => {
+            if crate::secrets::MasterKey::from_base64(&key).is_err() {
+                r.problem(
+                    "secrets.master_key",
+                    "not a base64-encoded 32-byte key",
+                    "generate one with `head -c 32 /dev/urandom | base64`",
+                );
+                None
+            } else {
+                Some(MasterKeySource::Inline(key.into()))
+            }
+        }
+        (None, file) => Some(MasterKeySource::File(
+            file.map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("master.key")),
+        )),
+    };
+
+    let log_level = r.string("log.level").unwrap_or_else(|| "info".into());
+    if tracing_filter_ok(&log_level).is_err() {
+        r.problem(
+            "log.level",
+            format!("`{log_level}` is not a log filter"),
+            "use error, warn, info, debug or trace, or a filter such as info,mailgate_core=debug",
+        );
+    }
+    let log_json = match r.string("log.format").as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            r.problem(
+                "log.format",
+                format!("`{other}` is not a log format"),
+                "use `text` or `json`",
+            );
+            false
+        }
+    };
+
+    let tls_extra_ca_file = r.string("tls.extra_ca_file").map(PathBuf::from);
+    if let Some(path) = &tls_extra_ca_file {
+        match std::fs::read(path) {
+            Ok(pem) if pem_has_certificate(&pem) => {}
+            Ok(_) => r.problem(
+                "tls.extra_ca_file",
+                format!("{} holds no PEM certificate", path.display()),
+                "give a file with -----BEGIN CERTIFICATE----- blocks",
+            ),
+            Err(e) => r.problem(
+                "tls.extra_ca_file",
+                format!("cannot read {}: {e}", path.display()),
+                "give the path of a PEM file with the CA certificate(s) to trust",
+            ),
+        }
+    }
+
+    Some(Settings {
+        listen: listen?,
+        base_url: base_url?,
+        data_dir,
+        database_url: database_url?,
+        database_max_connections: max_connections,
+        master_key: master_key?,
+        log_level,
+        log_json,
+        tls_extra_ca_file,
+    })
+}
+
+fn sections() -> Vec<&'static str> {
+    let mut s: Vec<&str> = KEYS.iter().filter_map(|k| k.split('.').next()).collect();
+    s.dedup();
+    s
+}
+
+fn check_base_url(r: &mut Reader<'_>, text: &str) -> Option<String> {
+    let hint = "write the URL users reach mailgate at, e.g. https://mail.example.com (the redirect URI is this plus /oauth/callback)";
+    let url = match url::Url::parse(text) {
+        Ok(u) => u,
+        Err(e) => {
+            r.problem(
+                "server.base_url",
+                format!("`{text}` is not a URL: {e}"),
+                hint,
+            );
+            return None;
+        }
+    };
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    match url.scheme() {
+        "https" => {}
+        "http" if mailgate_domain::server::is_loopback_host(&host) => {}
+        "http" => {
+            r.problem(
+                "server.base_url",
+                format!("`{text}` uses http on a host other than this machine"),
+                "OAuth providers accept plain-http redirect URIs only for localhost; serve mailgate over HTTPS and set an https:// URL",
+            );
+            return None;
+        }
+        other => {
+            r.problem(
+                "server.base_url",
+                format!("the scheme `{other}` is not http or https"),
+                hint,
+            );
+            return None;
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        r.problem(
+            "server.base_url",
+            "the base URL has a query or fragment",
+            hint,
+        );
+        return None;
+    }
+    Some(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn tracing_filter_ok(text: &str) -> Result<(), ()> {
+    let ok = text.split(',').all(|part| {
+        let level = part.rsplit('=').next().unwrap_or_default().trim();
+        matches!(
+            level.to_ascii_lowercase().as_str(),
+            "error" | "warn" | "info" | "debug" | "trace" | "off"
+        ) && part
+            .split('=')
+            .next()
+            .is_some_and(|target| !target.trim().is_empty())
+    });
+    if ok { Ok(()) } else { Err(()) }
+}
+
+fn pem_has_certificate(pem: &[u8]) -> bool {
+    use rustls_pki_types::{CertificateDer, pem::PemObject};
+    CertificateDer::pem_slice_iter(pem).any(|c| c.is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Sources, load};
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_give_sqlite_in_the_data_dir_on_loopback() {
+        let s = load(&Sources::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8025");
+        assert_eq!(s.redirect_uri(), "http://127.0.0.1:8025/oauth/callback");
+        assert_eq!(
+            s.database_url.to_string(),
+            "sqlite://./mailgate-data/mailgate.db"
+        );
+    }
+
+    #[test]
+    fn the_shipped_example_loads_as_it_is() {
+        let f = file(super::EXAMPLE);
+        load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_its_key_and_origin() {
+        let f = file(
+            "[server]\nlisten = \"nowhere\"\ncolour = \"blue\"\n[database]\nmax_connections = 0\n[loggin]\nlevel = \"info\"\n",
+        );
+        let env = vec![
+            ("MAILGATE__LOG__FORMAT".to_owned(), "xml".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ];
+        let errors = load(&Sources {
+            file: Some(f.path().into()),
+            env,
+            flags: vec![],
+        })
+        .unwrap_err();
+        let keys: Vec<_> = errors.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "loggin.level",
+                "server.colour",
+                "server.listen",
+                "database.max_connections",
+                "log.format"
+            ]
+        );
+        let format = errors.0.iter().find(|p| p.key == "log.format").unwrap();
+        assert_eq!(format.origin, "MAILGATE__LOG__FORMAT");
+        assert!(
+            errors.0[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("the sections are")
+        );
+        assert!(
+            errors.0[1]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("server.listen")
+        );
+    }
+
+    #[test]
+    fn environment_beats_file_and_flags_beat_environment() {
+        let f = file("[server]\nlisten = \"127.0.0.1:1111\"\n");
+        let env = vec![(
+            "MAILGATE__SERVER__LISTEN".to_owned(),
+            "127.0.0.1:2222".to_owned(),
+        )];
+        let s = load(&Sources {
+            file: Some(f.path().into()),
+            env: env.clone(),
+            flags: vec![],
+        })
+        .unwrap();
+        assert_eq!(s.listen.port(), 2222);
+        let s = load(
+            &Sources {
+                file: Some(f.path().into()),
+                env,
+                flags: vec![],
+            }
+            .flag("server.listen", Some("127.0.0.1:3333"), "--listen"),
+        )
+        .unwrap();
+        assert_eq!(s.listen.port(), 3333);
+    }
+
+    #[test]
+    fn a_public_listener_needs_an_https_base_url() {
+        let env = |pairs: &[(&str, &str)]| Sources {
+            env: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        };
+        let e = load(&env(&[("MAILGATE__SERVER__LISTEN", "0.0.0.0:8025")])).unwrap_err();
+        assert_eq!(e.0[0].key, "server.base_url");
+        let e = load(&env(&[(
+            "MAILGATE__SERVER__BASE_URL",
+            "http://mail.example.com",
+        )]))
+        .unwrap_err();
+        assert!(e.0[0].hint.as_deref().unwrap().contains("HTTPS"));
+        let s = load(&env(&[
+            ("MAILGATE__SERVER__LISTEN", "0.0.0.0:8025"),
+            ("MAILGATE__SERVER__BASE_URL", "https://mail.example.com/"),
+        ]))
+        .unwrap();
+        assert_eq!(s.redirect_uri(), "https://mail.example.com/oauth/callback");
+    }
+
+    #[test]
+    fn a_master_key_is_checked_and_never_shown() {
+        let env = vec![(
+            "MAILGATE__SECRETS__MASTER_KEY".to_owned(),
+            "too-short".to_owned(),
+        )];
+        let e = load(&Sources {
+            env,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.0[0].key, "secrets.master_key");
+        assert!(!e.to_string().contains("too-short"));
+    }
+}
