@@ -1,1 +1,12 @@
-//! mailgate-http
+//! mailgate's HTTP surface (axum only): the admin API under `/api/v1`, health, metrics, the
+//! OpenAPI document, and the application lifecycle that ties them to the core.
+
+mod auth;
+mod error;
+mod metrics;
+mod openapi;
+mod routes;
+mod startup;
+
+pub use error::ApiError;
+pub use startup::Application;

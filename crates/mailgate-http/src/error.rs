@@ -1,0 +1,111 @@
+//! One error contract for every answer: `{"error": code, "message", "field"?, "hint"?, "errors"?}`.
+//! Internal failures are logged once with their chain and answered with an opaque 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mailgate_core::objects::ServiceError;
+use mailgate_domain::{FieldError, FieldErrors};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub error: &'static str,
+    /// What went wrong, as a sentence.
+    pub message: String,
+    /// The request field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Every field problem, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error: code,
+                message: message.into(),
+                field: None,
+                hint: None,
+                errors: Vec::new(),
+            },
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.body.hint = Some(hint.into());
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.body.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid(errors: FieldErrors) -> Self {
+        let list = errors.into_vec();
+        let first = list
+            .first()
+            .cloned()
+            .unwrap_or_else(|| FieldError::new("", "the request is invalid"));
+        let message = if list.len() == 1 {
+            first.message.clone()
+        } else {
+            format!("{} (and {} more problems)", first.message, list.len() - 1)
+        };
+        let mut e = Self::new(StatusCode::BAD_REQUEST, "validation_failed", message);
+        e.body.field = Some(first.field).filter(|f| !f.is_empty());
+        e.body.hint = first.hint;
+        e.body.errors = list;
+        e
+    }
+
+    /// Logs the full chain once and answers with an opaque message.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "mailgate could not complete the request; the server log has the details",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(errors) => Self::invalid(errors),
+            ServiceError::NotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+                    .hint("list the existing ones with GET on the collection")
+            }
+            ServiceError::NameTaken { .. } => {
+                Self::new(StatusCode::CONFLICT, "name_taken", e.to_string())
+                    .field("name")
+                    .hint("choose another name, or update the existing one")
+            }
+            ServiceError::InUse { .. } => Self::new(StatusCode::CONFLICT, "in_use", e.to_string())
+                .hint("delete or re-link those first"),
+            ServiceError::Secret(ref inner) => Self::internal(format!("{e}: {inner:?}")),
+            ServiceError::Store(ref inner) => Self::internal(format!("{e}: {inner:?}")),
+        }
+    }
+}
