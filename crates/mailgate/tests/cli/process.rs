@@ -1,0 +1,106 @@
+//! Running the real binary: a served instance that is stopped with SIGTERM when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn mailgate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailgate"));
+    // The tests' own environment must not configure the binary under test.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MAILGATE") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    mailgate().args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Served {
+    pub child: Child,
+    pub base: String,
+    pub log: std::path::PathBuf,
+}
+
+impl Served {
+    /// `mailgate serve --data-dir DIR --listen 127.0.0.1:PORT`, ready once /healthz answers.
+    pub async fn start(data_dir: &Path) -> Served {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = free_port();
+        let log = data_dir.with_extension(format!("{port}.log"));
+        let child = mailgate()
+            .args([
+                "serve",
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            // Debug logs too must be free of secrets.
+            .env("MAILGATE__LOG__LEVEL", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let served = Served {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{}/healthz", served.base)).await
+                && r.status().is_success()
+            {
+                return served;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mailgate serve did not become healthy; its log:\n{}",
+                served.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit status (graceful shutdown must exit 0).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mailgate did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
