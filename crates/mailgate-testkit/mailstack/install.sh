@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local mail stack needs (Dovecot + Postfix + tools).
 # Idempotent: does nothing when everything is already installed. Must run as root.
+# Extra package names given as arguments are installed the same way (scripts/install-test-deps.sh
+# adds PostgreSQL for the storage suite).
 # The packages' own system services are never started (temporary policy-rc.d).
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl ca-certificates python3)
+PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl ca-certificates python3 "$@")
 
 missing_packages() {
     local pkg status

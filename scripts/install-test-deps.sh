@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine (as root): Dovecot + Postfix for the
+# mail stack, PostgreSQL for the storage suite. Does nothing when all of it is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec crates/mailgate-testkit/mailstack/install.sh postgresql util-linux
