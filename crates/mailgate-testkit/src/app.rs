@@ -1,0 +1,157 @@
+//! `spawn_app()`: the service on port 0 with a fresh data directory and its own admin token,
+//! plus a small JSON client for the admin API.
+
+use anyhow::Context;
+use mailgate_core::Core;
+use mailgate_core::config::{Settings, Sources};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub port: u16,
+    pub token: String,
+    pub core: Arc<Core>,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Extra settings for a test, as `section.key` = value (the same keys as the config file).
+#[derive(Default, Clone)]
+pub struct TestConfig {
+    pub settings: Vec<(String, String)>,
+}
+
+impl TestConfig {
+    pub fn set(mut self, key: &str, value: impl ToString) -> Self {
+        self.settings.push((key.to_owned(), value.to_string()));
+        self
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: TestConfig) -> TestApp {
+    crate::init();
+    let dir = tempfile::tempdir().expect("a temporary data directory");
+    let data_dir = dir.path().join("data");
+    let mut app = start(&data_dir, &config)
+        .await
+        .unwrap_or_else(|e| panic!("spawn_app: {e:#}"));
+    app._dir = Some(dir);
+    app
+}
+
+async fn start(data_dir: &std::path::Path, config: &TestConfig) -> anyhow::Result<TestApp> {
+    let settings = settings(data_dir, config)?;
+    let app = mailgate_http::Application::build(settings).await?;
+    let port = app.port();
+    let core = app.core();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    let token = mailgate_core::admin::create_token(core.store.as_ref(), "test").await?;
+    Ok(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        token: token.token.expose_secret().to_owned(),
+        core,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("http client")?,
+        data_dir: data_dir.to_owned(),
+        _dir: None,
+        shutdown: Some(tx),
+        server: Some(server),
+    })
+}
+
+fn settings(data_dir: &std::path::Path, config: &TestConfig) -> anyhow::Result<Settings> {
+    let mut sources = Sources::default()
+        .flag("storage.data_dir", Some(data_dir.display()), "spawn_app")
+        .flag("server.listen", Some("127.0.0.1:0"), "spawn_app")
+        .flag("log.level", Some("warn"), "spawn_app");
+    for (key, value) in &config.settings {
+        sources = sources.flag(key, Some(value), "TestConfig");
+    }
+    mailgate_core::config::load(&sources).map_err(|e| anyhow::anyhow!("test settings: {e}"))
+}
+
+/// An answer: status and JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Stops the server (graceful shutdown) and starts it again on the same data directory.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let config = TestConfig::default();
+        let mut again = start(&self.data_dir, &config)
+            .await
+            .unwrap_or_else(|e| panic!("restart: {e:#}"));
+        again._dir = self._dir.take();
+        again
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.request(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.request(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.request(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.request(reqwest::Method::DELETE, path, None).await
+    }
+}

@@ -1,0 +1,18 @@
+//! The admin API through `spawn_app()`: what issue-2 users rely on beyond the CLI walk-through.
+
+mod access;
+mod errors;
+mod oauth_apps;
+mod servers;
+mod service_accounts;
+
+use serde_json::{Value, json};
+
+pub fn google_app() -> Value {
+    json!({"name": "Google", "provider": "google", "client_id": "123.apps.googleusercontent.com", "client_secret": "GOCSPX-first-secret"})
+}
+
+pub fn imap_server(app_id: &Value) -> Value {
+    json!({"name": "Support", "email": "support@example.com", "protocol": "imap", "host": "imap.gmail.com",
+           "auth": "oauth", "oauth_app_id": app_id, "group": "IT", "category": "Hardware"})
+}
