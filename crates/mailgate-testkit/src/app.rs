@@ -155,3 +155,33 @@ impl TestApp {
         self.request(reqwest::Method::DELETE, path, None).await
     }
 }
+
+/// A fresh, empty PostgreSQL database on the server MAILGATE_TEST_POSTGRES_URL names
+/// (`scripts/test.sh` starts one). Panics with the fix when the variable is missing.
+pub async fn fresh_postgres_database() -> String {
+    let Ok(server) = std::env::var("MAILGATE_TEST_POSTGRES_URL") else {
+        panic!(
+            "MAILGATE_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts a throwaway PostgreSQL"
+        );
+    };
+    let name = format!("mailgate_test_{}", uuid::Uuid::new_v4().simple());
+    let output = tokio::process::Command::new("psql")
+        .args([
+            server.as_str(),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .await
+        .expect("psql (from postgresql-client) runs");
+    assert!(
+        output.status.success(),
+        "creating the test database failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut url = url::Url::parse(&server).expect("MAILGATE_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    url.to_string()
+}

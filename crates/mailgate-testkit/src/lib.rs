@@ -5,7 +5,7 @@
 pub mod app;
 pub mod mailstack;
 
-pub use app::{Answer, TestApp, TestConfig, spawn_app, spawn_app_with};
+pub use app::{Answer, TestApp, TestConfig, fresh_postgres_database, spawn_app, spawn_app_with};
 
 /// Once per process: the rustls provider (reqwest is built without one) and test logging.
 pub fn init() {

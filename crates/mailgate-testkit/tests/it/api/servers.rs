@@ -143,3 +143,52 @@ async fn gmail_api_servers_take_an_api_url_and_oauth() {
         .await;
     assert_eq!(linked.body["outgoing_server_id"], created.body["id"]);
 }
+
+#[tokio::test]
+async fn the_api_runs_on_postgresql_and_keeps_secrets_sealed_there() {
+    let url = mailgate_testkit::fresh_postgres_database().await;
+    let app = mailgate_testkit::spawn_app_with(
+        mailgate_testkit::TestConfig::default().set("database.url", &url),
+    )
+    .await;
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(health["database"], "postgres");
+    let oauth = app.post("/api/v1/oauth-apps", google_app()).await;
+    assert_eq!(oauth.status, 201, "{}", oauth.body);
+    let server = app
+        .post("/api/v1/incoming-servers", imap_server(&oauth.body["id"]))
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    assert_eq!(
+        app.get("/api/v1/incoming-servers").await.body[0]["oauth_app_id"],
+        oauth.body["id"]
+    );
+
+    let dump = tokio::process::Command::new("psql")
+        .args([
+            url.as_str(),
+            "-Atc",
+            "SELECT spec || encode(coalesce(sealed, ''), 'escape') FROM config_objects",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(dump.status.success());
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.contains("123.apps.googleusercontent.com"),
+        "the dump reads the table: {dump}"
+    );
+    assert!(
+        !dump.contains("GOCSPX-first-secret"),
+        "the client secret is sealed in PostgreSQL too"
+    );
+}
