@@ -20,6 +20,16 @@
 //!
 //! Tests drive the emulator through [`Control`] (in process) or the equivalent `/admin/*` HTTP
 //! endpoints (from another process, e.g. the demo).
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /o/oauth2/v2/auth` (`/o/oauth2/auth`), `POST /o/oauth2/v2/auth/decision` | consent page and the user's answer |
+//! | `POST /token` (`/oauth2/v4/token`) | authorization_code, refresh_token, jwt-bearer grants |
+//! | `GET\|POST /tokeninfo` (`/oauth2/v3/tokeninfo`), `POST /introspect` | token checks (Dovecot) |
+//! | `GET /oauth2/v3/userinfo` (`/userinfo`), `POST\|GET /revoke` (`/o/oauth2/revoke`) | userinfo, revocation |
+//! | `GET /oauth2/v3/certs`, `GET /.well-known/openid-configuration`, `GET /healthz` | id_token keys, discovery, readiness |
+//! | `POST /gmail/v1/users/{userId}/messages/send`, `POST /upload/gmail/v1/users/{userId}/messages/send`, `GET /gmail/v1/users/{userId}/profile` | Gmail API |
+//! | `POST /admin/{clients,service_accounts,delegations,users,tokens,refresh_tokens,revoke,expire,fail,gmail/fail,gmail/rate_limit,consent,clock/advance,counters/reset}`, `GET /admin/{clock,counters,sent,state}` | control |
 
 mod clock;
 mod config;
@@ -37,10 +47,11 @@ pub mod jwt;
 pub use clock::Clock;
 pub use config::EmulatorConfig;
 pub use control::{
-    ClientRegistration, Control, ControlError, Counters, Decision, DelegationGrant, MintAccessToken,
-    MintRefreshToken, MintedAccessToken, Outage, PublishingStatus, RateLimit,
-    ServiceAccountRegistration,
+    ClientRegistration, Control, ControlError, Counters, DEFAULT_PROJECT_NUMBER, Decision,
+    DelegationGrant, MintAccessToken, MintRefreshToken, MintedAccessToken, Outage,
+    PublishingStatus, RateLimit, ServiceAccountRegistration,
 };
 pub use emulator::{BackgroundEmulator, Emulator, RunningEmulator};
+pub use keys::KeyError;
 pub use scopes::KNOWN_SCOPES;
 pub use state::SentMessage;

@@ -1,0 +1,51 @@
+//! Injected outages: wait the configured delay, then fail with the configured status.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::gmail_error::GmailError;
+use super::oauth_error::OAuthError;
+use crate::control::Outage;
+use crate::state::Shared;
+
+/// Applies the OAuth outage. `Err` carries the failure answer.
+pub async fn oauth_gate(shared: &Shared) -> Result<(), Response> {
+    let outage = shared.lock().oauth_outage;
+    match wait(outage).await {
+        None => Ok(()),
+        Some(status) => {
+            let error = match status {
+                503 => OAuthError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "The service is currently unavailable.",
+                ),
+                _ => OAuthError::new(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    "internal_failure",
+                    "Backend Error",
+                ),
+            };
+            Err(error.into_response())
+        }
+    }
+}
+
+/// Applies the Gmail API outage.
+pub async fn gmail_gate(shared: &Shared) -> Result<(), GmailError> {
+    let outage = shared.lock().gmail_outage;
+    match wait(outage).await {
+        None => Ok(()),
+        Some(status) => Err(GmailError::injected(status)),
+    }
+}
+
+/// Sleeps the delay (outside the state lock) and returns the status to fail with, if any.
+async fn wait(outage: Outage) -> Option<u16> {
+    if outage.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(outage.delay_ms)).await;
+    }
+    (outage.status != 0).then_some(outage.status)
+}

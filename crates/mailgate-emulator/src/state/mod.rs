@@ -1,0 +1,222 @@
+//! Everything the emulator remembers, in memory behind one mutex.
+//!
+//! The mutex is a `std::sync::Mutex`: it is never held across an `.await` (handlers copy what
+//! they need out, then sleep, deliver mail, ...), so a blocking lock is the simple right choice.
+
+mod tokens;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use ring::signature::RsaKeyPair;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::EmulatorConfig;
+use crate::control::{ClientRegistration, Counters, Decision, Outage, RateLimit};
+
+pub use tokens::{
+    AccessToken, AuthCode, CODE_LIFETIME_SECS, RefreshToken, new_access_token, new_code,
+    new_refresh_token, subject_for,
+};
+
+/// What every handler and the control handle share.
+pub struct Shared {
+    pub config: EmulatorConfig,
+    /// `http://127.0.0.1:PORT` or the configured public URL, without a trailing slash.
+    pub base_url: String,
+    pub clock: Clock,
+    pub id_token_key: SigningKey,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub fn new(config: EmulatorConfig, base_url: String, id_token_key: SigningKey) -> Self {
+        Self {
+            config,
+            base_url,
+            clock: Clock::new(),
+            id_token_key,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Locks the state. A handler that panicked mid-update cannot leave it half-written in a way
+    /// that matters for an emulator, so a poisoned lock is simply taken over.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Token URLs a service-account assertion may name as `aud`.
+    pub fn accepted_audiences(&self) -> Vec<String> {
+        vec![
+            format!("{}/token", self.base_url),
+            format!("{}/oauth2/v4/token", self.base_url),
+            "https://oauth2.googleapis.com/token".to_owned(),
+            "https://www.googleapis.com/oauth2/v4/token".to_owned(),
+            "https://accounts.google.com/o/oauth2/token".to_owned(),
+        ]
+    }
+}
+
+/// The emulator's own RSA key for `id_token`s.
+pub struct SigningKey {
+    pub key_pair: RsaKeyPair,
+    pub kid: String,
+}
+
+/// A registered service account.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceAccount {
+    pub client_email: String,
+    pub client_id: String,
+    #[serde(skip)]
+    pub public_der: Vec<u8>,
+    pub key_id: String,
+    pub project_number: u64,
+    pub gmail_api_enabled: bool,
+}
+
+/// An authorization request waiting for the user's answer on the consent page.
+#[derive(Debug, Clone)]
+pub struct PendingAuth {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// As requested (short names kept, for display).
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub login_hint: Option<String>,
+    pub code_challenge: Option<(String, String)>,
+    pub offline: bool,
+    pub prompt_consent: bool,
+    pub nonce: Option<String>,
+    pub created_at: i64,
+}
+
+/// A message accepted by `messages.send`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentMessage {
+    pub id: String,
+    pub thread_id: String,
+    /// Envelope sender: the token's email.
+    pub from: String,
+    /// Recipients from To/Cc/Bcc as written in the message.
+    pub header_recipients: Vec<String>,
+    /// Envelope recipients after the catch-all redirect.
+    pub envelope_recipients: Vec<String>,
+    /// The message as delivered (Bcc removed, Message-ID/Date added when missing).
+    pub raw: String,
+    /// Whether the SMTP relay accepted it (false when no relay is configured).
+    pub relayed: bool,
+    pub sent_at: i64,
+}
+
+/// Progress of one user against an injected rate limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitState {
+    pub limit: RateLimit,
+    pub window_start: i64,
+    pub used: u32,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub clients: HashMap<String, ClientRegistration>,
+    /// Key: client_email.
+    pub service_accounts: HashMap<String, ServiceAccount>,
+    /// Key: service-account client ID; value: the exact delegated scope list.
+    pub delegations: HashMap<String, Vec<String>>,
+    /// Users outside the local domain that exist (for `sub` impersonation).
+    pub users: HashSet<String>,
+    pub access_tokens: HashMap<String, AccessToken>,
+    pub refresh_tokens: HashMap<String, RefreshToken>,
+    pub codes: HashMap<String, AuthCode>,
+    pub pending: HashMap<String, PendingAuth>,
+    /// (client_id, email) pairs that already received a refresh token through consent: without
+    /// `prompt=consent` Google does not issue another one.
+    pub offline_grants: HashSet<(String, String)>,
+    pub scripted_consent: VecDeque<(String, Decision)>,
+    pub oauth_outage: Outage,
+    pub gmail_outage: Outage,
+    pub rate_limits: HashMap<String, RateLimitState>,
+    pub counters: Counters,
+    pub sent: Vec<SentMessage>,
+    pub history_id: u64,
+}
+
+impl State {
+    /// Project number and Gmail API switch of the project a client ID belongs to. Unknown
+    /// client IDs (tokens minted through control) count as an enabled project.
+    pub fn project_of(&self, client_id: &str) -> (u64, bool) {
+        if let Some(client) = self.clients.get(client_id) {
+            return (client.project_number, client.gmail_api_enabled);
+        }
+        self.service_accounts
+            .values()
+            .find(|sa| sa.client_id == client_id)
+            .map_or((crate::control::DEFAULT_PROJECT_NUMBER, true), |sa| {
+                (sa.project_number, sa.gmail_api_enabled)
+            })
+    }
+
+    pub fn count_token_request(&mut self, client_id: Option<&str>, grant_type: &str) {
+        let counters = &mut self.counters;
+        counters.token_requests += 1;
+        *counters
+            .token_requests_by_client
+            .entry(client_id.unwrap_or("<none>").to_owned())
+            .or_default() += 1;
+        *counters
+            .token_requests_by_grant
+            .entry(grant_type.to_owned())
+            .or_default() += 1;
+    }
+
+    /// A debugging snapshot for `GET /admin/state`. Secrets (client secrets, keys) are left out;
+    /// token values are shown because tests mint and compare them.
+    pub fn snapshot(&self, now: i64) -> serde_json::Value {
+        let clients: BTreeMap<_, _> = self
+            .clients
+            .values()
+            .map(|c| {
+                let value = serde_json::json!({
+                    "redirect_uris": c.redirect_uris,
+                    "publishing_status": c.publishing_status,
+                    "test_users": c.test_users,
+                    "gmail_api_enabled": c.gmail_api_enabled,
+                    "rotate_refresh_tokens": c.rotate_refresh_tokens,
+                    "project_number": c.project_number,
+                });
+                (c.client_id.clone(), value)
+            })
+            .collect();
+        let access: BTreeMap<_, _> = self
+            .access_tokens
+            .iter()
+            .map(|(t, a)| (t.clone(), a.describe(now)))
+            .collect();
+        let refresh: BTreeMap<_, _> = self
+            .refresh_tokens
+            .iter()
+            .map(|(t, r)| (t.clone(), r.describe()))
+            .collect();
+        serde_json::json!({
+            "now": now,
+            "clients": clients,
+            "service_accounts": self.service_accounts.values().collect::<Vec<_>>(),
+            "delegations": self.delegations,
+            "users": self.users,
+            "access_tokens": access,
+            "refresh_tokens": refresh,
+            "pending_authorizations": self.pending.len(),
+            "unused_codes": self.codes.values().filter(|c| !c.used).count(),
+            "scripted_consent": self.scripted_consent.len(),
+            "oauth_outage": self.oauth_outage,
+            "gmail_outage": self.gmail_outage,
+            "counters": self.counters,
+            "sent": self.sent.len(),
+        })
+    }
+}
