@@ -1,13 +1,18 @@
-//! Test harness: `spawn_app()`, the real Dovecot + Postfix stack, and (with the emulator) the
-//! shared world tests run against. Nothing here is shared between tests but the stack itself,
-//! which they use through fresh users.
+//! Test harness: `spawn_app()`, the real Dovecot + Postfix stack, the Google emulator, and the
+//! world that ties them together. Nothing is shared between tests but the world's servers, which
+//! tests use through fresh users.
+// A harness reports failure by panicking: unwrap and expect say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
 pub mod mailstack;
+pub mod wire;
+pub mod world;
 
 pub use app::{Answer, TestApp, TestConfig, fresh_postgres_database, spawn_app, spawn_app_with};
+pub use world::{World, world};
 
-/// Once per process: the rustls provider (reqwest is built without one) and test logging.
+/// Once per process: the rustls provider (reqwest is built without one).
 pub fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

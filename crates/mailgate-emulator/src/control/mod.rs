@@ -49,6 +49,11 @@ impl std::fmt::Debug for Control {
 }
 
 impl Control {
+    /// Where sent Gmail messages are delivered over SMTP (`None`: kept in memory only).
+    pub fn set_smtp_relay(&self, relay: Option<std::net::SocketAddr>) {
+        self.shared.set_smtp_relay(relay);
+    }
+
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }

@@ -27,12 +27,16 @@ pub struct Shared {
     pub base_url: String,
     pub clock: Clock,
     pub id_token_key: SigningKey,
+    /// Where sent mail is delivered; starts as `config.smtp_relay`, and can be set once the
+    /// mail stack (which needs this emulator's URL to start) knows its ports.
+    smtp_relay: Mutex<Option<std::net::SocketAddr>>,
     state: Mutex<State>,
 }
 
 impl Shared {
     pub fn new(config: EmulatorConfig, base_url: String, id_token_key: SigningKey) -> Self {
         Self {
+            smtp_relay: Mutex::new(config.smtp_relay),
             config,
             base_url,
             clock: Clock::new(),
@@ -47,6 +51,20 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn smtp_relay(&self) -> Option<std::net::SocketAddr> {
+        *self
+            .smtp_relay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_smtp_relay(&self, relay: Option<std::net::SocketAddr>) {
+        *self
+            .smtp_relay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = relay;
     }
 
     /// Token URLs a service-account assertion may name as `aud`.

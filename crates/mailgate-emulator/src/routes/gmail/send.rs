@@ -148,7 +148,7 @@ async fn send_message(
         config.catchall.as_deref(),
     );
 
-    let relayed = match config.smtp_relay {
+    let relayed = match shared.smtp_relay() {
         None => false,
         Some(relay) => {
             match mail::deliver(

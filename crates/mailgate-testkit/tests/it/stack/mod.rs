@@ -1,41 +1,21 @@
-//! Proves the real Dovecot + Postfix stack works: XOAUTH2 against a tokeninfo endpoint on
+//! Proves the real Dovecot + Postfix stack works: XOAUTH2 against the emulator's tokeninfo on
 //! IMAP, POP3 and SMTP, the failure challenge for bad tokens, password logins, and
 //! delivery from submission to IMAP and POP3. Raw protocol exchanges, no mail crates.
 
-mod tokeninfo;
-mod wire;
-
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use mailgate_testkit::mailstack::{ALICE, MailStack};
-use tokeninfo::TokenInfo;
-use wire::{Conn, b64, unb64, xoauth2};
+use mailgate_testkit::wire::{Conn, b64, unb64, xoauth2};
+use mailgate_testkit::{World, world};
 
-/// One stack (and one tokeninfo endpoint) for the whole binary; the launcher's watchdog
-/// stops it when the process exits. Fails every test, loudly, if it cannot start.
-struct World {
-    tokens: TokenInfo,
-    stack: MailStack,
-}
+mod oauth;
 
-static WORLD: LazyLock<World> = LazyLock::new(|| {
-    let tokens = TokenInfo::spawn();
-    let started = Instant::now();
-    let stack = MailStack::start(&tokens.base_url()).unwrap_or_else(|e| panic!("{e:#}"));
-    eprintln!(
-        "mail stack ready in {:?} ({})",
-        started.elapsed(),
-        stack.dir.display()
-    );
-    World { tokens, stack }
-});
-
-/// A fresh user of the stack and a valid token for it.
+/// A fresh user of the stack and a valid token for it, minted by the Google emulator whose
+/// tokeninfo endpoint Dovecot asks.
 fn user_with_token(prefix: &str) -> (&'static World, String, String) {
-    let world = &*WORLD;
-    let user = world.stack.fresh_user(prefix);
-    let token = world.tokens.mint(&user);
+    let world = world();
+    let user = world.fresh_user(prefix);
+    let token = world.mint_token(&user);
     (world, user, token)
 }
 
@@ -192,7 +172,7 @@ async fn smtps_xoauth2_login_succeeds() {
 
 #[tokio::test]
 async fn password_logins_work_for_alice() {
-    let world = &*WORLD;
+    let world = world();
     let (alice, password) = ALICE;
     // IMAP on the plain port, upgraded with STARTTLS.
     let mut imap = Conn::plain(world.stack.imap_port).await;
@@ -218,7 +198,7 @@ async fn password_logins_work_for_alice() {
 
 #[tokio::test]
 async fn inbound_smtp_accepts_the_domain_and_refuses_relaying() {
-    let world = &*WORLD;
+    let world = world();
     let mut smtp = Conn::plain(world.stack.smtp_port).await;
     assert!(smtp.smtp_reply().await[0].starts_with("220"));
     smtp.smtp("EHLO mx.example.org").await;
@@ -307,11 +287,11 @@ async fn submitted_message_is_delivered_to_imap_and_pop3() {
 
 #[tokio::test]
 async fn a_second_stack_runs_beside_the_first_and_stops_cleanly() {
-    let world = &*WORLD;
-    let second = MailStack::start(&world.tokens.base_url()).expect("a second stack");
+    let world = world();
+    let second = MailStack::start(&world.emulator.base_url()).expect("a second stack");
     assert_ne!(second.imaps_port, world.stack.imaps_port);
     let user = second.fresh_user("second");
-    let token = world.tokens.mint(&user);
+    let token = world.mint_token(&user);
     let mut imap = imaps(&second).await;
     let auth = format!("AUTHENTICATE XOAUTH2 {}", xoauth2(&user, &token));
     assert!(last(&imap.imap("a1", &auth).await).starts_with("a1 OK"));
