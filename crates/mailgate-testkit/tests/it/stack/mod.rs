@@ -288,7 +288,7 @@ async fn submitted_message_is_delivered_to_imap_and_pop3() {
 #[tokio::test]
 async fn a_second_stack_runs_beside_the_first_and_stops_cleanly() {
     let world = world();
-    let second = MailStack::start(&world.emulator.base_url()).expect("a second stack");
+    let second = MailStack::start(world.emulator.base_url()).expect("a second stack");
     assert_ne!(second.imaps_port, world.stack.imaps_port);
     let user = second.fresh_user("second");
     let token = world.mint_token(&user);
