@@ -185,3 +185,68 @@ pub async fn fresh_postgres_database() -> String {
     url.set_path(&name);
     url.to_string()
 }
+
+impl TestApp {
+    /// The emulator and mail stack this app's servers talk to (started on first use).
+    pub fn world(&self) -> &'static crate::World {
+        crate::world()
+    }
+
+    /// Registers a fresh OAuth client at the emulator (redirect URI = this app's callback) and
+    /// creates the matching Google OAuth app in mailgate, its endpoints pointed at the emulator.
+    /// Returns the app as the API shows it.
+    pub async fn google_oauth_app(&self) -> Value {
+        let world = self.world();
+        let client_id = format!(
+            "{}.apps.googleusercontent.com",
+            uuid::Uuid::new_v4().simple()
+        );
+        let secret = format!("secret-{}", uuid::Uuid::new_v4().simple());
+        let redirect = format!("{}/oauth/callback", self.address);
+        world
+            .emulator
+            .control()
+            .register_client(mailgate_emulator::ClientRegistration::new(
+                client_id.clone(),
+                secret.clone(),
+                [redirect],
+            ));
+        let base = world.emulator.base_url();
+        let answer = self
+            .post(
+                "/api/v1/oauth-apps",
+                serde_json::json!({
+                    "name": format!("Google emulator {}", &client_id[..8]), "provider": "google",
+                    "client_id": client_id, "client_secret": secret,
+                    "authorization_url": format!("{base}/o/oauth2/v2/auth"), "token_url": format!("{base}/token"),
+                    "userinfo_url": format!("{base}/oauth2/v3/userinfo")
+                }),
+            )
+            .await;
+        assert_eq!(
+            answer.status, 201,
+            "creating the emulator's OAuth app: {}",
+            answer.body
+        );
+        answer.body
+    }
+
+    /// An IMAPS incoming server for a fresh mailbox of the stack, authenticated by `oauth_app`.
+    pub async fn stack_imap_server(&self, oauth_app: &Value, prefix: &str) -> (String, Value) {
+        let world = self.world();
+        let email = world.fresh_user(prefix);
+        let answer = self
+            .post(
+                "/api/v1/incoming-servers",
+                serde_json::json!({"name": format!("{prefix} {email}"), "email": email, "protocol": "imap", "host": "127.0.0.1",
+                                   "port": world.stack.imaps_port, "security": "ssl", "auth": "oauth", "oauth_app_id": oauth_app["id"]}),
+            )
+            .await;
+        assert_eq!(
+            answer.status, 201,
+            "creating the stack's IMAP server: {}",
+            answer.body
+        );
+        (email, answer.body)
+    }
+}

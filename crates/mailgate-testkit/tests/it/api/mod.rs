@@ -5,6 +5,7 @@ mod errors;
 mod oauth_apps;
 mod servers;
 mod service_accounts;
+mod wired;
 
 use serde_json::{Value, json};
 
