@@ -86,3 +86,101 @@ pub struct AdminTokenRow {
     pub created_at_ms: i64,
     pub last_used_at_ms: Option<i64>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialKind {
+    OAuthGrant,
+    ServiceAccount,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::OAuthGrant => "oauth_grant",
+            CredentialKind::ServiceAccount => "service_account",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::OAuthGrant, Self::ServiceAccount].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A credential: tokens sealed in `sealed`, state in the other columns.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    pub id: Id,
+    pub kind: CredentialKind,
+    /// The OAuth app or service account.
+    pub owner_id: Id,
+    /// The mailbox, lower-cased.
+    pub subject: String,
+    /// The scope asked for (service accounts); empty for OAuth grants.
+    pub scope: String,
+    /// What the provider granted, space-separated.
+    pub granted_scope: String,
+    pub sealed: Option<Vec<u8>>,
+    pub access_expires_at_ms: Option<i64>,
+    /// When the background refresher should renew the access token.
+    pub refresh_at_ms: Option<i64>,
+    /// `connected`, `needs_reauthorization` or `failed`.
+    pub status: String,
+    /// The last failure's diagnosis, as JSON.
+    pub last_error: Option<String>,
+    /// Consecutive transient failures (for backoff).
+    pub failures: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl std::fmt::Debug for CredentialRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRow")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("owner_id", &self.owner_id)
+            .field("subject", &self.subject)
+            .field("status", &self.status)
+            .field("sealed", &self.sealed.as_ref().map(|s| format!("[{} sealed bytes]", s.len())))
+            .field("access_expires_at_ms", &self.access_expires_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A consent in flight.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthStateRow {
+    pub state_hash: Vec<u8>,
+    pub server_id: Id,
+    pub sealed_verifier: Vec<u8>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_at_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for OAuthStateRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthStateRow").field("server_id", &self.server_id).field("expires_at_ms", &self.expires_at_ms).field("used_at_ms", &self.used_at_ms).finish_non_exhaustive()
+    }
+}
+
+/// Why a consent `state` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateUse {
+    /// Taken now; it can never be taken again.
+    Taken(OAuthStateRow),
+    Unknown,
+    Expired,
+    AlreadyUsed,
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub id: i64,
+    pub kind: String,
+    pub subject_id: Option<String>,
+    /// JSON.
+    pub data: String,
+    pub created_at_ms: i64,
+}

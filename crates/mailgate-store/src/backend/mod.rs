@@ -4,6 +4,8 @@
 pub mod postgres;
 pub mod sqlite;
 
+const CREDENTIAL_COLUMNS: &str = "id, kind, owner_id, subject, scope, granted_scope, sealed, access_expires_at, refresh_at, status, last_error, failures, created_at, updated_at";
+
 const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at";
 
 pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, crate::StoreError> {
@@ -48,6 +50,42 @@ macro_rules! sql_store {
                     token_hash: row.try_get("token_hash")?,
                     created_at_ms: row.try_get("created_at")?,
                     last_used_at_ms: row.try_get("last_used_at")?,
+                })
+            }
+
+            fn credential_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::CredentialRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id: String = row.try_get("id")?;
+                let owner: String = row.try_get("owner_id")?;
+                let kind: String = row.try_get("kind")?;
+                Ok($crate::CredentialRow {
+                    id: $crate::backend::parse_id("id", &id)?,
+                    kind: $crate::CredentialKind::parse(&kind).ok_or_else(|| $crate::StoreError::Corrupt(format!("unknown credential kind `{kind}`")))?,
+                    owner_id: $crate::backend::parse_id("owner_id", &owner)?,
+                    subject: row.try_get("subject")?,
+                    scope: row.try_get("scope")?,
+                    granted_scope: row.try_get("granted_scope")?,
+                    sealed: row.try_get("sealed")?,
+                    access_expires_at_ms: row.try_get("access_expires_at")?,
+                    refresh_at_ms: row.try_get("refresh_at")?,
+                    status: row.try_get("status")?,
+                    last_error: row.try_get("last_error")?,
+                    failures: row.try_get("failures")?,
+                    created_at_ms: row.try_get("created_at")?,
+                    updated_at_ms: row.try_get("updated_at")?,
+                })
+            }
+
+            fn state_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::OAuthStateRow, $crate::StoreError> {
+                use sqlx::Row;
+                let server: String = row.try_get("server_id")?;
+                Ok($crate::OAuthStateRow {
+                    state_hash: row.try_get("state_hash")?,
+                    server_id: $crate::backend::parse_id("server_id", &server)?,
+                    sealed_verifier: row.try_get("sealed_verifier")?,
+                    created_at_ms: row.try_get("created_at")?,
+                    expires_at_ms: row.try_get("expires_at")?,
+                    used_at_ms: row.try_get("used_at")?,
                 })
             }
 
@@ -220,6 +258,148 @@ macro_rules! sql_store {
                     })?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn upsert_credential(&self, row: &$crate::CredentialRow) -> Result<$crate::CredentialRow, $crate::StoreError> {
+                let sql = credential_sql!(
+                    "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     ON CONFLICT (kind, owner_id, subject, scope) DO UPDATE SET granted_scope = excluded.granted_scope, sealed = excluded.sealed, \
+                     access_expires_at = excluded.access_expires_at, refresh_at = excluded.refresh_at, status = excluded.status, \
+                     last_error = excluded.last_error, failures = excluded.failures, updated_at = excluded.updated_at RETURNING {}"
+                );
+                let stored = sqlx::query(sql)
+                    .bind(row.id.to_string())
+                    .bind(row.kind.as_str())
+                    .bind(row.owner_id.to_string())
+                    .bind(&row.subject)
+                    .bind(&row.scope)
+                    .bind(&row.granted_scope)
+                    .bind(&row.sealed)
+                    .bind(row.access_expires_at_ms)
+                    .bind(row.refresh_at_ms)
+                    .bind(&row.status)
+                    .bind(&row.last_error)
+                    .bind(row.failures)
+                    .bind(row.created_at_ms)
+                    .bind(row.updated_at_ms)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Self::credential_row(&stored)
+            }
+
+            async fn find_credential(&self, kind: $crate::CredentialKind, owner_id: mailgate_domain::Id, subject: &str, scope: &str) -> Result<Option<$crate::CredentialRow>, $crate::StoreError> {
+                let sql = credential_sql!("SELECT {} FROM credentials WHERE kind = $1 AND owner_id = $2 AND subject = $3 AND scope = $4");
+                let row = sqlx::query(sql).bind(kind.as_str()).bind(owner_id.to_string()).bind(subject).bind(scope).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::credential_row).transpose()
+            }
+
+            async fn get_credential(&self, id: mailgate_domain::Id) -> Result<Option<$crate::CredentialRow>, $crate::StoreError> {
+                let sql = credential_sql!("SELECT {} FROM credentials WHERE id = $1");
+                let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::credential_row).transpose()
+            }
+
+            async fn update_credential(&self, row: &$crate::CredentialRow) -> Result<(), $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE credentials SET granted_scope = $1, sealed = $2, access_expires_at = $3, refresh_at = $4, status = $5, \
+                     last_error = $6, failures = $7, updated_at = $8 WHERE id = $9",
+                )
+                .bind(&row.granted_scope)
+                .bind(&row.sealed)
+                .bind(row.access_expires_at_ms)
+                .bind(row.refresh_at_ms)
+                .bind(&row.status)
+                .bind(&row.last_error)
+                .bind(row.failures)
+                .bind(row.updated_at_ms)
+                .bind(row.id.to_string())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn list_credentials(&self) -> Result<Vec<$crate::CredentialRow>, $crate::StoreError> {
+                let sql = credential_sql!("SELECT {} FROM credentials ORDER BY created_at, id");
+                let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::credential_row).collect()
+            }
+
+            async fn credentials_due(&self, now_ms: i64) -> Result<Vec<$crate::CredentialRow>, $crate::StoreError> {
+                let sql = credential_sql!("SELECT {} FROM credentials WHERE status = 'connected' AND refresh_at IS NOT NULL AND refresh_at <= $1 ORDER BY refresh_at, id");
+                let rows = sqlx::query(sql).bind(now_ms).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::credential_row).collect()
+            }
+
+            async fn insert_oauth_state(&self, row: &$crate::OAuthStateRow) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO oauth_states (state_hash, server_id, sealed_verifier, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&row.state_hash)
+                    .bind(row.server_id.to_string())
+                    .bind(&row.sealed_verifier)
+                    .bind(row.created_at_ms)
+                    .bind(row.expires_at_ms)
+                    .bind(row.used_at_ms)
+                    .execute(&self.pool)
+                    .await?;
+                // States are short-lived: forget the ones that expired a day ago.
+                sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1").bind(row.created_at_ms - 86_400_000).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn take_oauth_state(&self, state_hash: &[u8], now_ms: i64) -> Result<$crate::StateUse, $crate::StoreError> {
+                let taken = sqlx::query(
+                    "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                     RETURNING state_hash, server_id, sealed_verifier, created_at, expires_at, used_at",
+                )
+                .bind(now_ms)
+                .bind(state_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(row) = taken {
+                    return Ok($crate::StateUse::Taken(Self::state_row(&row)?));
+                }
+                let row = sqlx::query("SELECT state_hash, server_id, sealed_verifier, created_at, expires_at, used_at FROM oauth_states WHERE state_hash = $1")
+                    .bind(state_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row.as_ref().map(Self::state_row).transpose()? {
+                    None => $crate::StateUse::Unknown,
+                    Some(r) if r.used_at_ms.is_some() => $crate::StateUse::AlreadyUsed,
+                    Some(_) => $crate::StateUse::Expired,
+                })
+            }
+
+            async fn insert_event(&self, kind: &str, subject_id: Option<&str>, data: &str, now_ms: i64) -> Result<i64, $crate::StoreError> {
+                let id: i64 = sqlx::query_scalar("INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                    .bind(kind)
+                    .bind(subject_id)
+                    .bind(data)
+                    .bind(now_ms)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(id)
+            }
+
+            async fn list_events(&self, after_id: i64, limit: i64) -> Result<Vec<$crate::EventRow>, $crate::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query("SELECT id, kind, subject_id, data, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::EventRow {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            subject_id: r.try_get("subject_id")?,
+                            data: r.try_get("data")?,
+                            created_at_ms: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
         }
     };
 }
@@ -233,5 +413,14 @@ macro_rules! const_format {
     }};
 }
 
+/// Credential SQL with the column list filled in (every `{}`).
+macro_rules! credential_sql {
+    ($sql:literal) => {{
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| $sql.replace("{}", $crate::backend::CREDENTIAL_COLUMNS)).as_str()
+    }};
+}
+
 pub(crate) use const_format;
+pub(crate) use credential_sql;
 pub(crate) use sql_store;

@@ -1,6 +1,6 @@
 //! PostgreSQL: for several nodes sharing one database.
 
-use super::{const_format, sql_store};
+use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;

@@ -1,6 +1,6 @@
 //! SQLite: the embedded default, in WAL mode with a busy timeout.
 
-use super::{const_format, sql_store};
+use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;

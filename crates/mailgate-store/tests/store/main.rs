@@ -5,6 +5,7 @@
 //! that variable the PostgreSQL half fails, naming the fix: it is never skipped.
 
 mod admin_tokens;
+mod credentials;
 mod harness;
 mod meta;
 mod objects;
