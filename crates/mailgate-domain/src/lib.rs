@@ -11,6 +11,7 @@ pub mod outgoing;
 pub mod proxy;
 pub mod server;
 pub mod service_account;
+pub mod troubleshoot;
 
 pub use email::{Domain, EmailAddress};
 pub use error::{FieldError, FieldErrors};

@@ -1,0 +1,75 @@
+//! Errors on the OAuth callback (`/oauth/callback?error=...&error_description=...`) and the
+//! check that the account that consented is the server's mailbox.
+//!
+//! Redirect URI: [`authorization_error`] cannot know mailgate's base URL, so hints that need it
+//! carry `{base_url}/oauth/callback` ([`super::REDIRECT_URI_PLACEHOLDER`]); the callback handler
+//! calls [`Diagnosis::with_redirect_uri`] with the exact URI. Google never redirects a
+//! `redirect_uri_mismatch` (it shows its own error page), so that code also serves admins who
+//! type the error they saw into `mailgate doctor`.
+
+use super::catalog::*;
+use super::text::{has, has_any, head, provider_said};
+use super::{Diagnosis, ProviderKind, advice, microsoft, oauth};
+
+/// Diagnoses the `error` (and optional `error_description`) the provider put on the callback.
+pub fn authorization_error(
+    provider: ProviderKind,
+    error: &str,
+    description: Option<&str>,
+) -> Diagnosis {
+    let (error, description) = (head(error), description.map(head));
+    let said = provider_said(provider.display_name(), error, description);
+    let desc = description.unwrap_or_default();
+    if let Some(d) = microsoft::diagnose(desc, &said) {
+        return d;
+    }
+    let p = provider;
+    match error.trim() {
+        "access_denied" if has_any(desc, &["verification", "test user", "tester"]) => {
+            advice::testing_user_not_listed(&said)
+        }
+        "access_denied" => advice::access_denied(p, &said),
+        "invalid_scope" => advice::scope_invalid(p, &said),
+        "redirect_uri_mismatch" => advice::redirect_uri_mismatch(p, &said),
+        "admin_policy_enforced" => advice::admin_policy(p, &said),
+        "org_internal" => advice::internal_only(&said),
+        "invalid_client" | "deleted_client" => advice::client_not_found(p, &said),
+        "unauthorized_client" if has(desc, "not enabled for consumers") => {
+            microsoft::account_type_unsupported(&said)
+        }
+        "unauthorized_client" | "unsupported_response_type" => oauth::client_unauthorized(p, &said),
+        "consent_required" => advice::consent_required(p, &said),
+        "interaction_required" | "login_required" | "account_selection_required" => {
+            advice::interaction_required(&said)
+        }
+        "invalid_request" if has(desc, "redirect_uri") => advice::redirect_uri_mismatch(p, &said),
+        "invalid_request" => advice::request_invalid(&said),
+        "server_error" | "temporarily_unavailable" => advice::unavailable(p, &said),
+        // Token-endpoint names can reach the callback page too (it redeems the code).
+        "invalid_grant" => oauth::code_invalid(&said),
+        _ => advice::unknown(p, &said),
+    }
+}
+
+/// The user consented as `signed_in`, but the server's mailbox is `expected`: the tokens would
+/// read or send another mailbox, so they are refused. Email addresses are not secrets.
+pub fn account_mismatch(expected: &str, signed_in: &str) -> Diagnosis {
+    let expected = or_unknown(expected, "the server's email address");
+    let signed_in = or_unknown(signed_in, "an account the provider did not name");
+    let message = format!(
+        "The sign-in was made as {signed_in}, but this server's mailbox is {expected}, so the authorization was not kept."
+    );
+    let hint = format!(
+        "Authorize again and choose {expected} on the provider's account picker (use a private browser window, or sign out of {signed_in} first). If {expected} is an alias of {signed_in}, set the server's email to {signed_in} instead: providers always report the primary address."
+    );
+    Diagnosis::new(ACCOUNT_MISMATCH, message, hint)
+}
+
+fn or_unknown(address: &str, fallback: &str) -> String {
+    let words = super::text::provider_words(address);
+    if words.is_empty() {
+        fallback.to_owned()
+    } else {
+        words
+    }
+}

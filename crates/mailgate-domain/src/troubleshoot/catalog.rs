@@ -1,0 +1,194 @@
+//! Every code the catalog can produce, with its severity and a one-line meaning.
+//!
+//! A code is fixed to one severity here, so callers (and metrics) can rely on the code alone.
+//! `mailgate doctor` lists this table; tests check that the codes are snake_case, unique, and
+//! that every entry is produced by at least one known input.
+
+use super::Severity;
+use serde::Serialize;
+
+/// One line of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// What the code means, in one sentence.
+    pub summary: &'static str,
+}
+
+/// The entry for a code, e.g. for `mailgate doctor explain CODE`.
+pub fn lookup(code: &str) -> Option<&'static Entry> {
+    CATALOG.iter().find(|e| e.code == code)
+}
+
+/// Declares each entry as a constant and lists them all in [`CATALOG`], so that an entry cannot
+/// exist without being listed.
+macro_rules! catalog {
+    ($($name:ident = $code:literal, $severity:ident, $summary:literal;)*) => {
+        $(pub(crate) const $name: Entry = Entry {
+            code: $code,
+            severity: Severity::$severity,
+            summary: $summary,
+        };)*
+        /// Every code, in the order of the areas.
+        pub static CATALOG: &[Entry] = &[$($name),*];
+    };
+}
+
+catalog! {
+    // OAuth grants and authorization codes.
+    GRANT_REVOKED = "oauth_grant_revoked", Reauthorize,
+        "The refresh token expired or was revoked; the mailbox must be authorized again.";
+    CODE_INVALID = "oauth_code_invalid", Reauthorize,
+        "The authorization code was already used or expired before it was exchanged.";
+    PKCE_MISMATCH = "oauth_pkce_mismatch", Reauthorize,
+        "The PKCE code verifier did not match the sign-in that produced the code.";
+    ACCOUNT_MISMATCH = "oauth_account_mismatch", Reauthorize,
+        "Someone signed in with another account than the server's mailbox.";
+    ACCESS_DENIED = "oauth_access_denied", Reauthorize,
+        "Consent was refused, or the app is in Testing and the user is not a test user.";
+    CONSENT_REQUIRED = "oauth_consent_required", Reauthorize,
+        "The user (or an admin) has not consented to the app's permissions.";
+    INTERACTION_REQUIRED = "oauth_interaction_required", Reauthorize,
+        "The provider needs an interactive sign-in (MFA, password change, new policy).";
+    // OAuth clients and apps.
+    CLIENT_NOT_FOUND = "oauth_client_not_found", Permanent,
+        "The OAuth client ID does not exist, was deleted or is disabled.";
+    CLIENT_SECRET_INVALID = "oauth_client_secret_invalid", Permanent,
+        "The OAuth client secret is wrong or missing.";
+    CLIENT_SECRET_EXPIRED = "oauth_client_secret_expired", Permanent,
+        "The OAuth client secret has expired.";
+    CLIENT_INVALID = "oauth_client_invalid", Permanent,
+        "The provider rejected the OAuth client's authentication.";
+    CLIENT_UNAUTHORIZED = "oauth_client_unauthorized", Permanent,
+        "The OAuth client is not allowed to use this kind of grant.";
+    TOKEN_WRONG_CLIENT = "oauth_token_wrong_client", Reauthorize,
+        "The refresh token was issued to another OAuth client than the one configured.";
+    ACCOUNT_TYPE_UNSUPPORTED = "oauth_account_type_unsupported", Permanent,
+        "The app registration does not accept this kind of account (personal vs work).";
+    SCOPE_INVALID = "oauth_scope_invalid", Permanent,
+        "A requested scope is unknown or not allowed for this app.";
+    REDIRECT_URI_MISMATCH = "oauth_redirect_uri_mismatch", Permanent,
+        "The redirect URI is not registered exactly as mailgate sends it.";
+    REDIRECT_URI_WRONG_PLATFORM = "oauth_redirect_uri_wrong_platform", Permanent,
+        "The redirect URI is registered under the wrong platform type (SPA instead of Web).";
+    APP_TESTING_USER = "oauth_app_testing_user_not_listed", Permanent,
+        "The app is in Testing and the signed-in user is not one of its test users.";
+    APP_INTERNAL_ONLY = "oauth_app_internal_only", Permanent,
+        "The app is limited to its own organisation and the user is outside it.";
+    ADMIN_POLICY = "oauth_blocked_by_admin_policy", Permanent,
+        "An organisation policy blocks this app from the account's data.";
+    ADMIN_CONSENT_REQUIRED = "oauth_admin_consent_required", Permanent,
+        "Only an administrator can grant the permissions the app asks for.";
+    GRANT_TYPE_UNSUPPORTED = "oauth_grant_type_unsupported", Permanent,
+        "The token endpoint does not support the grant type mailgate used.";
+    REQUEST_INVALID = "oauth_request_invalid", Permanent,
+        "The provider found the OAuth request malformed.";
+    OAUTH_ERROR = "oauth_error", Permanent,
+        "The provider refused the OAuth request for a reason the catalog does not know.";
+    // Accounts, service accounts and tenants.
+    ACCOUNT_NOT_FOUND = "account_not_found", Permanent,
+        "The account behind the grant no longer exists.";
+    ACCOUNT_DISABLED = "account_disabled", Permanent,
+        "The account is disabled, suspended or blocked by its administrator.";
+    DELEGATED_USER_NOT_FOUND = "delegated_user_not_found", Permanent,
+        "The mailbox a service account impersonates is not a user of the Workspace domain.";
+    DELEGATION_NOT_GRANTED = "delegation_not_granted", Permanent,
+        "Domain-wide delegation is missing for the service account's client ID or a scope.";
+    SERVICE_ACCOUNT_KEY_INVALID = "service_account_key_invalid", Permanent,
+        "The service account key was deleted, disabled or replaced.";
+    CLOCK_SKEW = "system_clock_skew", Permanent,
+        "This machine's clock is too far from the provider's for signed assertions.";
+    CONDITIONAL_ACCESS = "conditional_access_blocked", Permanent,
+        "A Conditional Access policy blocked the sign-in.";
+    USER_NOT_IN_TENANT = "microsoft_user_not_in_tenant", Permanent,
+        "The account does not belong to the tenant the app is registered in.";
+    SINGLE_TENANT_APP = "microsoft_single_tenant_app", Permanent,
+        "A single-tenant app was used through the multi-tenant /common endpoint.";
+    USER_NOT_ASSIGNED = "microsoft_user_not_assigned", Permanent,
+        "The app requires user assignment and the user is not assigned.";
+    RESOURCE_NOT_FOUND = "microsoft_resource_not_found", Permanent,
+        "The tenant has no Exchange Online (the token's resource is unknown to it).";
+    // Access tokens as mail servers and APIs see them.
+    TOKEN_REJECTED = "access_token_rejected", Transient,
+        "The access token was refused; refresh it and retry once.";
+    SCOPE_INSUFFICIENT = "token_scope_insufficient", Reauthorize,
+        "The access token lacks a scope the service needs (or names another user).";
+    CHALLENGE_UNREADABLE = "sasl_challenge_unreadable", Permanent,
+        "The server's SASL failure challenge could not be read.";
+    // Mail server login replies.
+    AUTH_FAILED = "auth_failed", Reauthorize,
+        "The mail server rejected the login.";
+    MICROSOFT_AUTH_FAILED = "microsoft_auth_failed", Permanent,
+        "Exchange Online rejected the OAuth login without saying why.";
+    APP_PASSWORD_REQUIRED = "app_password_required", Permanent,
+        "The account has 2-Step Verification and a plain password was used.";
+    WEB_LOGIN_REQUIRED = "web_login_required", Permanent,
+        "The provider blocked a password login and wants a browser sign-in.";
+    BASIC_AUTH_DISABLED = "microsoft_basic_auth_disabled", Permanent,
+        "Microsoft disabled password (basic) authentication for this tenant or mailbox.";
+    SMTP_AUTH_DISABLED = "microsoft_smtp_auth_disabled", Permanent,
+        "Authenticated SMTP (SMTP AUTH) is turned off for the tenant or the mailbox.";
+    IMAP_DISABLED = "imap_disabled", Permanent,
+        "IMAP access is turned off for the account.";
+    POP_DISABLED = "pop_disabled", Permanent,
+        "POP access is turned off for the account.";
+    MAILBOX_NOT_ACCESSIBLE = "mailbox_not_accessible", Permanent,
+        "The login worked but that account may not open the requested mailbox.";
+    STARTTLS_REQUIRED = "starttls_required", Permanent,
+        "The server refuses to log in before the connection is encrypted.";
+    MECHANISM_UNSUPPORTED = "auth_mechanism_unsupported", Permanent,
+        "The server does not offer the authentication mechanism mailgate used.";
+    TOO_MANY_CONNECTIONS = "too_many_connections", Transient,
+        "The account has too many simultaneous connections open.";
+    LOGIN_RATE_LIMITED = "login_rate_limited", Transient,
+        "Too many login attempts in a short time.";
+    POP_IN_USE = "pop_mailbox_in_use", Transient,
+        "Another POP3 session holds the mailbox lock.";
+    BANDWIDTH_LIMIT = "bandwidth_limit_exceeded", Transient,
+        "The account used up its daily IMAP/POP download or upload allowance.";
+    SENDING_LIMIT = "sending_limit_exceeded", Transient,
+        "The account reached its daily sending limit.";
+    SERVICE_UNAVAILABLE = "service_unavailable", Transient,
+        "The provider or mail server is temporarily unavailable.";
+    RATE_LIMITED = "rate_limited", Transient,
+        "Too many requests in a short time; slow down and retry.";
+    // Gmail API.
+    GMAIL_API_DISABLED = "gmail_api_disabled", Permanent,
+        "The Gmail API is not enabled in the Google Cloud project.";
+    GMAIL_SERVICE_NOT_ENABLED = "gmail_service_not_enabled", Permanent,
+        "The account has no Gmail mailbox (Gmail service off or no licence).";
+    GMAIL_PRECONDITION = "gmail_precondition_failed", Permanent,
+        "Gmail refused the call on this account (usually a service account acting as itself).";
+    GMAIL_DELEGATION_DENIED = "gmail_delegation_denied", Permanent,
+        "The token's account may not act for the mailbox named in the request.";
+    DAILY_QUOTA = "daily_quota_exceeded", Transient,
+        "A daily API quota is used up; it resets within 24 hours.";
+    GMAIL_FORBIDDEN = "gmail_api_forbidden", Permanent,
+        "The Gmail API refused the request.";
+    GMAIL_INVALID_REQUEST = "gmail_api_invalid_request", Permanent,
+        "The Gmail API found the request or the message invalid.";
+    MESSAGE_TOO_LARGE = "message_too_large", Permanent,
+        "The message is larger than the provider accepts.";
+    GMAIL_API_ERROR = "gmail_api_error", Permanent,
+        "The Gmail API failed for a reason the catalog does not know.";
+    // Network and TLS.
+    DNS = "dns_lookup_failed", Transient,
+        "The server's host name could not be resolved.";
+    REFUSED = "connection_refused", Transient,
+        "Nothing accepted the connection on that host and port.";
+    TIMEOUT = "connection_timeout", Transient,
+        "The server did not answer in time.";
+    CLOSED = "connection_closed", Transient,
+        "The server closed the connection unexpectedly.";
+    PROXY = "proxy_failed", Transient,
+        "The configured proxy could not open the connection.";
+    TLS = "tls_handshake_failed", Permanent,
+        "The TLS handshake failed.";
+    TLS_UNKNOWN_ISSUER = "tls_untrusted_certificate", Permanent,
+        "The server's certificate is signed by an authority mailgate does not trust.";
+    TLS_NAME_MISMATCH = "tls_name_mismatch", Permanent,
+        "The server's certificate is for another host name.";
+    TLS_EXPIRED = "tls_certificate_expired", Permanent,
+        "The server's certificate is expired or not yet valid.";
+}
