@@ -1,22 +1,33 @@
 //! mailgate's core: configuration, secrets, and the services the HTTP API and the CLI share.
 
 pub mod admin;
+pub mod clock;
 pub mod config;
+pub mod doctor;
+pub mod events;
+pub mod oauth;
 pub mod objects;
 pub mod secrets;
+pub mod tokens;
 
 use anyhow::Context;
+use clock::{Clock, SystemClock};
 use config::{MasterKeySource, Settings};
 use secrets::{Cipher, MasterKey, SecretError};
 use std::sync::Arc;
 
 pub use mailgate_store::Store;
 
-/// What every service call needs: settings, the store and the cipher.
+/// What every service call needs: settings, the store, the cipher, the clock, an HTTP client
+/// for providers, and the token manager.
 pub struct Core {
     pub settings: Settings,
     pub store: Arc<dyn Store>,
     pub cipher: Cipher,
+    pub clock: Arc<dyn Clock>,
+    /// For OAuth and Gmail API calls: verified TLS (plus `tls.extra_ca_file`), no redirects.
+    pub http: reqwest::Client,
+    pub tokens: tokens::TokenManager,
 }
 
 impl std::fmt::Debug for Core {
@@ -31,6 +42,11 @@ impl Core {
     /// Creates the data directory, opens (and migrates) the store, loads or creates the master
     /// key and proves it is the key the database's secrets were sealed with.
     pub async fn open(settings: Settings) -> anyhow::Result<Self> {
+        Self::open_with(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Core::open`], with the clock given (tests pass a manual one).
+    pub async fn open_with(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
         let key = match &settings.master_key {
             MasterKeySource::Inline(text) => {
@@ -52,10 +68,14 @@ impl Core {
         };
         let cipher = Cipher::new(&key);
         cipher.verify_against(store.as_ref()).await?;
+        let http = http_client(&settings)?;
         Ok(Self {
             settings,
             store,
             cipher,
+            clock,
+            http,
+            tokens: tokens::TokenManager::default(),
         })
     }
 }
@@ -75,6 +95,21 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     mailgate_store::open(&settings.database_url, &options)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_url))
+}
+
+fn http_client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
+    let tls = mailgate_proto::tls::client_config(
+        settings.tls_extra_ca_file.as_deref(),
+        &[b"h2", b"http/1.1"],
+    )?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured((*tls).clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(concat!("mailgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")
 }
 
 /// Milliseconds since the Unix epoch.

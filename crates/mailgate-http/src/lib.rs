@@ -5,8 +5,9 @@ mod auth;
 mod error;
 mod metrics;
 mod openapi;
+mod pages;
 mod routes;
 mod startup;
 
 pub use error::ApiError;
-pub use startup::Application;
+pub use startup::{Application, Options};

@@ -22,10 +22,34 @@ pub struct Application {
     router: Router,
     core: Arc<Core>,
     addr: SocketAddr,
+    options: Options,
+}
+
+/// What tests change: the clock, and whether background workers run (tests drive them by hand).
+#[derive(Clone)]
+pub struct Options {
+    pub clock: Arc<dyn mailgate_core::clock::Clock>,
+    pub workers: bool,
+    /// How often the token refresher looks for tokens due for renewal.
+    pub refresh_every: std::time::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(mailgate_core::clock::SystemClock),
+            workers: true,
+            refresh_every: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 impl Application {
-    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Options::default()).await
+    }
+
+    pub async fn build_with(mut settings: Settings, options: Options) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?;
@@ -34,13 +58,14 @@ impl Application {
         if settings.base_url == format!("http://{}", settings.listen) {
             settings.base_url = format!("http://{addr}");
         }
-        let core = Arc::new(Core::open(settings).await?);
+        let core = Arc::new(Core::open_with(settings, options.clock.clone()).await?);
         let router = router(AppState { core: core.clone() });
         Ok(Self {
             listener,
             router,
             core,
             addr,
+            options,
         })
     }
 
@@ -66,10 +91,23 @@ impl Application {
             redirect_uri = %self.core.settings.redirect_uri(),
             "mailgate is serving; register the redirect URI at your OAuth provider"
         );
-        axum::serve(self.listener, self.router)
+        let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        let refresher = self.options.workers.then(|| {
+            tokio::spawn(mailgate_core::tokens::run_refresher(
+                self.core.clone(),
+                self.options.refresh_every,
+                workers_stopped,
+            ))
+        });
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the HTTP server failed")?;
+            .context("the HTTP server failed");
+        let _ = stop_workers.send(true);
+        if let Some(refresher) = refresher {
+            let _ = refresher.await;
+        }
+        served?;
         tracing::info!("mailgate stopped");
         Ok(())
     }
@@ -97,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/metrics", get(crate::metrics::render))
+    .route("/oauth/start", get(routes::oauth::start))
+    .route("/oauth/callback", get(routes::oauth::callback))
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
     .layer(axum::middleware::from_fn(crate::metrics::track))

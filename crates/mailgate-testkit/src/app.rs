@@ -17,15 +17,29 @@ pub struct TestApp {
     pub core: Arc<Core>,
     pub http: reqwest::Client,
     pub data_dir: PathBuf,
+    /// The service's clock: advance it instead of sleeping.
+    pub clock: Arc<mailgate_core::clock::ManualClock>,
+    config: TestConfig,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// Extra settings for a test, as `section.key` = value (the same keys as the config file).
-#[derive(Default, Clone)]
+/// Extra settings for a test, as `section.key` = value (the same keys as the config file), and
+/// the clock the service runs on. Background workers are off: tests run their steps by hand.
+#[derive(Clone)]
 pub struct TestConfig {
     pub settings: Vec<(String, String)>,
+    pub clock: Arc<mailgate_core::clock::ManualClock>,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        Self {
+            settings: Vec::new(),
+            clock: mailgate_core::clock::ManualClock::new(),
+        }
+    }
 }
 
 impl TestConfig {
@@ -52,7 +66,12 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
 
 async fn start(data_dir: &std::path::Path, config: &TestConfig) -> anyhow::Result<TestApp> {
     let settings = settings(data_dir, config)?;
-    let app = mailgate_http::Application::build(settings).await?;
+    let options = mailgate_http::Options {
+        clock: config.clock.clone(),
+        workers: false,
+        ..Default::default()
+    };
+    let app = mailgate_http::Application::build_with(settings, options).await?;
     let port = app.port();
     let core = app.core();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -70,6 +89,8 @@ async fn start(data_dir: &std::path::Path, config: &TestConfig) -> anyhow::Resul
             .build()
             .context("http client")?,
         data_dir: data_dir.to_owned(),
+        clock: config.clock.clone(),
+        config: config.clone(),
         _dir: None,
         shutdown: Some(tx),
         server: Some(server),
@@ -98,7 +119,8 @@ impl TestApp {
     /// Stops the server (graceful shutdown) and starts it again on the same data directory.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
-        let config = TestConfig::default();
+        // Same data directory, same clock, same settings.
+        let config = self.config.clone();
         let mut again = start(&self.data_dir, &config)
             .await
             .unwrap_or_else(|e| panic!("restart: {e:#}"));
@@ -196,6 +218,17 @@ impl TestApp {
     /// creates the matching Google OAuth app in mailgate, its endpoints pointed at the emulator.
     /// Returns the app as the API shows it.
     pub async fn google_oauth_app(&self) -> Value {
+        self.google_oauth_app_with(|r| r).await
+    }
+
+    /// As [`TestApp::google_oauth_app`], with the emulator's client registration adjusted
+    /// (testing status and test users, refresh-token rotation, Gmail API disabled, ...).
+    pub async fn google_oauth_app_with(
+        &self,
+        adjust: impl FnOnce(
+            mailgate_emulator::ClientRegistration,
+        ) -> mailgate_emulator::ClientRegistration,
+    ) -> Value {
         let world = self.world();
         let client_id = format!(
             "{}.apps.googleusercontent.com",
@@ -203,14 +236,13 @@ impl TestApp {
         );
         let secret = format!("secret-{}", uuid::Uuid::new_v4().simple());
         let redirect = format!("{}/oauth/callback", self.address);
-        world
-            .emulator
-            .control()
-            .register_client(mailgate_emulator::ClientRegistration::new(
+        world.emulator.control().register_client(adjust(
+            mailgate_emulator::ClientRegistration::new(
                 client_id.clone(),
                 secret.clone(),
                 [redirect],
-            ));
+            ),
+        ));
         let base = world.emulator.base_url();
         let answer = self
             .post(
@@ -248,5 +280,83 @@ impl TestApp {
             answer.body
         );
         (email, answer.body)
+    }
+}
+
+impl TestApp {
+    /// Opens an authorization URL with the emulator scripted to answer as `account`, and
+    /// returns where the provider redirects the browser (the callback URL with a code or error).
+    pub async fn provider_redirect(
+        &self,
+        authorization_url: &str,
+        account: &str,
+        allow: bool,
+    ) -> String {
+        let decision = if allow {
+            mailgate_emulator::Decision::Allow
+        } else {
+            mailgate_emulator::Decision::Deny
+        };
+        // The emulator keeps one queue of scripted answers for all clients: tests running in
+        // parallel take turns between scripting an answer and using it.
+        static SCRIPT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = SCRIPT.lock().await;
+        self.world()
+            .emulator
+            .control()
+            .script_consent(account, decision);
+        let provider = self
+            .http
+            .get(authorization_url)
+            .send()
+            .await
+            .expect("provider reached");
+        assert_eq!(
+            provider.status(),
+            302,
+            "the scripted consent redirects: {:?}",
+            provider.text().await
+        );
+        provider.headers()["location"]
+            .to_str()
+            .expect("a location")
+            .to_owned()
+    }
+
+    /// Runs the consent for a server the way a browser would, with the emulator scripted to
+    /// answer as `account` (`allow` or not): authorize, follow the provider's redirect to
+    /// `/oauth/callback`, and return the callback's status and page.
+    pub async fn consent(
+        &self,
+        direction: &str,
+        server_id: &str,
+        account: &str,
+        allow: bool,
+    ) -> (u16, String) {
+        let start = self
+            .post(
+                &format!("/api/v1/{direction}-servers/{server_id}/authorize"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(start.status, 200, "authorize: {}", start.body);
+        let back = self
+            .provider_redirect(
+                start.body["authorization_url"]
+                    .as_str()
+                    .expect("authorization_url"),
+                account,
+                allow,
+            )
+            .await;
+        assert!(
+            back.starts_with(&format!("{}/oauth/callback?", self.address)),
+            "{back}"
+        );
+        let page = self.http.get(back).send().await.expect("callback reached");
+        (
+            page.status().as_u16(),
+            page.text().await.unwrap_or_default(),
+        )
     }
 }

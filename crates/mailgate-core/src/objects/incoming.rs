@@ -1,5 +1,4 @@
-use super::{Resource, SecretMap, parse_body, rfc3339};
-use crate::Core;
+use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
 use mailgate_domain::incoming::{
     AfterImport, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
 };
@@ -16,22 +15,78 @@ pub enum ServerStatus {
     Disabled,
     /// Uses an OAuth app, and no account has signed in and consented yet.
     AuthorizationRequired,
-    /// Everything needed to connect is configured.
+    /// Its OAuth grant or service account token works.
+    Connected,
+    /// Its grant died (revoked, expired, password changed): authorize it again.
+    NeedsReauthorization,
+    /// Its credential fails for a configuration reason (see `credential.last_error`).
+    Failed,
+    /// Everything needed to connect is configured (passwords; service accounts before first use).
     Ready,
 }
 
-pub(crate) fn status(enabled: bool, auth: &Auth) -> ServerStatus {
-    match (enabled, auth) {
-        (false, _) => ServerStatus::Disabled,
+/// The credential behind a server, as answers show it (never its tokens).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CredentialView {
+    /// `oauth_grant` or `service_account`.
+    pub kind: &'static str,
+    /// The mailbox the tokens act for.
+    pub account: String,
+    /// `connected`, `needs_reauthorization` or `failed`.
+    pub status: String,
+    pub granted_scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_expires_at: Option<String>,
+    /// The last failure: `{code, message, hint, severity}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub last_error: Option<serde_json::Value>,
+}
+
+/// The status of a server and its credential (from the credentials prefetched for the answer).
+pub(crate) fn connection(
+    credentials: &[mailgate_store::CredentialRow],
+    enabled: bool,
+    auth: &Auth,
+    mailbox: &str,
+    gmail_api: bool,
+) -> (ServerStatus, Option<CredentialView>) {
+    let key = crate::tokens::CredentialKey::for_server(auth, mailbox, gmail_api);
+    let row = key.as_ref().and_then(|k| {
+        credentials.iter().find(|c| {
+            c.kind == k.kind
+                && c.owner_id == k.owner_id
+                && c.subject == k.subject
+                && c.scope == k.scope
+        })
+    });
+    let view = row.map(|c| CredentialView {
+        kind: c.kind.as_str(),
+        account: c.subject.clone(),
+        status: c.status.clone(),
+        granted_scope: c.granted_scope.clone(),
+        access_expires_at: c.access_expires_at_ms.map(rfc3339),
+        last_error: c
+            .last_error
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok()),
+    });
+    let status = match (enabled, auth, row.map(|c| c.status.as_str())) {
+        (false, _, _) => ServerStatus::Disabled,
+        (true, _, Some(crate::tokens::CONNECTED)) => ServerStatus::Connected,
+        (true, _, Some(crate::tokens::NEEDS_REAUTHORIZATION)) => ServerStatus::NeedsReauthorization,
+        (true, _, Some(_)) => ServerStatus::Failed,
         (
             true,
             Auth::Oauth {
                 oauth_app_id: Some(_),
                 ..
             },
+            None,
         ) => ServerStatus::AuthorizationRequired,
-        _ => ServerStatus::Ready,
-    }
+        (true, _, None) => ServerStatus::Ready,
+    };
+    (status, view)
 }
 
 /// An incoming server as the API shows it: the password is never returned.
@@ -69,6 +124,8 @@ pub struct IncomingServerView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     pub status: ServerStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialView>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -146,15 +203,23 @@ impl Resource for IncomingServers {
     }
 
     fn view(
-        _core: &Core,
+        ctx: &ViewContext<'_>,
         row: &ObjectRow,
         spec: IncomingServerSpec,
         secrets: &SecretMap,
     ) -> IncomingServerView {
         let (auth, oauth_app_id, service_account_id, username) = auth_fields(&spec.auth);
+        let (status, credential) = connection(
+            ctx.credentials,
+            spec.enabled,
+            &spec.auth,
+            spec.email.as_str(),
+            false,
+        );
         IncomingServerView {
             id: row.id.to_string(),
-            status: status(spec.enabled, &spec.auth),
+            status,
+            credential,
             name: spec.name,
             email: spec.email.to_string(),
             protocol: spec.protocol,

@@ -7,7 +7,7 @@ mod oauth_apps;
 mod outgoing;
 mod service_accounts;
 
-pub use incoming::{IncomingServerView, IncomingServers};
+pub use incoming::{CredentialView, IncomingServerView, IncomingServers, ServerStatus};
 pub use json::parse_body;
 pub use oauth_apps::{OAuthAppView, OAuthApps};
 pub use outgoing::{OutgoingServerView, OutgoingServers};
@@ -87,7 +87,18 @@ pub trait Resource: Send + Sync + 'static {
         serde_json::to_value(spec)
             .map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))
     }
-    fn view(core: &Core, row: &ObjectRow, spec: Self::Spec, secrets: &SecretMap) -> Self::View;
+    fn view(
+        ctx: &ViewContext<'_>,
+        row: &ObjectRow,
+        spec: Self::Spec,
+        secrets: &SecretMap,
+    ) -> Self::View;
+}
+
+/// What views need beyond the object: the core, and the credentials (fetched once per answer).
+pub struct ViewContext<'a> {
+    pub core: &'a Core,
+    pub credentials: &'a [mailgate_store::CredentialRow],
 }
 
 /// The generic service over one kind.
@@ -116,17 +127,38 @@ impl<R: Resource> Objects<R> {
             .insert_object(&row)
             .await
             .map_err(|e| Self::write_error(e, &row.name))?;
-        Ok(R::view(core, &row, spec, &secrets))
+        let credentials = core.store.list_credentials().await?;
+        Ok(R::view(
+            &ViewContext {
+                core,
+                credentials: &credentials,
+            },
+            &row,
+            spec,
+            &secrets,
+        ))
     }
 
     pub async fn list(core: &Core) -> Result<Vec<R::View>, ServiceError> {
         let rows = core.store.list_objects(R::KIND).await?;
-        rows.iter().map(|row| Self::to_view(core, row)).collect()
+        let credentials = core.store.list_credentials().await?;
+        let ctx = ViewContext {
+            core,
+            credentials: &credentials,
+        };
+        rows.iter().map(|row| Self::to_view(&ctx, row)).collect()
     }
 
     pub async fn get(core: &Core, id: &str) -> Result<R::View, ServiceError> {
         let row = Self::row(core, id).await?;
-        Self::to_view(core, &row)
+        let credentials = core.store.list_credentials().await?;
+        Self::to_view(
+            &ViewContext {
+                core,
+                credentials: &credentials,
+            },
+            &row,
+        )
     }
 
     /// The stored spec and secrets of one object (for the services that use them).
@@ -186,7 +218,16 @@ impl<R: Resource> Objects<R> {
             .update_object(&row)
             .await
             .map_err(|e| Self::write_error(e, &row.name))?;
-        Ok(R::view(core, &row, spec, &stored))
+        let credentials = core.store.list_credentials().await?;
+        Ok(R::view(
+            &ViewContext {
+                core,
+                credentials: &credentials,
+            },
+            &row,
+            spec,
+            &stored,
+        ))
     }
 
     pub async fn delete(core: &Core, id: &str) -> Result<(), ServiceError> {
@@ -226,10 +267,10 @@ impl<R: Resource> Objects<R> {
         Ok(R::with_flags(spec, row.enabled, row.is_primary))
     }
 
-    fn to_view(core: &Core, row: &ObjectRow) -> Result<R::View, ServiceError> {
+    fn to_view(ctx: &ViewContext<'_>, row: &ObjectRow) -> Result<R::View, ServiceError> {
         let spec = Self::spec(row)?;
-        let secrets = open(core, row)?;
-        Ok(R::view(core, row, spec, &secrets))
+        let secrets = open(ctx.core, row)?;
+        Ok(R::view(ctx, row, spec, &secrets))
     }
 
     fn not_found(id: &str) -> ServiceError {

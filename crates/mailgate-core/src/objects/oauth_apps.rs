@@ -1,5 +1,4 @@
-use super::{Resource, SecretMap, parse_body, rfc3339};
-use crate::Core;
+use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
 use mailgate_domain::oauth_app::{OAuthAppInput, OAuthAppSpec, Provider};
 use mailgate_domain::{ExposeSecret, FieldErrors};
 use mailgate_store::{ObjectKind, ObjectRow};
@@ -55,7 +54,12 @@ impl Resource for OAuthApps {
         &spec.name
     }
 
-    fn view(core: &Core, row: &ObjectRow, spec: OAuthAppSpec, secrets: &SecretMap) -> OAuthAppView {
+    fn view(
+        ctx: &ViewContext<'_>,
+        row: &ObjectRow,
+        spec: OAuthAppSpec,
+        secrets: &SecretMap,
+    ) -> OAuthAppView {
         OAuthAppView {
             id: row.id.to_string(),
             name: spec.name,
@@ -66,7 +70,7 @@ impl Resource for OAuthApps {
             token_url: spec.token_url,
             userinfo_url: spec.userinfo_url,
             scopes: spec.scopes,
-            redirect_uri: core.settings.redirect_uri(),
+            redirect_uri: ctx.core.settings.redirect_uri(),
             created_at: rfc3339(row.created_at_ms),
             updated_at: rfc3339(row.updated_at_ms),
         }

@@ -1,6 +1,7 @@
-use super::incoming::{ServerStatus, auth_fields, auth_links, password_secret, status};
-use super::{Resource, SecretMap, parse_body, rfc3339};
-use crate::Core;
+use super::incoming::{
+    CredentialView, ServerStatus, auth_fields, auth_links, connection, password_secret,
+};
+use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
 use mailgate_domain::outgoing::{
     OutgoingProtocol, OutgoingServerInput, OutgoingServerSpec, OutgoingTransport,
 };
@@ -43,6 +44,8 @@ pub struct OutgoingServerView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     pub status: ServerStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialView>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -86,13 +89,20 @@ impl Resource for OutgoingServers {
     }
 
     fn view(
-        _core: &Core,
+        ctx: &ViewContext<'_>,
         row: &ObjectRow,
         spec: OutgoingServerSpec,
         secrets: &SecretMap,
     ) -> OutgoingServerView {
         let (auth, oauth_app_id, service_account_id, username) = auth_fields(&spec.auth);
         let protocol = spec.protocol();
+        let (status, credential) = connection(
+            ctx.credentials,
+            spec.enabled,
+            &spec.auth,
+            spec.email.as_str(),
+            protocol == OutgoingProtocol::GmailApi,
+        );
         let (host, port, security, api_base_url) = match spec.transport {
             OutgoingTransport::Smtp {
                 host,
@@ -103,7 +113,8 @@ impl Resource for OutgoingServers {
         };
         OutgoingServerView {
             id: row.id.to_string(),
-            status: status(spec.enabled, &spec.auth),
+            status,
+            credential,
             name: spec.name,
             email: spec.email.to_string(),
             sender_name: spec.sender_name,

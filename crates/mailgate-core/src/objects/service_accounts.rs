@@ -1,5 +1,4 @@
-use super::{Resource, SecretMap, ServiceError, parse_body, rfc3339};
-use crate::Core;
+use super::{Resource, SecretMap, ServiceError, ViewContext, parse_body, rfc3339};
 use mailgate_domain::service_account::{ServiceAccountKeyFile, ServiceAccountSpec};
 use mailgate_domain::{ExposeSecret, FieldError, FieldErrors};
 use mailgate_store::{ObjectKind, ObjectRow};
@@ -98,7 +97,7 @@ impl Resource for ServiceAccounts {
     }
 
     fn view(
-        _core: &Core,
+        _ctx: &ViewContext<'_>,
         row: &ObjectRow,
         spec: ServiceAccountSpec,
         secrets: &SecretMap,

@@ -1,6 +1,9 @@
 //! Routes: one module per resource; the four configuration resources share one shape.
 
+pub mod doctor;
+pub mod events;
 pub mod health;
+pub mod oauth;
 mod resources;
 
 pub use resources::api_router;

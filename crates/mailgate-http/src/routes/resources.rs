@@ -120,4 +120,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             outgoing_servers::update,
             outgoing_servers::delete
         ))
+        .routes(routes!(super::oauth::authorize_incoming))
+        .routes(routes!(super::oauth::authorize_outgoing))
+        .routes(routes!(super::events::list))
+        .routes(routes!(super::doctor::run))
 }

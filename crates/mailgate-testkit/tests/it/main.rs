@@ -2,4 +2,5 @@
 //! The testkit's integration tests: the admin API through `spawn_app()`, and the real mail stack.
 
 mod api;
+mod oauth;
 mod stack;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod doctor;
 mod serve;
 mod server;
 
@@ -31,6 +32,8 @@ enum Command {
     /// Administer access to the API.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Check every server's credential end to end and say how to fix what fails.
+    Doctor(doctor::DoctorArgs),
     /// Inspect incoming and outgoing servers.
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -77,5 +80,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(cmd),
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Server(cmd) => server::run(cmd).await,
+        Command::Doctor(args) => doctor::run(args).await,
     }
 }

@@ -51,3 +51,23 @@ fn a_missing_config_file_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/mailgate.toml"));
 }
+
+#[test]
+fn doctor_with_nothing_configured_says_so_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["doctor", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no servers to check"));
+    let out = run(&[
+        "doctor",
+        "--json",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report, serde_json::json!({"ok": true, "checks": []}));
+}

@@ -1,0 +1,54 @@
+//! Events: what happened, kept in order in the store (webhooks deliver them later) and logged.
+
+use crate::Core;
+use serde::Serialize;
+
+/// Kinds of events, as stable strings.
+pub mod kind {
+    pub const CREDENTIAL_CONNECTED: &str = "credential.connected";
+    pub const CREDENTIAL_NEEDS_REAUTHORIZATION: &str = "credential.needs_reauthorization";
+    pub const CREDENTIAL_FAILED: &str = "credential.failed";
+    pub const CONSENT_FAILED: &str = "oauth.consent_failed";
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub created_at: String,
+}
+
+/// Records an event. A failure to record is logged, never returned: an event must not undo the
+/// work it reports.
+pub async fn record(core: &Core, kind: &str, subject_id: Option<&str>, data: serde_json::Value) {
+    tracing::info!(event = kind, subject = subject_id.unwrap_or_default(), data = %data, "event");
+    if let Err(e) = core
+        .store
+        .insert_event(kind, subject_id, &data.to_string(), core.clock.now_ms())
+        .await
+    {
+        tracing::error!(event = kind, error = %e, "could not record an event");
+    }
+}
+
+pub async fn list(
+    core: &Core,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventView>, mailgate_store::StoreError> {
+    let rows = core.store.list_events(after, limit.clamp(1, 1000)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EventView {
+            id: r.id,
+            kind: r.kind,
+            subject_id: r.subject_id,
+            data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::Null),
+            created_at: crate::objects::rfc3339(r.created_at_ms),
+        })
+        .collect())
+}

@@ -1,0 +1,458 @@
+//! The consent flow: `start` makes a single-use `state` (kept hashed, 10 minutes) and a PKCE
+//! verifier and builds the provider's authorization URL; `callback` takes the state back, trades
+//! the code for tokens, checks that the account that signed in is the server's mailbox, and
+//! stores the grant sealed.
+
+use crate::events;
+use crate::objects::{
+    IncomingServers, OAuthApps, Objects, OutgoingServers, SecretMap, ServiceError,
+};
+use crate::tokens::{self, CredentialKey};
+use crate::{Core, secrets::SecretError};
+use mailgate_domain::oauth_app::OAuthAppSpec;
+use mailgate_domain::server::Auth;
+use mailgate_domain::troubleshoot::{self, Diagnosis, ProviderKind, Severity};
+use mailgate_domain::{ExposeSecret, FieldError, FieldErrors, Id};
+use mailgate_store::{CredentialKind, OAuthStateRow, ObjectKind, StateUse};
+use serde::Serialize;
+
+/// How long a consent may take, from `start` to the callback.
+pub const STATE_LIFETIME_MS: i64 = 10 * 60 * 1000;
+
+/// Which kind of server a consent is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    Incoming,
+    Outgoing,
+}
+
+/// What a server needs for consent: its mailbox and its OAuth app.
+pub struct ConsentTarget {
+    pub server_id: Id,
+    pub server_name: String,
+    pub mailbox: String,
+    pub app_id: Id,
+    pub app: OAuthAppSpec,
+    pub app_secrets: SecretMap,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorizationStart {
+    /// Send the admin's browser here to sign in as the mailbox and consent.
+    pub authorization_url: String,
+    /// The same, through mailgate: redirects to `authorization_url` (handy in the admin UI).
+    pub start_url: String,
+    /// The redirect URI registered at the provider must be exactly this.
+    pub redirect_uri: String,
+    /// The account to sign in as.
+    pub mailbox: String,
+    pub expires_at: String,
+}
+
+/// Loads a server that uses an OAuth app, with the app.
+pub async fn target(
+    core: &Core,
+    kind: ServerKind,
+    id: &str,
+) -> Result<ConsentTarget, ServiceError> {
+    let parsed = Id::parse("id", id).map_err(|_| ServiceError::NotFound {
+        what: what(kind),
+        id: id.to_owned(),
+    })?;
+    let (name, mailbox, auth) = match kind {
+        ServerKind::Incoming => {
+            let (_, spec, _) = Objects::<IncomingServers>::load(core, parsed).await?;
+            (spec.name, spec.email.to_string(), spec.auth)
+        }
+        ServerKind::Outgoing => {
+            let (_, spec, _) = Objects::<OutgoingServers>::load(core, parsed).await?;
+            (spec.name, spec.email.to_string(), spec.auth)
+        }
+    };
+    let Auth::Oauth {
+        oauth_app_id: Some(app_id),
+        ..
+    } = auth
+    else {
+        return Err(FieldErrors::from(
+            FieldError::new("auth", "this server does not sign in through an OAuth app")
+                .with_hint("only servers with `auth: oauth` and an `oauth_app_id` need consent; service accounts and passwords work without it"),
+        )
+        .into());
+    };
+    let (_, app, app_secrets) = Objects::<OAuthApps>::load(core, app_id).await?;
+    Ok(ConsentTarget {
+        server_id: parsed,
+        server_name: name,
+        mailbox,
+        app_id,
+        app,
+        app_secrets,
+    })
+}
+
+fn what(kind: ServerKind) -> &'static str {
+    match kind {
+        ServerKind::Incoming => "incoming server",
+        ServerKind::Outgoing => "outgoing server",
+    }
+}
+
+fn verifier_aad(state_hash: &[u8]) -> String {
+    let hex: String = state_hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("oauth_states:{hex}")
+}
+
+/// Starts a consent for a server.
+pub async fn start(
+    core: &Core,
+    kind: ServerKind,
+    id: &str,
+) -> Result<AuthorizationStart, ServiceError> {
+    let target = target(core, kind, id).await?;
+    let state = super::random_token()?;
+    let verifier = super::random_token()?;
+    let state_hash = super::sha256(&state);
+    let now = core.clock.now_ms();
+    let row = OAuthStateRow {
+        sealed_verifier: core
+            .cipher
+            .seal(&verifier_aad(&state_hash), verifier.as_bytes())?,
+        state_hash,
+        server_id: target.server_id,
+        created_at_ms: now,
+        expires_at_ms: now + STATE_LIFETIME_MS,
+        used_at_ms: None,
+    };
+    core.store.insert_oauth_state(&row).await?;
+    Ok(AuthorizationStart {
+        authorization_url: authorization_url(core, &target, &state, &verifier)?,
+        start_url: format!("{}/oauth/start?state={state}", core.settings.base_url),
+        redirect_uri: core.settings.redirect_uri(),
+        mailbox: target.mailbox,
+        expires_at: crate::objects::rfc3339(row.expires_at_ms),
+    })
+}
+
+fn authorization_url(
+    core: &Core,
+    target: &ConsentTarget,
+    state: &str,
+    verifier: &str,
+) -> Result<String, ServiceError> {
+    let mut url = url::Url::parse(&target.app.authorization_url).map_err(|e| {
+        FieldErrors::from(FieldError::new(
+            "authorization_url",
+            format!("the OAuth app's authorization URL is not a URL: {e}"),
+        ))
+    })?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &target.app.client_id)
+        .append_pair("redirect_uri", &core.settings.redirect_uri())
+        .append_pair("scope", &target.app.scopes.join(" "))
+        .append_pair("state", state)
+        .append_pair("code_challenge", &super::pkce::challenge(verifier))
+        .append_pair("code_challenge_method", "S256")
+        // Offline access with a fresh consent: without both, a repeat consent returns no refresh token.
+        .append_pair("access_type", "offline")
+        .append_pair("prompt", "consent")
+        .append_pair("login_hint", &target.mailbox);
+    Ok(url.into())
+}
+
+/// The provider URL for a `start_url`, while its state is unused and fresh.
+pub async fn start_redirect(core: &Core, state: &str) -> Result<String, Diagnosis> {
+    let hash = super::sha256(state);
+    let row = core.store.find_oauth_state(&hash).await.map_err(internal)?;
+    let row = match row {
+        None => return Err(state_problem(StateUse::Unknown)),
+        Some(r) if r.used_at_ms.is_some() => return Err(state_problem(StateUse::AlreadyUsed)),
+        Some(r) if r.expires_at_ms <= core.clock.now_ms() => {
+            return Err(state_problem(StateUse::Expired));
+        }
+        Some(r) => r,
+    };
+    let verifier = open_verifier(core, &row).map_err(internal)?;
+    let kind = server_kind(core, row.server_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(server_gone)?;
+    let target = target(core, kind, &row.server_id.to_string())
+        .await
+        .map_err(|_| server_gone())?;
+    authorization_url(core, &target, state, &verifier).map_err(|_| server_gone())
+}
+
+fn open_verifier(core: &Core, row: &OAuthStateRow) -> Result<String, SecretError> {
+    let bytes = core
+        .cipher
+        .open(&verifier_aad(&row.state_hash), &row.sealed_verifier)?;
+    String::from_utf8(bytes).map_err(|_| SecretError::Open)
+}
+
+async fn server_kind(
+    core: &Core,
+    id: Id,
+) -> Result<Option<ServerKind>, mailgate_store::StoreError> {
+    if core
+        .store
+        .get_object(ObjectKind::IncomingServer, id)
+        .await?
+        .is_some()
+    {
+        return Ok(Some(ServerKind::Incoming));
+    }
+    Ok(core
+        .store
+        .get_object(ObjectKind::OutgoingServer, id)
+        .await?
+        .map(|_| ServerKind::Outgoing))
+}
+
+/// What the provider sent back to `/oauth/callback`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// How a consent ended, for the page the browser lands on.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    Connected {
+        server_name: String,
+        mailbox: String,
+        granted_scope: String,
+    },
+    Failed {
+        server_name: Option<String>,
+        diagnosis: Diagnosis,
+    },
+}
+
+pub async fn callback(core: &Core, params: CallbackParams) -> CallbackOutcome {
+    let failed = |server_name: Option<String>, diagnosis: Diagnosis| CallbackOutcome::Failed {
+        server_name,
+        diagnosis,
+    };
+    let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+        return failed(None, state_problem(StateUse::Unknown));
+    };
+    let row = match core
+        .store
+        .take_oauth_state(&super::sha256(state), core.clock.now_ms())
+        .await
+    {
+        Ok(StateUse::Taken(row)) => row,
+        Ok(other) => return failed(None, state_problem(other)),
+        Err(e) => return failed(None, internal(e)),
+    };
+    let target = match server_kind(core, row.server_id).await {
+        Ok(Some(kind)) => match target(core, kind, &row.server_id.to_string()).await {
+            Ok(t) => t,
+            Err(_) => return failed(None, server_gone()),
+        },
+        Ok(None) => return failed(None, server_gone()),
+        Err(e) => return failed(None, internal(e)),
+    };
+    let name = Some(target.server_name.clone());
+    let provider = ProviderKind::from(target.app.provider);
+    if let Some(error) = params.error.as_deref() {
+        let diagnosis =
+            troubleshoot::authorization_error(provider, error, params.error_description.as_deref());
+        events::record(
+            core,
+            events::kind::CONSENT_FAILED,
+            Some(&target.server_id.to_string()),
+            serde_json::json!({"server": target.server_name, "diagnosis": diagnosis}),
+        )
+        .await;
+        return failed(name, diagnosis);
+    }
+    let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
+        return failed(
+            name,
+            troubleshoot::authorization_error(
+                provider,
+                "invalid_request",
+                Some("the provider sent neither a code nor an error"),
+            ),
+        );
+    };
+    match finish(core, &target, &row, code).await {
+        Ok(granted_scope) => CallbackOutcome::Connected {
+            server_name: target.server_name,
+            mailbox: target.mailbox,
+            granted_scope,
+        },
+        Err(diagnosis) => {
+            events::record(
+                core,
+                events::kind::CONSENT_FAILED,
+                Some(&target.server_id.to_string()),
+                serde_json::json!({"server": target.server_name, "diagnosis": diagnosis}),
+            )
+            .await;
+            failed(name, diagnosis)
+        }
+    }
+}
+
+/// Trades the code, checks the account, stores the grant. Returns the granted scope.
+async fn finish(
+    core: &Core,
+    target: &ConsentTarget,
+    row: &OAuthStateRow,
+    code: &str,
+) -> Result<String, Diagnosis> {
+    let verifier = open_verifier(core, row).map_err(internal)?;
+    let provider = ProviderKind::from(target.app.provider);
+    let redirect_uri = core.settings.redirect_uri();
+    let secret = target
+        .app_secrets
+        .get("client_secret")
+        .map(|s| s.expose_secret().to_owned())
+        .unwrap_or_default();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("client_id", target.app.client_id.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    if !secret.is_empty() {
+        form.push(("client_secret", secret.as_str()));
+    }
+    let answer = super::token_client::request(
+        &core.http,
+        provider,
+        &target.app.token_url,
+        "authorization_code",
+        &form,
+    )
+    .await?;
+    let account = signed_in_account(core, &target.app, &answer).await?;
+    if !account.eq_ignore_ascii_case(&target.mailbox) {
+        return Err(troubleshoot::account_mismatch(&target.mailbox, &account));
+    }
+    let Some(refresh) = answer.refresh_token.as_ref() else {
+        return Err(Diagnosis {
+            code: "no_refresh_token",
+            message: "the provider granted access but sent no refresh token, so access would end within the hour".into(),
+            hint: "remove this app's access in the account's security settings (for Google: myaccount.google.com > Security > Third-party access) and connect again".into(),
+            severity: Severity::Permanent,
+        });
+    };
+    let granted = answer
+        .scope
+        .clone()
+        .unwrap_or_else(|| target.app.scopes.join(" "));
+    let key = CredentialKey {
+        kind: CredentialKind::OAuthGrant,
+        owner_id: target.app_id,
+        subject: target.mailbox.to_lowercase(),
+        scope: String::new(),
+    };
+    tokens::store_grant(core, &key, refresh, &answer, &granted)
+        .await
+        .map_err(internal)?;
+    events::record(
+        core,
+        events::kind::CREDENTIAL_CONNECTED,
+        Some(&target.server_id.to_string()),
+        serde_json::json!({"server": target.server_name, "mailbox": target.mailbox, "scope": granted}),
+    )
+    .await;
+    Ok(granted)
+}
+
+/// The account that consented: the `email` of the ID token (received straight from the token
+/// endpoint over verified TLS, which OpenID Connect accepts in place of checking its signature),
+/// else the userinfo endpoint.
+async fn signed_in_account(
+    core: &Core,
+    app: &OAuthAppSpec,
+    answer: &super::TokenResponse,
+) -> Result<String, Diagnosis> {
+    if let Some(email) = answer.id_token.as_deref().and_then(id_token_email) {
+        return Ok(email);
+    }
+    if let Some(url) = &app.userinfo_url {
+        let response = core
+            .http
+            .get(url)
+            .bearer_auth(answer.access_token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| super::token_client::transport_diagnosis(&e, url))?;
+        if response.status().is_success() {
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if let Some(email) = body.get("email").and_then(|e| e.as_str()) {
+                return Ok(email.to_owned());
+            }
+        }
+    }
+    Err(Diagnosis {
+        code: "account_unknown",
+        message: "the provider did not say which account signed in, so mailgate cannot check it is the server's mailbox".into(),
+        hint: "add the scopes `openid email` to the OAuth app (they are in the google and microsoft presets) and set its userinfo URL".into(),
+        severity: Severity::Permanent,
+    })
+}
+
+fn id_token_email(id_token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims
+        .get("email")
+        .and_then(|e| e.as_str())
+        .or_else(|| claims.get("preferred_username").and_then(|e| e.as_str()))
+        .map(str::to_owned)
+}
+
+fn state_problem(usage: StateUse) -> Diagnosis {
+    let (code, message) = match usage {
+        StateUse::Expired => (
+            "oauth_state_expired",
+            "this sign-in link is older than 10 minutes",
+        ),
+        StateUse::AlreadyUsed => ("oauth_state_reused", "this sign-in link was already used"),
+        _ => (
+            "oauth_state_invalid",
+            "this sign-in did not start from mailgate (its `state` is missing or unknown)",
+        ),
+    };
+    Diagnosis {
+        code,
+        message: message.into(),
+        hint: "start again from the server's Authorize button (POST .../authorize)".into(),
+        severity: Severity::Permanent,
+    }
+}
+
+fn server_gone() -> Diagnosis {
+    Diagnosis {
+        code: "server_gone",
+        message: "the server this sign-in was for no longer exists or no longer uses an OAuth app"
+            .into(),
+        hint: "check the server's configuration and start the authorization again".into(),
+        severity: Severity::Permanent,
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Diagnosis {
+    tracing::error!(error = %e, "consent failed inside mailgate");
+    Diagnosis {
+        code: "internal",
+        message: "mailgate could not complete the sign-in; the server log has the details".into(),
+        hint: "try again; if it persists, read the log".into(),
+        severity: Severity::Transient,
+    }
+}

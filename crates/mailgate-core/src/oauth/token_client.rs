@@ -1,0 +1,178 @@
+//! Requests to an OAuth2 token endpoint, every failure turned into a diagnosis.
+
+use mailgate_domain::troubleshoot::{self, Diagnosis, ProviderKind, TransportFailure};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// A successful token answer. Tokens are secrets: `Debug` hides them.
+pub struct TokenResponse {
+    pub access_token: SecretString,
+    pub expires_in_secs: i64,
+    pub refresh_token: Option<SecretString>,
+    pub scope: Option<String>,
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("expires_in_secs", &self.expires_in_secs)
+            .field("has_refresh_token", &self.refresh_token.is_some())
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Success {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    id_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Failure {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// POSTs a form to the token endpoint. `grant` labels the metrics.
+pub async fn request(
+    http: &reqwest::Client,
+    provider: ProviderKind,
+    token_url: &str,
+    grant: &'static str,
+    form: &[(&str, &str)],
+) -> Result<TokenResponse, Diagnosis> {
+    let outcome = send(http, provider, token_url, form).await;
+    let label = match &outcome {
+        Ok(_) => "ok",
+        Err(d) => d.code,
+    };
+    metrics::counter!("mailgate_token_requests_total", "grant" => grant, "outcome" => label)
+        .increment(1);
+    outcome
+}
+
+async fn send(
+    http: &reqwest::Client,
+    provider: ProviderKind,
+    token_url: &str,
+    form: &[(&str, &str)],
+) -> Result<TokenResponse, Diagnosis> {
+    let response = http
+        .post(token_url)
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| transport_diagnosis(&e, token_url))?;
+    let status = response.status().as_u16();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| transport_diagnosis(&e, token_url))?;
+    if (200..300).contains(&status) {
+        let ok: Success = serde_json::from_str(&body).map_err(|_| unreadable(token_url, status))?;
+        let expires_in = match ok.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        // A provider that says nothing gets the common one hour.
+        .unwrap_or(3600);
+        return Ok(TokenResponse {
+            access_token: ok.access_token.into(),
+            expires_in_secs: expires_in.max(0),
+            refresh_token: ok
+                .refresh_token
+                .filter(|r| !r.is_empty())
+                .map(SecretString::from),
+            scope: ok.scope,
+            id_token: ok.id_token,
+        });
+    }
+    match serde_json::from_str::<Failure>(&body) {
+        Ok(f) => Err(troubleshoot::token_endpoint_error(
+            provider,
+            status,
+            &f.error,
+            f.error_description.as_deref(),
+        )),
+        Err(_) if status == 429 || status >= 500 => Err(troubleshoot::token_endpoint_error(
+            provider,
+            status,
+            "temporarily_unavailable",
+            None,
+        )),
+        Err(_) => Err(unreadable(token_url, status)),
+    }
+}
+
+fn unreadable(url: &str, status: u16) -> Diagnosis {
+    Diagnosis {
+        code: "token_endpoint_unreadable",
+        message: format!("the token endpoint {url} answered HTTP {status} with a body that is not an OAuth2 answer"),
+        hint: "check the OAuth app's token URL: it must be the provider's token endpoint (for Google https://oauth2.googleapis.com/token)".into(),
+        severity: troubleshoot::Severity::Permanent,
+    }
+}
+
+/// Connection-level failures (DNS, refused, TLS, timeouts) in the catalog's terms.
+pub fn transport_diagnosis(error: &reqwest::Error, url: &str) -> Diagnosis {
+    let parsed = url::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .unwrap_or_default()
+        .to_owned();
+    let port = parsed
+        .as_ref()
+        .and_then(url::Url::port_or_known_default)
+        .unwrap_or(443);
+    let chain = error_chain(error);
+    let lower = chain.to_ascii_lowercase();
+    let failure = if error.is_timeout() {
+        TransportFailure::Timeout {
+            host,
+            port,
+            what: "an answer".into(),
+        }
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        TransportFailure::Dns { host }
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        TransportFailure::TlsUnknownIssuer { host }
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        TransportFailure::TlsNameMismatch { host }
+    } else if lower.contains("expired") && lower.contains("certificate") {
+        TransportFailure::TlsExpired { host }
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        TransportFailure::Tls {
+            host,
+            detail: chain,
+        }
+    } else if lower.contains("connection refused") {
+        TransportFailure::Refused { host, port }
+    } else {
+        TransportFailure::Closed { host }
+    };
+    troubleshoot::transport_error(failure)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,154 @@
+use mailgate_core::tokens::{self, CredentialKey, SCOPE_GMAIL_SEND};
+use mailgate_emulator::{
+    DelegationGrant, Emulator, EmulatorConfig, RunningEmulator, ServiceAccountRegistration,
+    fixtures,
+};
+use mailgate_store::CredentialKind;
+use mailgate_testkit::spawn_app;
+use serde_json::json;
+
+/// A service account registered at a private emulator (fixture key) and uploaded to mailgate, and
+/// a Gmail API sender for a fresh mailbox that uses it. No delegation is granted yet. The
+/// emulator is this test's own, so its clock can move with the service's: a signed assertion
+/// carries the service's time, and a provider refuses one from the future.
+async fn gmail_api_sender(
+    app: &mailgate_testkit::TestApp,
+) -> (
+    RunningEmulator,
+    String,
+    String,
+    serde_json::Value,
+    CredentialKey,
+) {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client_id = format!("1{:020}", uuid::Uuid::new_v4().as_u128() % 10u128.pow(20));
+    let email = format!(
+        "sender-{}@mailgate-test.iam.gserviceaccount.com",
+        &client_id[..8]
+    );
+    emulator
+        .control()
+        .register_service_account(ServiceAccountRegistration::with_private_key(
+            &email,
+            &client_id,
+            fixtures::SERVICE_ACCOUNT_KEY_PEM,
+        ))
+        .unwrap();
+    let key_file: serde_json::Value = serde_json::from_str(
+        &fixtures::service_account_key_json(
+            fixtures::SERVICE_ACCOUNT_KEY_PEM,
+            &email,
+            &client_id,
+            emulator.base_url(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let account = app.post("/api/v1/service-accounts", key_file).await;
+    assert_eq!(account.status, 201, "{}", account.body);
+    let mailbox = format!("sa-sender-{}@example.test", uuid::Uuid::new_v4().simple());
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": format!("Gmail API {mailbox}"), "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                   "service_account_id": account.body["id"], "api_base_url": emulator.base_url()}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let key = CredentialKey {
+        kind: CredentialKind::ServiceAccount,
+        owner_id: account.body["id"].as_str().unwrap().parse().unwrap(),
+        subject: mailbox.clone(),
+        scope: SCOPE_GMAIL_SEND.into(),
+    };
+    (emulator, client_id, mailbox, server.body, key)
+}
+
+#[tokio::test]
+async fn without_delegation_the_token_is_refused_with_the_scope_to_grant() {
+    let app = spawn_app().await;
+    let (emulator, client_id, _, server, key) = gmail_api_sender(&app).await;
+    let error = tokens::access_token(&app.core, &key).await.unwrap_err();
+    assert_eq!(error.code, "delegation_not_granted", "{error:?}");
+    assert!(
+        error
+            .hint
+            .contains("https://www.googleapis.com/auth/gmail.send"),
+        "the hint names the exact scope: {}",
+        error.hint
+    );
+    assert!(
+        error.hint.contains("Domain-wide delegation")
+            || error.hint.contains("domain-wide delegation"),
+        "{}",
+        error.hint
+    );
+    let shown = app
+        .get(&format!(
+            "/api/v1/outgoing-servers/{}",
+            server["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(shown["status"], "failed", "{shown}");
+
+    // The admin grants delegation for that client ID and scope: the next attempt works. (A
+    // failed service account is retried when asked; it has no grant to lose.)
+    emulator.control().grant_delegation(DelegationGrant {
+        client_id,
+        scopes: vec![SCOPE_GMAIL_SEND.into()],
+    });
+    let mut row = app
+        .core
+        .store
+        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
+        .await
+        .unwrap()
+        .unwrap();
+    row.status = "connected".into();
+    app.core.store.update_credential(&row).await.unwrap();
+    let token = tokens::access_token(&app.core, &key).await.unwrap();
+    assert!(secrecy::ExposeSecret::expose_secret(&token.token).starts_with("ya29."));
+}
+
+#[tokio::test]
+async fn with_delegation_a_token_acts_for_the_mailbox_and_is_renewed_ahead() {
+    let app = spawn_app().await;
+    let (emulator, client_id, mailbox, server, key) = gmail_api_sender(&app).await;
+    emulator.control().grant_delegation(DelegationGrant {
+        client_id,
+        scopes: vec![SCOPE_GMAIL_SEND.into()],
+    });
+    let token = tokens::access_token(&app.core, &key).await.unwrap();
+    // The emulator's tokeninfo says whom the token acts for.
+    let info: serde_json::Value = app
+        .http
+        .get(format!("{}/tokeninfo", emulator.base_url()))
+        .query(&[(
+            "access_token",
+            secrecy::ExposeSecret::expose_secret(&token.token),
+        )])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], mailbox.as_str(), "{info}");
+    assert!(info["scope"].as_str().unwrap().contains("gmail.send"));
+    let shown = app
+        .get(&format!(
+            "/api/v1/outgoing-servers/{}",
+            server["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(shown["status"], "connected", "{shown}");
+    app.clock.advance_secs(50 * 60);
+    emulator.control().advance_clock(50 * 60);
+    assert_eq!(
+        tokens::refresh_due(&app.core).await.unwrap(),
+        1,
+        "a fresh assertion before the hour is over"
+    );
+}
