@@ -7,7 +7,10 @@ mod model;
 mod url;
 
 pub use error::StoreError;
-pub use model::{AdminTokenRow, CredentialKind, CredentialRow, EventRow, Link, OAuthStateRow, ObjectKind, ObjectRow, StateUse};
+pub use model::{
+    AdminTokenRow, CredentialKind, CredentialRow, EventRow, Link, OAuthStateRow, ObjectKind,
+    ObjectRow, StateUse,
+};
 pub use url::DatabaseUrl;
 
 use async_trait::async_trait;
@@ -58,7 +61,13 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a credential, or replaces the one with the same kind, owner, subject and scope
     /// (a new consent replaces the old grant). Returns the row as stored (its id is kept).
     async fn upsert_credential(&self, row: &CredentialRow) -> Result<CredentialRow, StoreError>;
-    async fn find_credential(&self, kind: CredentialKind, owner_id: Id, subject: &str, scope: &str) -> Result<Option<CredentialRow>, StoreError>;
+    async fn find_credential(
+        &self,
+        kind: CredentialKind,
+        owner_id: Id,
+        subject: &str,
+        scope: &str,
+    ) -> Result<Option<CredentialRow>, StoreError>;
     async fn get_credential(&self, id: Id) -> Result<Option<CredentialRow>, StoreError>;
     /// Writes tokens and state of an existing credential.
     async fn update_credential(&self, row: &CredentialRow) -> Result<(), StoreError>;
@@ -67,10 +76,25 @@ pub trait Store: Send + Sync + 'static {
     async fn credentials_due(&self, now_ms: i64) -> Result<Vec<CredentialRow>, StoreError>;
 
     async fn insert_oauth_state(&self, row: &OAuthStateRow) -> Result<(), StoreError>;
+    /// A state as stored, without using it (to redirect to the provider).
+    async fn find_oauth_state(
+        &self,
+        state_hash: &[u8],
+    ) -> Result<Option<OAuthStateRow>, StoreError>;
     /// Marks a state used, atomically: only one caller ever gets `Taken`.
-    async fn take_oauth_state(&self, state_hash: &[u8], now_ms: i64) -> Result<StateUse, StoreError>;
+    async fn take_oauth_state(
+        &self,
+        state_hash: &[u8],
+        now_ms: i64,
+    ) -> Result<StateUse, StoreError>;
 
-    async fn insert_event(&self, kind: &str, subject_id: Option<&str>, data: &str, now_ms: i64) -> Result<i64, StoreError>;
+    async fn insert_event(
+        &self,
+        kind: &str,
+        subject_id: Option<&str>,
+        data: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError>;
     /// Events after `after_id`, oldest first.
     async fn list_events(&self, after_id: i64, limit: i64) -> Result<Vec<EventRow>, StoreError>;
 }

@@ -102,7 +102,9 @@ impl CredentialKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::OAuthGrant, Self::ServiceAccount].into_iter().find(|k| k.as_str() == text)
+        [Self::OAuthGrant, Self::ServiceAccount]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
@@ -141,7 +143,13 @@ impl std::fmt::Debug for CredentialRow {
             .field("owner_id", &self.owner_id)
             .field("subject", &self.subject)
             .field("status", &self.status)
-            .field("sealed", &self.sealed.as_ref().map(|s| format!("[{} sealed bytes]", s.len())))
+            .field(
+                "sealed",
+                &self
+                    .sealed
+                    .as_ref()
+                    .map(|s| format!("[{} sealed bytes]", s.len())),
+            )
             .field("access_expires_at_ms", &self.access_expires_at_ms)
             .finish_non_exhaustive()
     }
@@ -160,7 +168,11 @@ pub struct OAuthStateRow {
 
 impl std::fmt::Debug for OAuthStateRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthStateRow").field("server_id", &self.server_id).field("expires_at_ms", &self.expires_at_ms).field("used_at_ms", &self.used_at_ms).finish_non_exhaustive()
+        f.debug_struct("OAuthStateRow")
+            .field("server_id", &self.server_id)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("used_at_ms", &self.used_at_ms)
+            .finish_non_exhaustive()
     }
 }
 

@@ -347,6 +347,14 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn find_oauth_state(&self, state_hash: &[u8]) -> Result<Option<$crate::OAuthStateRow>, $crate::StoreError> {
+                let row = sqlx::query("SELECT state_hash, server_id, sealed_verifier, created_at, expires_at, used_at FROM oauth_states WHERE state_hash = $1")
+                    .bind(state_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::state_row).transpose()
+            }
+
             async fn take_oauth_state(&self, state_hash: &[u8], now_ms: i64) -> Result<$crate::StateUse, $crate::StoreError> {
                 let taken = sqlx::query(
                     "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -417,7 +425,8 @@ macro_rules! const_format {
 macro_rules! credential_sql {
     ($sql:literal) => {{
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        SQL.get_or_init(|| $sql.replace("{}", $crate::backend::CREDENTIAL_COLUMNS)).as_str()
+        SQL.get_or_init(|| $sql.replace("{}", $crate::backend::CREDENTIAL_COLUMNS))
+            .as_str()
     }};
 }
 
