@@ -1,0 +1,4 @@
+//! The protocol clients of mailgate-proto against the real Dovecot + Postfix stack.
+
+mod imap;
+mod pop3;

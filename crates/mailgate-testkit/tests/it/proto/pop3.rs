@@ -1,0 +1,1 @@
+//! POP3 client against Dovecot.
