@@ -14,6 +14,9 @@ use ring::rand::SecureRandom;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// How long a credential that failed for a configuration reason waits before it is tried again.
+const RETRY_FAILED_AFTER_MS: i64 = 60_000;
+
 /// A token is handed out only while it has at least this long to live.
 const MIN_REMAINING_MS: i64 = 60_000;
 
@@ -191,7 +194,11 @@ pub async fn access_token(core: &Core, key: &CredentialKey) -> Result<AccessToke
         .await
         .map_err(store_failure)?;
     if let Some(row) = &row {
-        if row.status != CONNECTED {
+        // A dead grant waits for a new consent. A credential that failed for a configuration
+        // reason (wrong secret, delegation missing) is tried again when asked, at most once a
+        // minute, so fixing the configuration is enough to bring it back.
+        let retry_failed = row.status == FAILED && now - row.updated_at_ms >= RETRY_FAILED_AFTER_MS;
+        if row.status != CONNECTED && !retry_failed {
             return Err(stored_diagnosis(row));
         }
         // Another node (or the refresher) may have renewed it already.
@@ -446,36 +453,46 @@ async fn record_failure(
     }
 }
 
+/// The diagnosis a credential was marked with, as it was (its code found again in the catalog).
 fn stored_diagnosis(row: &CredentialRow) -> Diagnosis {
     #[derive(serde::Deserialize)]
     struct Stored {
+        code: String,
         message: String,
         hint: String,
     }
-    let stored: Option<Stored> = row
-        .last_error
-        .as_deref()
-        .and_then(|e| serde_json::from_str(e).ok());
-    let (message, hint) = stored.map(|s| (s.message, s.hint)).unwrap_or_else(|| {
-        (
-            "the credential stopped working".into(),
-            "authorize the server again".into(),
-        )
-    });
-    let code = if row.status == NEEDS_REAUTHORIZATION {
+    let reauthorize = row.status == NEEDS_REAUTHORIZATION;
+    let fallback = if reauthorize {
         "needs_reauthorization"
     } else {
         "credential_failed"
     };
+    let stored: Option<Stored> = row
+        .last_error
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok());
+    let Some(stored) = stored else {
+        return Diagnosis {
+            code: fallback,
+            message: "the credential stopped working".into(),
+            hint: "authorize the server again".into(),
+            severity: if reauthorize {
+                Severity::Reauthorize
+            } else {
+                Severity::Permanent
+            },
+        };
+    };
+    let entry = mailgate_domain::troubleshoot::lookup(&stored.code);
     Diagnosis {
-        code,
-        message,
-        hint,
-        severity: if row.status == NEEDS_REAUTHORIZATION {
+        code: entry.map(|e| e.code).unwrap_or(fallback),
+        message: stored.message,
+        hint: stored.hint,
+        severity: entry.map(|e| e.severity).unwrap_or(if reauthorize {
             Severity::Reauthorize
         } else {
             Severity::Permanent
-        },
+        }),
     }
 }
 

@@ -234,6 +234,22 @@ pub enum CallbackOutcome {
 }
 
 pub async fn callback(core: &Core, params: CallbackParams) -> CallbackOutcome {
+    match callback_inner(core, params).await {
+        CallbackOutcome::Failed {
+            server_name,
+            diagnosis,
+        } => {
+            // Hints about the redirect URI name the exact one to register.
+            CallbackOutcome::Failed {
+                server_name,
+                diagnosis: diagnosis.with_redirect_uri(&core.settings.redirect_uri()),
+            }
+        }
+        connected => connected,
+    }
+}
+
+async fn callback_inner(core: &Core, params: CallbackParams) -> CallbackOutcome {
     let failed = |server_name: Option<String>, diagnosis: Diagnosis| CallbackOutcome::Failed {
         server_name,
         diagnosis,

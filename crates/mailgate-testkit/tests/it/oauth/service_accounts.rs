@@ -92,21 +92,20 @@ async fn without_delegation_the_token_is_refused_with_the_scope_to_grant() {
         .body;
     assert_eq!(shown["status"], "failed", "{shown}");
 
-    // The admin grants delegation for that client ID and scope: the next attempt works. (A
-    // failed service account is retried when asked; it has no grant to lose.)
+    // The admin grants delegation for that client ID and scope. The failure is remembered for a
+    // minute (no hammering of the provider), then the next attempt works without anything reset.
     emulator.control().grant_delegation(DelegationGrant {
         client_id,
         scopes: vec![SCOPE_GMAIL_SEND.into()],
     });
-    let mut row = app
-        .core
-        .store
-        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
-        .await
-        .unwrap()
-        .unwrap();
-    row.status = "connected".into();
-    app.core.store.update_credential(&row).await.unwrap();
+    assert_eq!(
+        tokens::access_token(&app.core, &key)
+            .await
+            .unwrap_err()
+            .code,
+        "delegation_not_granted"
+    );
+    app.clock.advance_secs(61);
     let token = tokens::access_token(&app.core, &key).await.unwrap();
     assert!(secrecy::ExposeSecret::expose_secret(&token.token).starts_with("ya29."));
 }

@@ -113,7 +113,11 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
     let error = tokens::access_token(&app.core, &dead_key)
         .await
         .unwrap_err();
-    assert_eq!(error.code, "needs_reauthorization");
+    assert_eq!(
+        (error.code, error.needs_reauthorization()),
+        ("oauth_grant_revoked", true),
+        "{error:?}"
+    );
     assert!(error.hint.to_lowercase().contains("authoriz"), "{error:?}");
     assert!(tokens::access_token(&app.core, &live_key).await.is_ok());
 
@@ -137,6 +141,19 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
         .await
         .body;
     assert_eq!(live["status"], "connected");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mailgate_token_failures_total{cause=\"oauth_grant_revoked\"}"),
+        "{metrics}"
+    );
     let events = app.get("/api/v1/events").await.body;
     let raised: Vec<_> = events
         .as_array()
