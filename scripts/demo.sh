@@ -84,6 +84,10 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
                "From: customer@example.com\r\nTo: support@example.test\r\nSubject: The printer is on fire\r\n\r\nPlease help.\r\n")
 PY
 
+inbox=$(api GET /incoming-servers | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+start=$(api POST "/incoming-servers/$inbox/authorize" '{}')
+start_url=$(echo "$start" | python3 -c 'import json,sys; print(json.load(sys.stdin)["start_url"])')
+
 say "ready"
 "$bin/mailgate" server list --data-dir "$demo/data"
 cat <<EOF2
@@ -94,7 +98,15 @@ mail stack      IMAPS 127.0.0.1:$MAILSTACK_IMAPS_PORT, submission 127.0.0.1:$MAI
                 (test CA: $MAILSTACK_CA_PEM; passwords: alice@example.test / alice-password)
 logs            $demo/*.log, $demo/stack/log/
 
-Try:  curl -H "Authorization: Bearer \$(cat $demo/admin-token)" http://$listen/api/v1/incoming-servers
+Connect the support inbox (consent as support@example.test), in a browser:
+      $start_url
+or with curl only:
+      auth=\$(curl -s -X POST -H "Authorization: Bearer \$(cat $demo/admin-token)" http://$listen/api/v1/incoming-servers/$inbox/authorize \\
+             | python3 -c 'import json,sys; print(json.load(sys.stdin)["authorization_url"])')
+      rid=\$(curl -s "\$auth" | sed -n 's/.*name="request_id" value="\\([^"]*\\)".*/\\1/p')
+      back=\$(curl -s -o /dev/null -w '%{redirect_url}' -d "request_id=\$rid&email=support@example.test&decision=allow" $emulator/o/oauth2/v2/auth/decision)
+      curl -s "\$back" | sed 's/<[^>]*>/ /g'
+Then:  $bin/mailgate server list --data-dir $demo/data      $bin/mailgate doctor --data-dir $demo/data
 Ctrl-C stops everything.
 EOF2
 wait "${pids[@]}"
