@@ -17,7 +17,9 @@ mkdir -p "$demo"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 pids=()
 cleanup() {
-    trap - EXIT INT TERM
+    # Once stopping, a second Ctrl-C must not leave Dovecot and Postfix running.
+    trap '' INT TERM
+    trap - EXIT
     say "stopping"
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
