@@ -8,8 +8,9 @@ mod url;
 
 pub use error::StoreError;
 pub use model::{
-    AdminTokenRow, CredentialKind, CredentialRow, EventRow, Link, OAuthStateRow, ObjectKind,
-    ObjectRow, StateUse,
+    AdminTokenRow, AttachmentRow, CredentialKind, CredentialRow, EventRow, ImportOutcome,
+    ImportRequest, Link, MessageRow, NewTicket, OAuthStateRow, ObjectKind, ObjectRow, StateUse,
+    TicketQuery, TicketRow,
 };
 pub use url::DatabaseUrl;
 
@@ -87,6 +88,26 @@ pub trait Store: Send + Sync + 'static {
         state_hash: &[u8],
         now_ms: i64,
     ) -> Result<StateUse, StoreError>;
+
+    /// Records a message read from a mailbox, and imports it into a ticket unless told to skip
+    /// it, in one transaction (see [`ImportRequest`]).
+    async fn import_message(
+        &self,
+        request: &ImportRequest,
+        now_ms: i64,
+    ) -> Result<ImportOutcome, StoreError>;
+    /// IMAP: `(uid_validity, last_uid)` read so far.
+    async fn mailbox_progress(&self, server_id: Id) -> Result<Option<(i64, i64)>, StoreError>;
+    /// Whether a source was handled (POP3 compares its UIDL list with this).
+    async fn source_seen(&self, source_key: &str) -> Result<bool, StoreError>;
+    async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<TicketRow>, StoreError>;
+    async fn get_ticket(&self, number: i64) -> Result<Option<TicketRow>, StoreError>;
+    /// A ticket's messages, oldest first, with attachment metadata (no content, no raw).
+    async fn ticket_messages(&self, number: i64) -> Result<Vec<MessageRow>, StoreError>;
+    /// One attachment with its content.
+    async fn attachment(&self, id: Id) -> Result<Option<AttachmentRow>, StoreError>;
+    /// How many messages a ticket has (tests and metrics).
+    async fn count_messages(&self) -> Result<i64, StoreError>;
 
     async fn insert_event(
         &self,

@@ -196,3 +196,141 @@ pub struct EventRow {
     pub data: String,
     pub created_at_ms: i64,
 }
+
+/// A ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRow {
+    pub number: i64,
+    pub id: Id,
+    pub subject: String,
+    pub requester: String,
+    pub requester_name: Option<String>,
+    pub incoming_server_id: Option<Id>,
+    pub group: Option<String>,
+    pub category: Option<String>,
+    pub status: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A ticket to open when an incoming message threads into none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    pub id: Id,
+    pub subject: String,
+    pub requester: String,
+    pub requester_name: Option<String>,
+    pub group: Option<String>,
+    pub category: Option<String>,
+}
+
+/// A message of a ticket (in or out), with its attachments (content only when asked for).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: Id,
+    pub ticket_number: i64,
+    /// `in` or `out`.
+    pub direction: String,
+    /// `normal`, `auto_reply`, `bounce`, ...
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub from_name: Option<String>,
+    /// JSON: `{"to": [...], "cc": [...]}`.
+    pub recipients: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// JSON list of what was malformed.
+    pub problems: String,
+    pub raw: Vec<u8>,
+    pub incoming_server_id: Option<Id>,
+    pub created_at_ms: i64,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+impl std::fmt::Debug for MessageRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageRow")
+            .field("id", &self.id)
+            .field("ticket_number", &self.ticket_number)
+            .field("kind", &self.kind)
+            .field("message_id", &self.message_id)
+            .field("raw_bytes", &self.raw.len())
+            .field("attachments", &self.attachments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: Id,
+    pub message_id: Id,
+    pub position: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub inline: bool,
+    pub content_id: Option<String>,
+    /// Empty unless read with its content.
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for AttachmentRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachmentRow")
+            .field("id", &self.id)
+            .field("filename", &self.filename)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything one read message leads to, written in one transaction: where it came from (so it
+/// is never imported twice), how far the mailbox has been read, and the ticket message itself.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub server_id: Id,
+    /// `"{server}:{uidvalidity}:{uid}"` (IMAP) or `"{server}:uidl:{uidl}"` (POP3).
+    pub source_key: String,
+    /// IMAP: `(uid_validity, uid)` to record as read.
+    pub progress: Option<(i64, i64)>,
+    /// What became of the message when it is not imported (`ignored`, `loop`, ...); `None` to import.
+    pub skip: Option<String>,
+    /// Our Message-IDs the message refers to, most specific first.
+    pub thread_message_ids: Vec<String>,
+    /// The ticket number tagged in the subject.
+    pub thread_tag: Option<i64>,
+    /// The ticket to open when it threads into none.
+    pub new_ticket: NewTicket,
+    /// The message (attachments with their content); its `ticket_number` is decided here.
+    pub message: MessageRow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported {
+        ticket_number: i64,
+        message_id: Id,
+        new_ticket: bool,
+    },
+    /// The same Message-ID came in before (another mailbox, a re-delivery): not imported again.
+    Duplicate { ticket_number: i64 },
+    /// This source was handled before (a retry after a crash between commit and ack).
+    AlreadySeen,
+    /// Recorded as read and not imported (`skip` was given).
+    Skipped,
+}
+
+/// A ticket search.
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    pub status: Option<String>,
+    pub group: Option<String>,
+    pub category: Option<String>,
+    /// Matched (case-insensitively) against subject and requester.
+    pub text: Option<String>,
+    /// Tickets with a number below this (newest first paging).
+    pub before: Option<i64>,
+    pub limit: i64,
+}

@@ -89,6 +89,83 @@ macro_rules! sql_store {
                 })
             }
 
+            fn ticket_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::TicketRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id: String = row.try_get("id")?;
+                let server: Option<String> = row.try_get("incoming_server_id")?;
+                Ok($crate::TicketRow {
+                    number: row.try_get("number")?,
+                    id: $crate::backend::parse_id("id", &id)?,
+                    subject: row.try_get("subject")?,
+                    requester: row.try_get("requester")?,
+                    requester_name: row.try_get("requester_name")?,
+                    incoming_server_id: server.map(|s| $crate::backend::parse_id("incoming_server_id", &s)).transpose()?,
+                    group: row.try_get("grp")?,
+                    category: row.try_get("category")?,
+                    status: row.try_get("status")?,
+                    created_at_ms: row.try_get("created_at")?,
+                    updated_at_ms: row.try_get("updated_at")?,
+                })
+            }
+
+            fn message_row(row: &<$db as sqlx::Database>::Row) -> Result<$crate::MessageRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id: String = row.try_get("id")?;
+                let server: Option<String> = row.try_get("incoming_server_id")?;
+                Ok($crate::MessageRow {
+                    id: $crate::backend::parse_id("id", &id)?,
+                    ticket_number: row.try_get("ticket_number")?,
+                    direction: row.try_get("direction")?,
+                    kind: row.try_get("kind")?,
+                    message_id: row.try_get("message_id")?,
+                    from_address: row.try_get("from_address")?,
+                    from_name: row.try_get("from_name")?,
+                    recipients: row.try_get("recipients")?,
+                    subject: row.try_get("subject")?,
+                    body_text: row.try_get("body_text")?,
+                    body_html: row.try_get("body_html")?,
+                    problems: row.try_get("problems")?,
+                    raw: Vec::new(),
+                    incoming_server_id: server.map(|s| $crate::backend::parse_id("incoming_server_id", &s)).transpose()?,
+                    created_at_ms: row.try_get("created_at")?,
+                    attachments: Vec::new(),
+                })
+            }
+
+            fn attachment_row(row: &<$db as sqlx::Database>::Row, with_content: bool) -> Result<$crate::AttachmentRow, $crate::StoreError> {
+                use sqlx::Row;
+                let id: String = row.try_get("id")?;
+                let message: String = row.try_get("message_id")?;
+                Ok($crate::AttachmentRow {
+                    id: $crate::backend::parse_id("id", &id)?,
+                    message_id: $crate::backend::parse_id("message_id", &message)?,
+                    position: row.try_get("position")?,
+                    filename: row.try_get("filename")?,
+                    content_type: row.try_get("content_type")?,
+                    size: row.try_get("size")?,
+                    inline: row.try_get("inline")?,
+                    content_id: row.try_get("content_id")?,
+                    content: if with_content { row.try_get("content")? } else { Vec::new() },
+                })
+            }
+
+            /// The ticket an incoming message belongs to: one of ours it refers to, else the tag.
+            async fn find_thread(tx: &mut sqlx::Transaction<'_, $db>, request: &$crate::ImportRequest) -> Result<Option<i64>, $crate::StoreError> {
+                for message_id in &request.thread_message_ids {
+                    let found: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 ORDER BY created_at LIMIT 1")
+                        .bind(message_id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    if found.is_some() {
+                        return Ok(found);
+                    }
+                }
+                if let Some(tag) = request.thread_tag {
+                    return Ok(sqlx::query_scalar("SELECT number FROM tickets WHERE number = $1").bind(tag).fetch_optional(&mut **tx).await?);
+                }
+                Ok(None)
+            }
+
             /// Only one object of a kind is primary: clear the flag on the others first.
             async fn clear_other_primaries(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -376,6 +453,186 @@ macro_rules! sql_store {
                     Some(r) if r.used_at_ms.is_some() => $crate::StateUse::AlreadyUsed,
                     Some(_) => $crate::StateUse::Expired,
                 })
+            }
+
+            async fn import_message(&self, request: &$crate::ImportRequest, now_ms: i64) -> Result<$crate::ImportOutcome, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let outcome = request.skip.as_deref().unwrap_or("imported");
+                let claimed = sqlx::query("INSERT INTO mailbox_sources (source_key, server_id, outcome, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (source_key) DO NOTHING")
+                    .bind(&request.source_key)
+                    .bind(request.server_id.to_string())
+                    .bind(outcome)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some((validity, uid)) = request.progress {
+                    sqlx::query(
+                        "INSERT INTO mailbox_progress (server_id, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (server_id) DO UPDATE SET last_uid = CASE WHEN mailbox_progress.uid_validity = excluded.uid_validity \
+                         AND mailbox_progress.last_uid > excluded.last_uid THEN mailbox_progress.last_uid ELSE excluded.last_uid END, \
+                         uid_validity = excluded.uid_validity, updated_at = excluded.updated_at",
+                    )
+                    .bind(request.server_id.to_string())
+                    .bind(validity)
+                    .bind(uid)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if claimed.rows_affected() == 0 {
+                    tx.commit().await?;
+                    return Ok($crate::ImportOutcome::AlreadySeen);
+                }
+                if request.skip.is_some() {
+                    tx.commit().await?;
+                    return Ok($crate::ImportOutcome::Skipped);
+                }
+                let message = &request.message;
+                if let Some(message_id) = &message.message_id {
+                    let earlier: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 AND direction = 'in' LIMIT 1")
+                        .bind(message_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(ticket_number) = earlier {
+                        sqlx::query("UPDATE mailbox_sources SET outcome = 'duplicate' WHERE source_key = $1").bind(&request.source_key).execute(&mut *tx).await?;
+                        tx.commit().await?;
+                        return Ok($crate::ImportOutcome::Duplicate { ticket_number });
+                    }
+                }
+                let existing = Self::find_thread(&mut tx, request).await?;
+                let (ticket_number, new_ticket) = match existing {
+                    Some(number) => {
+                        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(now_ms).bind(number).execute(&mut *tx).await?;
+                        (number, false)
+                    }
+                    None => {
+                        let t = &request.new_ticket;
+                        let number: i64 = sqlx::query_scalar(
+                            "INSERT INTO tickets (id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING number",
+                        )
+                        .bind(t.id.to_string())
+                        .bind(&t.subject)
+                        .bind(&t.requester)
+                        .bind(&t.requester_name)
+                        .bind(request.server_id.to_string())
+                        .bind(&t.group)
+                        .bind(&t.category)
+                        .bind(now_ms)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        (number, true)
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO ticket_messages (id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(message.id.to_string())
+                .bind(ticket_number)
+                .bind(&message.direction)
+                .bind(&message.kind)
+                .bind(&message.message_id)
+                .bind(&message.from_address)
+                .bind(&message.from_name)
+                .bind(&message.recipients)
+                .bind(&message.subject)
+                .bind(&message.body_text)
+                .bind(&message.body_html)
+                .bind(&message.problems)
+                .bind(&message.raw)
+                .bind(request.server_id.to_string())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                for a in &message.attachments {
+                    sqlx::query(
+                        "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(a.id.to_string())
+                    .bind(message.id.to_string())
+                    .bind(a.position)
+                    .bind(&a.filename)
+                    .bind(&a.content_type)
+                    .bind(a.content.len() as i64)
+                    .bind(a.inline)
+                    .bind(&a.content_id)
+                    .bind(&a.content)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE mailbox_sources SET ticket_message_id = $1 WHERE source_key = $2").bind(message.id.to_string()).bind(&request.source_key).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok($crate::ImportOutcome::Imported { ticket_number, message_id: message.id, new_ticket })
+            }
+
+            async fn mailbox_progress(&self, server_id: mailgate_domain::Id) -> Result<Option<(i64, i64)>, $crate::StoreError> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT uid_validity, last_uid FROM mailbox_progress WHERE server_id = $1").bind(server_id.to_string()).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok((r.try_get("uid_validity")?, r.try_get("last_uid")?))).transpose()
+            }
+
+            async fn source_seen(&self, source_key: &str) -> Result<bool, $crate::StoreError> {
+                let found: Option<String> = sqlx::query_scalar("SELECT source_key FROM mailbox_sources WHERE source_key = $1").bind(source_key).fetch_optional(&self.pool).await?;
+                Ok(found.is_some())
+            }
+
+            async fn list_tickets(&self, query: &$crate::TicketQuery) -> Result<Vec<$crate::TicketRow>, $crate::StoreError> {
+                let pattern = query.text.as_ref().map(|t| format!("%{}%", t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+                let rows = sqlx::query(
+                    "SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at FROM tickets \
+                     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR grp = $2) AND ($3 IS NULL OR category = $3) \
+                     AND ($4 IS NULL OR LOWER(subject) LIKE $4 ESCAPE '\\' OR LOWER(requester) LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR number < $5) \
+                     ORDER BY number DESC LIMIT $6",
+                )
+                .bind(&query.status)
+                .bind(&query.group)
+                .bind(&query.category)
+                .bind(&pattern)
+                .bind(query.before)
+                .bind(query.limit.clamp(1, 500))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::ticket_row).collect()
+            }
+
+            async fn get_ticket(&self, number: i64) -> Result<Option<$crate::TicketRow>, $crate::StoreError> {
+                let row = sqlx::query("SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at FROM tickets WHERE number = $1")
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::ticket_row).transpose()
+            }
+
+            async fn ticket_messages(&self, number: i64) -> Result<Vec<$crate::MessageRow>, $crate::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, incoming_server_id, created_at \
+                     FROM ticket_messages WHERE ticket_number = $1 ORDER BY created_at, id",
+                )
+                .bind(number)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut messages: Vec<$crate::MessageRow> = rows.iter().map(Self::message_row).collect::<Result<_, _>>()?;
+                for m in &mut messages {
+                    let rows = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id FROM attachments WHERE message_id = $1 ORDER BY position")
+                        .bind(m.id.to_string())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    m.attachments = rows.iter().map(|r| Self::attachment_row(r, false)).collect::<Result<_, _>>()?;
+                }
+                Ok(messages)
+            }
+
+            async fn attachment(&self, id: mailgate_domain::Id) -> Result<Option<$crate::AttachmentRow>, $crate::StoreError> {
+                let row = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id, content FROM attachments WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(|r| Self::attachment_row(r, true)).transpose()
+            }
+
+            async fn count_messages(&self) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM ticket_messages").fetch_one(&self.pool).await?)
             }
 
             async fn insert_event(&self, kind: &str, subject_id: Option<&str>, data: &str, now_ms: i64) -> Result<i64, $crate::StoreError> {

@@ -9,3 +9,4 @@ mod credentials;
 mod harness;
 mod meta;
 mod objects;
+mod tickets;

@@ -1,0 +1,234 @@
+use crate::store_test;
+use mailgate_domain::Id;
+use mailgate_store::{
+    AttachmentRow, ImportOutcome, ImportRequest, Link, MessageRow, NewTicket, ObjectKind,
+    ObjectRow, TicketQuery,
+};
+
+async fn server(store: &dyn mailgate_store::Store) -> Id {
+    let row = ObjectRow {
+        id: Id::new(),
+        kind: ObjectKind::IncomingServer,
+        name: format!("in-{}", Id::new()),
+        spec: "{}".into(),
+        sealed: None,
+        enabled: true,
+        is_primary: false,
+        links: Link::default(),
+        created_at_ms: 1,
+        updated_at_ms: 1,
+    };
+    store.insert_object(&row).await.unwrap();
+    row.id
+}
+
+fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> ImportRequest {
+    let id = Id::new();
+    ImportRequest {
+        server_id: server,
+        source_key: format!("{server}:7:{uid}"),
+        progress: Some((7, uid)),
+        skip: None,
+        thread_message_ids: Vec::new(),
+        thread_tag: None,
+        new_ticket: NewTicket {
+            id: Id::new(),
+            subject: subject.into(),
+            requester: "customer@example.com".into(),
+            requester_name: Some("Customer".into()),
+            group: Some("IT".into()),
+            category: None,
+        },
+        message: MessageRow {
+            id,
+            ticket_number: 0,
+            direction: "in".into(),
+            kind: "normal".into(),
+            message_id: Some(message_id.into()),
+            from_address: Some("customer@example.com".into()),
+            from_name: None,
+            recipients: "{}".into(),
+            subject: subject.into(),
+            body_text: "hello".into(),
+            body_html: None,
+            problems: "[]".into(),
+            raw: b"Subject: x\r\n\r\nhello".to_vec(),
+            incoming_server_id: Some(server),
+            created_at_ms: 0,
+            attachments: vec![AttachmentRow {
+                id: Id::new(),
+                message_id: id,
+                position: 0,
+                filename: "report.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 3,
+                inline: false,
+                content_id: None,
+                content: vec![1, 2, 3],
+            }],
+        },
+    }
+}
+
+store_test!(
+    an_import_opens_a_ticket_once_and_records_progress,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let first = request(server, 10, "a@customer.example", "Printer on fire");
+        let ImportOutcome::Imported {
+            ticket_number,
+            message_id,
+            new_ticket: true,
+        } = store.import_message(&first, 100).await.unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            store.import_message(&first, 101).await.unwrap(),
+            ImportOutcome::AlreadySeen,
+            "the same source is never imported twice"
+        );
+        assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((7, 10)));
+        assert!(store.source_seen(&first.source_key).await.unwrap());
+
+        let ticket = store.get_ticket(ticket_number).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                ticket.subject.as_str(),
+                ticket.group.as_deref(),
+                ticket.status.as_str()
+            ),
+            ("Printer on fire", Some("IT"), "open")
+        );
+        let messages = store.ticket_messages(ticket_number).await.unwrap();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].id, message_id);
+        assert_eq!(messages[0].attachments[0].filename, "report.pdf");
+        assert!(
+            messages[0].attachments[0].content.is_empty(),
+            "listing does not load content"
+        );
+        let attachment = store
+            .attachment(messages[0].attachments[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(attachment.content, vec![1, 2, 3]);
+    }
+);
+
+store_test!(
+    the_same_message_id_from_another_source_is_a_duplicate,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let ImportOutcome::Imported { ticket_number, .. } = store
+            .import_message(&request(server, 1, "same@x", "S"), 1)
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let again = request(server, 2, "same@x", "S");
+        assert_eq!(
+            store.import_message(&again, 2).await.unwrap(),
+            ImportOutcome::Duplicate { ticket_number }
+        );
+        assert_eq!(store.count_messages().await.unwrap(), 1);
+        assert_eq!(
+            store.mailbox_progress(server).await.unwrap(),
+            Some((7, 2)),
+            "progress moves on anyway"
+        );
+    }
+);
+
+store_test!(
+    replies_thread_by_message_id_or_tag_and_skips_are_recorded,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let ImportOutcome::Imported { ticket_number, .. } = store
+            .import_message(&request(server, 1, "first@x", "Help"), 1)
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let mut by_header = request(server, 2, "second@x", "Re: Help");
+        by_header.thread_message_ids = vec!["unknown@x".into(), "first@x".into()];
+        assert!(
+            matches!(store.import_message(&by_header, 2).await.unwrap(), ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
+        );
+        let mut by_tag = request(server, 3, "third@x", "Re: [#1] Help");
+        by_tag.thread_tag = Some(ticket_number);
+        assert!(
+            matches!(store.import_message(&by_tag, 3).await.unwrap(), ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
+        );
+        let mut unknown_tag = request(server, 4, "fourth@x", "Re: [#999] Other");
+        unknown_tag.thread_tag = Some(999);
+        assert!(matches!(
+            store.import_message(&unknown_tag, 4).await.unwrap(),
+            ImportOutcome::Imported {
+                new_ticket: true,
+                ..
+            }
+        ));
+
+        let mut ignored = request(server, 5, "fifth@x", "spam");
+        ignored.skip = Some("ignored".into());
+        assert_eq!(
+            store.import_message(&ignored, 5).await.unwrap(),
+            ImportOutcome::Skipped
+        );
+        assert_eq!(
+            store.import_message(&ignored, 6).await.unwrap(),
+            ImportOutcome::AlreadySeen
+        );
+        assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((7, 5)));
+        assert_eq!(store.count_messages().await.unwrap(), 4);
+        assert_eq!(store.ticket_messages(ticket_number).await.unwrap().len(), 3);
+
+        let found = store
+            .list_tickets(&TicketQuery {
+                text: Some("HELP".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|t| t.number).collect::<Vec<_>>(),
+            vec![ticket_number]
+        );
+        let all = store
+            .list_tickets(&TicketQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].number > all[1].number, "newest first");
+        let none = store
+            .list_tickets(&TicketQuery {
+                group: Some("Sales".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+    }
+);
+
+store_test!(a_new_uid_validity_replaces_the_progress, |store| {
+    let server = server(store.as_ref()).await;
+    store
+        .import_message(&request(server, 50, "a@x", "A"), 1)
+        .await
+        .unwrap();
+    let mut after_reset = request(server, 3, "b@x", "B");
+    after_reset.source_key = format!("{server}:8:3");
+    after_reset.progress = Some((8, 3));
+    store.import_message(&after_reset, 2).await.unwrap();
+    assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((8, 3)));
+});
