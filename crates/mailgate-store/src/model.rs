@@ -301,6 +301,9 @@ pub struct ImportRequest {
     pub thread_message_ids: Vec<String>,
     /// The ticket number tagged in the subject.
     pub thread_tag: Option<i64>,
+    /// Import only into an existing ticket (auto-replies, bounces); otherwise record the source
+    /// with this outcome and skip it.
+    pub only_if_threaded: Option<String>,
     /// The ticket to open when it threads into none.
     pub new_ticket: NewTicket,
     /// The message (attachments with their content); its `ticket_number` is decided here.

@@ -500,6 +500,11 @@ macro_rules! sql_store {
                     }
                 }
                 let existing = Self::find_thread(&mut tx, request).await?;
+                if let (None, Some(outcome)) = (existing, &request.only_if_threaded) {
+                    sqlx::query("UPDATE mailbox_sources SET outcome = $1 WHERE source_key = $2").bind(outcome).bind(&request.source_key).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    return Ok($crate::ImportOutcome::Skipped);
+                }
                 let (ticket_number, new_ticket) = match existing {
                     Some(number) => {
                         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(now_ms).bind(number).execute(&mut *tx).await?;

@@ -31,6 +31,7 @@ fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> ImportReque
         skip: None,
         thread_message_ids: Vec::new(),
         thread_tag: None,
+        only_if_threaded: None,
         new_ticket: NewTicket {
             id: Id::new(),
             subject: subject.into(),
@@ -173,6 +174,24 @@ store_test!(
             }
         ));
 
+        let mut stray_auto_reply = request(server, 6, "auto@x", "Out of office");
+        stray_auto_reply.only_if_threaded = Some("auto_reply".into());
+        assert_eq!(
+            store.import_message(&stray_auto_reply, 4).await.unwrap(),
+            ImportOutcome::Skipped,
+            "an auto-reply never opens a ticket"
+        );
+        let mut threaded_auto_reply = request(server, 7, "auto2@x", "Out of office");
+        threaded_auto_reply.only_if_threaded = Some("auto_reply".into());
+        threaded_auto_reply.thread_message_ids = vec!["first@x".into()];
+        assert!(matches!(
+            store.import_message(&threaded_auto_reply, 4).await.unwrap(),
+            ImportOutcome::Imported {
+                new_ticket: false,
+                ..
+            }
+        ));
+
         let mut ignored = request(server, 5, "fifth@x", "spam");
         ignored.skip = Some("ignored".into());
         assert_eq!(
@@ -183,9 +202,13 @@ store_test!(
             store.import_message(&ignored, 6).await.unwrap(),
             ImportOutcome::AlreadySeen
         );
-        assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((7, 5)));
-        assert_eq!(store.count_messages().await.unwrap(), 4);
-        assert_eq!(store.ticket_messages(ticket_number).await.unwrap().len(), 3);
+        assert_eq!(
+            store.mailbox_progress(server).await.unwrap(),
+            Some((7, 7)),
+            "the highest UID read"
+        );
+        assert_eq!(store.count_messages().await.unwrap(), 5);
+        assert_eq!(store.ticket_messages(ticket_number).await.unwrap().len(), 4);
 
         let found = store
             .list_tickets(&TicketQuery {
