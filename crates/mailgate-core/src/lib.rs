@@ -8,6 +8,7 @@ pub mod events;
 pub mod oauth;
 pub mod objects;
 pub mod secrets;
+pub mod tickets;
 pub mod tokens;
 
 use anyhow::Context;

@@ -375,7 +375,7 @@ fn open(core: &Core, row: &ObjectRow) -> Result<SecretMap, ServiceError> {
 }
 
 /// RFC 3339 from epoch milliseconds, for answers.
-pub(crate) fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()

@@ -5,6 +5,7 @@ pub mod events;
 pub mod health;
 pub mod oauth;
 mod resources;
+pub mod tickets;
 
 pub use resources::api_router;
 
