@@ -6,6 +6,7 @@ pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod incoming;
+pub mod mail;
 pub mod oauth_app;
 pub mod outgoing;
 pub mod proxy;

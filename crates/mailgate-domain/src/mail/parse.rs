@@ -1,0 +1,265 @@
+//! Raw bytes to [`ParsedMessage`]: total, with what was malformed listed as problems.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use mail_parser::{
+    Addr, Address, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
+};
+
+use super::charset::{
+    decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
+};
+use super::mime::{Problem, parse_mime, strip_id, transfer_decoded};
+use super::text::{clean_body, clean_line, html_to_text};
+use super::{Mailbox, ParsedMessage, attachments};
+
+/// More problems than this are summed up in one line: a garbage message could list hundreds.
+const MAX_PROBLEMS: usize = 20;
+/// Charset labels are quoted in problems; a hostile one can be long.
+const MAX_LABEL_CHARS: usize = 40;
+/// Distinct multipart boundaries checked for their closing delimiter.
+const MAX_BOUNDARY_SCANS: usize = 32;
+
+/// Parses one message. Never panics, never fails: malformed mail is kept (the caller stores the
+/// raw bytes and flags it), and what was wrong is in [`ParsedMessage::problems`].
+pub fn parse(raw: &[u8]) -> ParsedMessage {
+    let (buffer, mut problems) = transcode_headers(raw);
+    let message = match parse_mime(&buffer) {
+        Ok(Some(message)) => message,
+        Ok(None) => return headerless(raw, Problem::NoHeaders, problems),
+        Err(failed) => return headerless(raw, failed, problems),
+    };
+    let mut parsed = ParsedMessage::default();
+    read_headers(&message, &mut parsed, &mut problems);
+    read_bodies(&buffer, &message, &mut parsed, &mut problems);
+    parsed.attachments = attachments::collect(&buffer, &message);
+    structure_problems(&buffer, &message, &mut problems);
+    parsed.problems = summarise(problems);
+    parsed
+}
+
+/// No header could be read: all there is, is text.
+fn headerless(raw: &[u8], first: Problem, mut rest: Vec<Problem>) -> ParsedMessage {
+    rest.insert(0, first);
+    ParsedMessage {
+        text: clean_body(&utf8_or_cp1252(raw)),
+        problems: summarise(rest),
+        ..ParsedMessage::default()
+    }
+}
+
+fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mut Vec<Problem>) {
+    let has = |name: HeaderName<'_>| {
+        let root = message.parts.first();
+        root.is_some_and(|p| p.headers.iter().any(|h| h.name == name))
+    };
+
+    parsed.message_id = message.message_id().and_then(strip_id);
+    parsed.in_reply_to = ids(message.in_reply_to());
+    parsed.references = ids(message.references());
+    parsed.subject = message.subject().map(clean_line).unwrap_or_default();
+
+    let from = mailboxes(message.from())
+        .into_iter()
+        .next()
+        .or_else(|| bare_from(message.from()));
+    match &from {
+        None if has(HeaderName::From) => problems.push(Problem::FromWithoutAddress),
+        None => problems.push(Problem::NoFrom),
+        Some(m) if !m.address.contains('@') => {
+            problems.push(Problem::FromWithoutDomain(m.address.clone()));
+        }
+        Some(_) => {}
+    }
+    parsed.from = from;
+    parsed.reply_to = mailboxes(message.reply_to());
+    parsed.to = message.all_to().flat_map(|a| mailboxes(Some(a))).collect();
+    parsed.cc = message.all_cc().flat_map(|a| mailboxes(Some(a))).collect();
+
+    let date = message.date().filter(|d| d.is_valid());
+    parsed.date = date.and_then(|d| chrono::DateTime::from_timestamp(d.to_timestamp(), 0));
+    if parsed.date.is_none() {
+        problems.push(if has(HeaderName::Date) {
+            Problem::BadDate
+        } else {
+            Problem::NoDate
+        });
+    }
+}
+
+/// Message IDs of In-Reply-To or References, `<>` stripped, in header order.
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(id) => strip_id(id).into_iter().collect(),
+        HeaderValue::TextList(list) => list.iter().filter_map(|id| strip_id(id)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
+    address.map_or_else(Vec::new, |a| a.iter().filter_map(mailbox).collect())
+}
+
+/// `From: MAILER-DAEMON`, as local bounces have it: mail-parser reads the word as a name.
+fn bare_from(from: Option<&Address<'_>>) -> Option<Mailbox> {
+    let addr = from?.first()?;
+    let name = clean_line(addr.name()?);
+    let word = name.trim_matches(['<', '>']);
+    let bare = addr.address().is_none() && !word.is_empty() && !word.contains(char::is_whitespace);
+    bare.then(|| Mailbox {
+        address: word.to_owned(),
+        name: None,
+    })
+}
+
+fn mailbox(addr: &Addr<'_>) -> Option<Mailbox> {
+    let address = clean_line(addr.address()?);
+    let address = address.trim_matches(['<', '>']).trim();
+    if address.is_empty() {
+        return None;
+    }
+    let address = match address.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+        None => address.to_owned(),
+    };
+    let name = addr.name().map(clean_line).filter(|n| !n.is_empty());
+    Some(Mailbox { address, name })
+}
+
+fn read_bodies(
+    buffer: &[u8],
+    message: &Message<'_>,
+    parsed: &mut ParsedMessage,
+    problems: &mut Vec<Problem>,
+) {
+    let mut texts = Vec::new();
+    for &id in &message.text_body {
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Text(t) => {
+                texts.push(checked_text(buffer, part, id, t, problems).into_owned())
+            }
+            PartType::Html(h) => {
+                texts.push(html_to_text(&checked_text(buffer, part, id, h, problems)))
+            }
+            _ => {}
+        }
+    }
+    parsed.text = clean_body(&texts.join("\n"));
+
+    let mut htmls = Vec::new();
+    for &id in &message.html_body {
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
+        if let PartType::Html(h) = &part.body {
+            // Reported twice when also read as text: `summarise` keeps one.
+            htmls.push(checked_text(buffer, part, id, h, problems).replace('\0', ""));
+        }
+    }
+    parsed.html = (!htmls.is_empty()).then(|| htmls.join("\n"));
+}
+
+/// The text of a part as mail-parser decoded it, unless it was read as UTF-8 and was not: then
+/// read again as windows-1252 (see `charset`), with the problem noted.
+fn checked_text<'t>(
+    buffer: &[u8],
+    part: &MessagePart<'_>,
+    id: u32,
+    decoded: &'t str,
+    problems: &mut Vec<Problem>,
+) -> Cow<'t, str> {
+    let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+    match label {
+        Some(l) if !is_known_label(l) => {
+            problems.push(Problem::UnknownCharset(
+                l.chars().take(MAX_LABEL_CHARS).collect(),
+            ));
+        }
+        Some(l) if !is_utf8_label(l) => return Cow::Borrowed(decoded),
+        _ => {}
+    }
+    if !decoded.contains('\u{fffd}') {
+        return Cow::Borrowed(decoded);
+    }
+    match transfer_decoded(buffer, part) {
+        Some(bytes) if std::str::from_utf8(&bytes).is_err() => {
+            let label = label.map_or("UTF-8".to_owned(), |l| {
+                l.chars().take(MAX_LABEL_CHARS).collect()
+            });
+            problems.push(Problem::NotUtf8 {
+                part: id as usize,
+                label,
+            });
+            Cow::Owned(decode_cp1252(&bytes))
+        }
+        _ => Cow::Borrowed(decoded),
+    }
+}
+
+/// Damage to the MIME structure: parts mail-parser had to recover, multiparts never closed.
+fn structure_problems(buffer: &[u8], message: &Message<'_>, problems: &mut Vec<Problem>) {
+    // Each distinct boundary costs a scan of the message; a hostile one may have thousands.
+    let mut boundaries_checked = HashSet::new();
+    for (i, part) in message.parts.iter().enumerate() {
+        // A message of headers only is flagged by mail-parser, but is no damage.
+        let headers_only = i == 0 && part.contents().is_empty();
+        if part.is_encoding_problem && !headers_only {
+            problems.push(Problem::BadPart(i));
+        }
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        if !ct.ctype().eq_ignore_ascii_case("multipart") {
+            continue;
+        }
+        let Some(boundary) = ct.attribute("boundary") else {
+            problems.push(Problem::NoBoundary);
+            continue;
+        };
+        if boundaries_checked.len() >= MAX_BOUNDARY_SCANS || !boundaries_checked.insert(boundary) {
+            continue;
+        }
+        let closing = format!("--{boundary}--");
+        let rest = buffer.get(part.offset_body as usize..).unwrap_or_default();
+        if !contains(rest, closing.as_bytes()) {
+            let shown = boundary.chars().take(MAX_LABEL_CHARS).collect();
+            problems.push(Problem::UnclosedMultipart(shown));
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, _)) = needle.split_first() else {
+        return true;
+    };
+    haystack
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == first)
+        .any(|(i, _)| haystack[i..].starts_with(needle))
+}
+
+/// Distinct problems, in the order found, as sentences.
+fn summarise(problems: Vec<Problem>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let mut out: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for p in problems.iter().map(ToString::to_string) {
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        if out.len() < MAX_PROBLEMS {
+            out.push(p);
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        out.push(format!("... and {more} more problems"));
+    }
+    out
+}
