@@ -17,6 +17,8 @@ CREATE INDEX tickets_status ON tickets (status, updated_at);
 CREATE TABLE ticket_messages (
     id                 TEXT PRIMARY KEY NOT NULL,
     ticket_number      INTEGER NOT NULL REFERENCES tickets (number) ON DELETE CASCADE,
+    -- Order within the ticket (timestamps can tie).
+    seq                INTEGER NOT NULL,
     direction          TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     kind               TEXT NOT NULL,
     message_id         TEXT,
@@ -31,7 +33,7 @@ CREATE TABLE ticket_messages (
     incoming_server_id TEXT REFERENCES config_objects (id) ON DELETE SET NULL,
     created_at         INTEGER NOT NULL
 );
-CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_number, created_at);
+CREATE UNIQUE INDEX ticket_messages_ticket ON ticket_messages (ticket_number, seq);
 CREATE INDEX ticket_messages_message_id ON ticket_messages (message_id);
 
 CREATE TABLE attachments (

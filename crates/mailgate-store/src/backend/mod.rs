@@ -530,8 +530,8 @@ macro_rules! sql_store {
                     }
                 };
                 sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(message.id.to_string())
                 .bind(ticket_number)
@@ -612,7 +612,7 @@ macro_rules! sql_store {
             async fn ticket_messages(&self, number: i64) -> Result<Vec<$crate::MessageRow>, $crate::StoreError> {
                 let rows = sqlx::query(
                     "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, incoming_server_id, created_at \
-                     FROM ticket_messages WHERE ticket_number = $1 ORDER BY created_at, id",
+                     FROM ticket_messages WHERE ticket_number = $1 ORDER BY seq",
                 )
                 .bind(number)
                 .fetch_all(&self.pool)
