@@ -9,6 +9,10 @@ pub mod kind {
     pub const CREDENTIAL_NEEDS_REAUTHORIZATION: &str = "credential.needs_reauthorization";
     pub const CREDENTIAL_FAILED: &str = "credential.failed";
     pub const CONSENT_FAILED: &str = "oauth.consent_failed";
+    pub const TICKET_CREATED: &str = "ticket.created";
+    pub const TICKET_MESSAGE_ADDED: &str = "ticket.message_added";
+    pub const MESSAGE_IGNORED: &str = "message.ignored";
+    pub const SERVER_AUTH_FAILED: &str = "server.auth_failed";
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod events;
 pub mod oauth;
 pub mod objects;
+pub mod receive;
 pub mod secrets;
 pub mod tickets;
 pub mod tokens;

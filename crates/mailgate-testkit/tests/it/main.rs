@@ -4,4 +4,5 @@
 mod api;
 mod oauth;
 mod proto;
+mod receive;
 mod stack;

@@ -1,0 +1,3 @@
+//! Receiving: mailbox watchers (IMAP, POP3) feed each message through the pipeline into tickets.
+
+pub mod pipeline;

@@ -1,0 +1,4 @@
+//! Receiving mail into tickets: the pipeline on its own (this file), then the mailbox watchers
+//! against Dovecot.
+
+mod pipeline;
