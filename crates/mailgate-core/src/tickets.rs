@@ -85,11 +85,19 @@ fn ticket_view(t: TicketRow) -> TicketView {
 }
 
 pub async fn list(core: &Core, query: &TicketQuery) -> Result<Vec<TicketView>, StoreError> {
-    Ok(core.store.list_tickets(query).await?.into_iter().map(ticket_view).collect())
+    Ok(core
+        .store
+        .list_tickets(query)
+        .await?
+        .into_iter()
+        .map(ticket_view)
+        .collect())
 }
 
 pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, StoreError> {
-    let Some(ticket) = core.store.get_ticket(number).await? else { return Ok(None) };
+    let Some(ticket) = core.store.get_ticket(number).await? else {
+        return Ok(None);
+    };
     let messages = core.store.ticket_messages(number).await?;
     let messages = messages
         .into_iter()
@@ -120,5 +128,8 @@ pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, Store
             created_at: rfc3339(m.created_at_ms),
         })
         .collect();
-    Ok(Some(TicketDetail { ticket: ticket_view(ticket), messages }))
+    Ok(Some(TicketDetail {
+        ticket: ticket_view(ticket),
+        messages,
+    }))
 }
