@@ -32,6 +32,10 @@ pub struct Options {
     pub workers: bool,
     /// How often the token refresher looks for tokens due for renewal.
     pub refresh_every: std::time::Duration,
+    /// How often the mailbox supervisor looks for added, changed or removed incoming servers.
+    pub mailbox_check_every: std::time::Duration,
+    /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
+    pub pop3_poll_every: std::time::Duration,
 }
 
 impl Default for Options {
@@ -40,6 +44,8 @@ impl Default for Options {
             clock: Arc::new(mailgate_core::clock::SystemClock),
             workers: true,
             refresh_every: std::time::Duration::from_secs(15),
+            mailbox_check_every: std::time::Duration::from_secs(10),
+            pop3_poll_every: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -96,6 +102,14 @@ impl Application {
             tokio::spawn(mailgate_core::tokens::run_refresher(
                 self.core.clone(),
                 self.options.refresh_every,
+                workers_stopped.clone(),
+            ))
+        });
+        let mailboxes = self.options.workers.then(|| {
+            tokio::spawn(mailgate_core::receive::supervisor::run(
+                self.core.clone(),
+                self.options.mailbox_check_every,
+                self.options.pop3_poll_every,
                 workers_stopped,
             ))
         });
@@ -104,8 +118,8 @@ impl Application {
             .await
             .context("the HTTP server failed");
         let _ = stop_workers.send(true);
-        if let Some(refresher) = refresher {
-            let _ = refresher.await;
+        for worker in [refresher, mailboxes].into_iter().flatten() {
+            let _ = worker.await;
         }
         served?;
         tracing::info!("mailgate stopped");

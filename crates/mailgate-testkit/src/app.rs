@@ -360,3 +360,10 @@ impl TestApp {
         )
     }
 }
+
+/// `spawn_app()` for tests that connect to the mail stack: the world is started first and its
+/// test CA is trusted (`tls.extra_ca_file`), as an admin would configure an internal CA.
+pub async fn spawn_app_on_world() -> TestApp {
+    let ca = crate::world().stack.ca_pem.display().to_string();
+    spawn_app_with(TestConfig::default().set("tls.extra_ca_file", ca)).await
+}

@@ -9,7 +9,10 @@ pub mod mailstack;
 pub mod wire;
 pub mod world;
 
-pub use app::{Answer, TestApp, TestConfig, fresh_postgres_database, spawn_app, spawn_app_with};
+pub use app::{
+    Answer, TestApp, TestConfig, fresh_postgres_database, spawn_app, spawn_app_on_world,
+    spawn_app_with,
+};
 pub use world::{World, world};
 
 /// Once per process: the rustls provider (reqwest is built without one).

@@ -1,3 +1,5 @@
 //! Receiving: mailbox watchers (IMAP, POP3) feed each message through the pipeline into tickets.
 
 pub mod pipeline;
+pub mod supervisor;
+pub mod watch;

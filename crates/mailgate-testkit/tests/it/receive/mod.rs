@@ -2,3 +2,4 @@
 //! against Dovecot.
 
 mod pipeline;
+mod watch;

@@ -14,34 +14,92 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
     let created = app.post("/api/v1/incoming-servers", body).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().parse().unwrap();
-    let (_, spec, _) = Objects::<IncomingServers>::load(&app.core, id).await.unwrap();
-    Mailbox { server_id: id, name: spec.name.clone(), spec }
+    let (_, spec, _) = Objects::<IncomingServers>::load(&app.core, id)
+        .await
+        .unwrap();
+    Mailbox {
+        server_id: id,
+        name: spec.name.clone(),
+        spec,
+    }
 }
 
 async fn feed(app: &TestApp, mailbox: &Mailbox, uid: i64, raw: &str) -> ImportOutcome {
-    let source = Source { key: format!("{}:1:{uid}", mailbox.server_id), progress: Some((1, uid)) };
-    pipeline::process(&app.core, mailbox, source, raw.as_bytes().to_vec()).await.unwrap()
+    let source = Source {
+        key: format!("{}:1:{uid}", mailbox.server_id),
+        progress: Some((1, uid)),
+    };
+    pipeline::process(&app.core, mailbox, source, raw.as_bytes().to_vec())
+        .await
+        .unwrap()
 }
 
 fn message(from: &str, subject: &str, extra_headers: &str, body: &str) -> String {
-    format!("From: Customer <{from}>\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{}@customer.example>\r\n{extra_headers}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n", uuid::Uuid::new_v4())
+    format!(
+        "From: Customer <{from}>\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{}@customer.example>\r\n{extra_headers}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        uuid::Uuid::new_v4()
+    )
 }
 
 #[tokio::test]
 async fn a_new_message_opens_a_ticket_and_a_tagged_reply_joins_it() {
     let app = spawn_app().await;
     let mb = mailbox(&app, json!({})).await;
-    let ImportOutcome::Imported { ticket_number, new_ticket: true, .. } = feed(&app, &mb, 1, &message("ann@customer.example", "Printer on fire", "", "It burns.")).await else { panic!() };
-    let reply = message("ann@customer.example", &format!("Re: [#{ticket_number}] Printer on fire"), "", "Still burning.");
-    assert!(matches!(feed(&app, &mb, 2, &reply).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number));
+    let ImportOutcome::Imported {
+        ticket_number,
+        new_ticket: true,
+        ..
+    } = feed(
+        &app,
+        &mb,
+        1,
+        &message("ann@customer.example", "Printer on fire", "", "It burns."),
+    )
+    .await
+    else {
+        panic!()
+    };
+    let reply = message(
+        "ann@customer.example",
+        &format!("Re: [#{ticket_number}] Printer on fire"),
+        "",
+        "Still burning.",
+    );
+    assert!(
+        matches!(feed(&app, &mb, 2, &reply).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number)
+    );
 
     let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await;
     assert_eq!(ticket.status, 200, "{}", ticket.body);
-    assert_eq!((ticket.body["group"].as_str(), ticket.body["category"].as_str(), ticket.body["requester"].as_str()), (Some("IT"), Some("Hardware"), Some("ann@customer.example")));
-    let texts: Vec<&str> = ticket.body["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().trim()).collect();
+    assert_eq!(
+        (
+            ticket.body["group"].as_str(),
+            ticket.body["category"].as_str(),
+            ticket.body["requester"].as_str()
+        ),
+        (Some("IT"), Some("Hardware"), Some("ann@customer.example"))
+    );
+    let texts: Vec<&str> = ticket.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().trim())
+        .collect();
     assert_eq!(texts, ["It burns.", "Still burning."]);
-    let kinds: Vec<_> = app.get("/api/v1/events").await.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
-    assert!(kinds.contains(&"ticket.created".to_owned()) && kinds.contains(&"ticket.message_added".to_owned()), "{kinds:?}");
+    let kinds: Vec<_> = app
+        .get("/api/v1/events")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"ticket.created".to_owned())
+            && kinds.contains(&"ticket.message_added".to_owned()),
+        "{kinds:?}"
+    );
     let listed = app.get("/api/v1/tickets?q=printer").await.body;
     assert_eq!(listed[0]["number"], ticket_number);
 }
@@ -50,19 +108,93 @@ async fn a_new_message_opens_a_ticket_and_a_tagged_reply_joins_it() {
 async fn filters_work_both_ways_and_ignored_mail_is_recorded() {
     let app = spawn_app().await;
     let allow = mailbox(&app, json!({"filter": {"type": "allow", "domains": ["customer.example"], "keywords": ["urgent"]}})).await;
-    assert!(matches!(feed(&app, &allow, 1, &message("a@customer.example", "Hi", "", "x")).await, ImportOutcome::Imported { .. }));
-    assert!(matches!(feed(&app, &allow, 2, &message("b@elsewhere.example", "An URGENT matter", "", "x")).await, ImportOutcome::Imported { .. }), "a keyword in the subject passes");
-    assert_eq!(feed(&app, &allow, 3, &message("c@elsewhere.example", "Hello", "", "nothing special")).await, ImportOutcome::Skipped);
+    assert!(matches!(
+        feed(
+            &app,
+            &allow,
+            1,
+            &message("a@customer.example", "Hi", "", "x")
+        )
+        .await,
+        ImportOutcome::Imported { .. }
+    ));
+    assert!(
+        matches!(
+            feed(
+                &app,
+                &allow,
+                2,
+                &message("b@elsewhere.example", "An URGENT matter", "", "x")
+            )
+            .await,
+            ImportOutcome::Imported { .. }
+        ),
+        "a keyword in the subject passes"
+    );
+    assert_eq!(
+        feed(
+            &app,
+            &allow,
+            3,
+            &message("c@elsewhere.example", "Hello", "", "nothing special")
+        )
+        .await,
+        ImportOutcome::Skipped
+    );
 
     let ignore = mailbox(&app, json!({"filter": {"type": "ignore", "emails": ["noreply@vendor.example"], "domains": ["spam.example"]}})).await;
-    assert_eq!(feed(&app, &ignore, 1, &message("NoReply@Vendor.example", "Newsletter", "", "x")).await, ImportOutcome::Skipped, "case-insensitive");
-    assert_eq!(feed(&app, &ignore, 2, &message("x@spam.example", "Win", "", "x")).await, ImportOutcome::Skipped);
-    assert!(matches!(feed(&app, &ignore, 3, &message("real@customer.example", "Help", "", "x")).await, ImportOutcome::Imported { .. }));
+    assert_eq!(
+        feed(
+            &app,
+            &ignore,
+            1,
+            &message("NoReply@Vendor.example", "Newsletter", "", "x")
+        )
+        .await,
+        ImportOutcome::Skipped,
+        "case-insensitive"
+    );
+    assert_eq!(
+        feed(&app, &ignore, 2, &message("x@spam.example", "Win", "", "x")).await,
+        ImportOutcome::Skipped
+    );
+    assert!(matches!(
+        feed(
+            &app,
+            &ignore,
+            3,
+            &message("real@customer.example", "Help", "", "x")
+        )
+        .await,
+        ImportOutcome::Imported { .. }
+    ));
 
-    let ignored: Vec<Value> = app.get("/api/v1/events").await.body.as_array().unwrap().iter().filter(|e| e["kind"] == "message.ignored").cloned().collect();
+    let ignored: Vec<Value> = app
+        .get("/api/v1/events")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "message.ignored")
+        .cloned()
+        .collect();
     assert_eq!(ignored.len(), 3);
-    assert!(ignored[0]["data"]["reason"].as_str().unwrap().contains("allow"), "{:?}", ignored[0]);
-    assert_eq!(ignored[1]["data"]["from"].as_str().map(str::to_lowercase).as_deref(), Some("noreply@vendor.example"));
+    assert!(
+        ignored[0]["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("allow"),
+        "{:?}",
+        ignored[0]
+    );
+    assert_eq!(
+        ignored[1]["data"]["from"]
+            .as_str()
+            .map(str::to_lowercase)
+            .as_deref(),
+        Some("noreply@vendor.example")
+    );
 }
 
 #[tokio::test]
@@ -70,14 +202,37 @@ async fn auto_replies_bounces_and_loops_never_open_tickets() {
     let app = spawn_app().await;
     let mb = mailbox(&app, json!({})).await;
     let original = message("ann@customer.example", "Broken screen", "", "Please help.");
-    let original_id = original.lines().find_map(|l| l.strip_prefix("Message-ID: <")).unwrap().trim_end_matches('>').to_owned();
-    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &original).await else { panic!() };
+    let original_id = original
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: <"))
+        .unwrap()
+        .trim_end_matches('>')
+        .to_owned();
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &original).await else {
+        panic!()
+    };
 
     // An out-of-office that answers no ticket is dropped; one quoting the tag joins its ticket.
-    let oof = message("bob@customer.example", "Automatic reply: hello", "Auto-Submitted: auto-replied\r\n", "I am away.");
+    let oof = message(
+        "bob@customer.example",
+        "Automatic reply: hello",
+        "Auto-Submitted: auto-replied\r\n",
+        "I am away.",
+    );
     assert_eq!(feed(&app, &mb, 2, &oof).await, ImportOutcome::Skipped);
-    let tagged_oof = message("ann@customer.example", &format!("Automatic reply: [#{ticket_number}] Broken screen"), "Auto-Submitted: auto-replied\r\n", "Away.");
-    assert!(matches!(feed(&app, &mb, 3, &tagged_oof).await, ImportOutcome::Imported { new_ticket: false, .. }));
+    let tagged_oof = message(
+        "ann@customer.example",
+        &format!("Automatic reply: [#{ticket_number}] Broken screen"),
+        "Auto-Submitted: auto-replied\r\n",
+        "Away.",
+    );
+    assert!(matches!(
+        feed(&app, &mb, 3, &tagged_oof).await,
+        ImportOutcome::Imported {
+            new_ticket: false,
+            ..
+        }
+    ));
 
     // A delivery failure report about a message of the ticket joins that ticket.
     let bounce = format!(
@@ -88,16 +243,40 @@ async fn auto_replies_bounces_and_loops_never_open_tickets() {
          --B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{original_id}>\r\nSubject: Broken screen\r\n\r\n--B--\r\n",
         uuid::Uuid::new_v4()
     );
-    assert!(matches!(feed(&app, &mb, 4, &bounce).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number));
+    assert!(
+        matches!(feed(&app, &mb, 4, &bounce).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number)
+    );
 
     // Our own mail coming back is a loop.
-    let looped = message("someone@customer.example", "Fwd", "X-Loop: mailgate\r\n", "x");
+    let looped = message(
+        "someone@customer.example",
+        "Fwd",
+        "X-Loop: mailgate\r\n",
+        "x",
+    );
     assert_eq!(feed(&app, &mb, 5, &looped).await, ImportOutcome::Skipped);
 
-    let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await.body;
-    let kinds: Vec<&str> = ticket["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{ticket_number}"))
+        .await
+        .body;
+    let kinds: Vec<&str> = ticket["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["normal", "auto_reply", "bounce"]);
-    assert_eq!(app.get("/api/v1/tickets").await.body.as_array().unwrap().len(), 1, "no other ticket was opened");
+    assert_eq!(
+        app.get("/api/v1/tickets")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "no other ticket was opened"
+    );
 }
 
 #[tokio::test]
@@ -105,17 +284,36 @@ async fn malformed_mail_is_kept_and_flagged_and_nothing_is_doubled() {
     let app = spawn_app().await;
     let mb = mailbox(&app, json!({})).await;
     let garbage = "\u{1}\u{2}this is not\r\nan email at all \u{ff}";
-    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, garbage).await else { panic!() };
-    let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await.body;
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, garbage).await else {
+        panic!()
+    };
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{ticket_number}"))
+        .await
+        .body;
     assert_eq!(ticket["subject"], "(no subject)");
-    assert!(!ticket["messages"][0]["problems"].as_array().unwrap().is_empty(), "{ticket}");
+    assert!(
+        !ticket["messages"][0]["problems"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{ticket}"
+    );
 
     // The same source again (a crash between commit and the mailbox action): not imported twice.
-    assert_eq!(feed(&app, &mb, 1, garbage).await, ImportOutcome::AlreadySeen);
+    assert_eq!(
+        feed(&app, &mb, 1, garbage).await,
+        ImportOutcome::AlreadySeen
+    );
     // The same Message-ID from another source (sent to two of our mailboxes): one message.
     let once = message("ann@customer.example", "Twice", "", "x");
-    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 2, &once).await else { panic!() };
-    assert_eq!(feed(&app, &mb, 3, &once).await, ImportOutcome::Duplicate { ticket_number });
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 2, &once).await else {
+        panic!()
+    };
+    assert_eq!(
+        feed(&app, &mb, 3, &once).await,
+        ImportOutcome::Duplicate { ticket_number }
+    );
     assert_eq!(app.core.store.count_messages().await.unwrap(), 2);
 }
 
@@ -126,12 +324,30 @@ async fn attachments_are_stored_with_safe_names_and_downloadable() {
     let raw = "From: ann@customer.example\r\nTo: support@example.test\r\nSubject: Logs\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
                --X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--X\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"../../etc/passwd\"\r\n\
                Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n--X--\r\n";
-    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, raw).await else { panic!() };
-    let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await.body;
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, raw).await else {
+        panic!()
+    };
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{ticket_number}"))
+        .await
+        .body;
     let attachment = &ticket["messages"][0]["attachments"][0];
     assert_eq!(attachment["filename"], "passwd");
     assert_eq!(attachment["size"], 11);
-    let res = app.http.get(format!("{}{}", app.address, attachment["url"].as_str().unwrap())).bearer_auth(&app.token).send().await.unwrap();
-    assert_eq!(res.headers()["content-disposition"], "attachment; filename=\"passwd\"");
+    let res = app
+        .http
+        .get(format!(
+            "{}{}",
+            app.address,
+            attachment["url"].as_str().unwrap()
+        ))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"passwd\""
+    );
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"hello world");
 }

@@ -1,0 +1,310 @@
+//! Watching one mailbox: connect, authenticate (a fresh access token, or the password), import
+//! what is new, run the after-import action once the import is committed, then wait (IMAP IDLE,
+//! or polling) and go again. Each mailbox runs in its own task: a slow, broken or unauthorised
+//! mailbox never delays another.
+
+use super::pipeline::{self, Mailbox, Source};
+use crate::Core;
+use crate::events;
+use crate::objects::{IncomingServers, Objects};
+use crate::tokens::{self, CredentialKey};
+use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
+use mailgate_domain::server::Auth;
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
+use mailgate_domain::{ExposeSecret, Id};
+use mailgate_proto::dial::Endpoint;
+use mailgate_proto::error::ProtoError;
+use mailgate_proto::sasl::Credentials;
+use mailgate_proto::{imap, pop3};
+use mailgate_store::{ImportOutcome, StoreError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Network operations give up after this long.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest message imported (bigger ones fail that message, visibly, not the mailbox).
+const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
+/// IMAP IDLE is renewed before the 29 minutes servers allow.
+const IDLE_MAX: Duration = Duration::from_secs(25 * 60);
+/// An OAuth session reconnects with a fresh token when its token has less than this left.
+const TOKEN_MARGIN_MS: i64 = 5 * 60_000;
+
+/// How a session ended without an error.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Asked to stop.
+    Stopped,
+    /// Time to connect again (token renewal, POP3 poll).
+    Again,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("{}", .0.message)]
+    Credential(Diagnosis),
+    #[error(transparent)]
+    Proto(#[from] ProtoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl WatchError {
+    pub fn diagnosis(&self) -> Diagnosis {
+        match self {
+            WatchError::Credential(d) => d.clone(),
+            WatchError::Proto(e) => e.diagnosis(ProviderKind::Generic),
+            WatchError::Store(e) => Diagnosis {
+                code: "internal",
+                message: e.to_string(),
+                hint: "check the database".into(),
+                severity: mailgate_domain::troubleshoot::Severity::Transient,
+            },
+            WatchError::Config(m) => Diagnosis {
+                code: "internal",
+                message: m.clone(),
+                hint: "check the server's configuration".into(),
+                severity: mailgate_domain::troubleshoot::Severity::Permanent,
+            },
+        }
+    }
+
+    pub fn is_auth(&self) -> bool {
+        match self {
+            WatchError::Credential(_) => true,
+            WatchError::Proto(e) => e.is_auth(),
+            _ => false,
+        }
+    }
+}
+
+/// Loads the mailbox's current configuration.
+pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchError> {
+    let (row, spec, _) = Objects::<IncomingServers>::load(core, server_id)
+        .await
+        .map_err(|e| WatchError::Config(e.to_string()))?;
+    Ok(Mailbox {
+        server_id,
+        name: row.name,
+        spec,
+    })
+}
+
+/// What to log in with, and when that stops working (OAuth tokens).
+async fn credentials(
+    core: &Core,
+    mailbox: &Mailbox,
+) -> Result<(Credentials, Option<i64>), WatchError> {
+    let user = mailbox.spec.email.as_str().to_owned();
+    match &mailbox.spec.auth {
+        Auth::Oauth { .. } => {
+            let key = CredentialKey::for_server(&mailbox.spec.auth, &user, false)
+                .ok_or_else(|| WatchError::Config("no credential for this server".into()))?;
+            let token = tokens::access_token(core, &key)
+                .await
+                .map_err(WatchError::Credential)?;
+            Ok((
+                Credentials::XOAuth2 {
+                    user,
+                    token: token.token,
+                },
+                Some(token.expires_at_ms),
+            ))
+        }
+        Auth::Basic { username } => {
+            let (_, _, secrets) = Objects::<IncomingServers>::load(core, mailbox.server_id)
+                .await
+                .map_err(|e| WatchError::Config(e.to_string()))?;
+            let password = secrets
+                .get("password")
+                .ok_or_else(|| WatchError::Config("no password is stored".into()))?;
+            Ok((
+                Credentials::Plain {
+                    user: username.clone(),
+                    password: password.expose_secret().into(),
+                },
+                None,
+            ))
+        }
+        Auth::None => Err(WatchError::Config(
+            "a mailbox cannot be read without authentication".into(),
+        )),
+    }
+}
+
+fn endpoint(mailbox: &Mailbox) -> Endpoint {
+    Endpoint::new(
+        mailbox.spec.host.clone(),
+        mailbox.spec.port,
+        mailbox.spec.security,
+    )
+    .with_proxy(mailbox.spec.proxy.clone())
+}
+
+fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
+    mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[])
+        .map_err(|e| WatchError::Config(e.to_string()))
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow()
+}
+
+/// One IMAP session: import what is new, then IDLE (or poll) until new mail, a stop, or the
+/// token nearing its end. Returns how it ended.
+pub async fn imap_session(
+    core: &Core,
+    mailbox: &Mailbox,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Ended, WatchError> {
+    let (creds, token_expires) = credentials(core, mailbox).await?;
+    let client = imap::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
+    let mut session = client.login(&creds).await?;
+    let folder = session.select(&mailbox.spec.folder).await?;
+    let validity = i64::from(folder.uid_validity);
+    loop {
+        let after = match core.store.mailbox_progress(mailbox.server_id).await? {
+            Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
+            // First sync, or the server renumbered the folder: every UID is new (Message-IDs
+            // still catch what was imported before).
+            _ => 0,
+        };
+        for uid in session.uids_since(after).await? {
+            if stopped(stop) {
+                let _ = session.logout().await;
+                return Ok(Ended::Stopped);
+            }
+            let raw = session.fetch(uid, MAX_MESSAGE_BYTES).await?;
+            let source = Source {
+                key: format!("{}:{validity}:{uid}", mailbox.server_id),
+                progress: Some((validity, i64::from(uid))),
+            };
+            let outcome = pipeline::process(core, mailbox, source, raw).await?;
+            // The action runs only after the import is committed: a crash in between leaves the
+            // message in place, and the next pass finds it already seen.
+            if !matches!(outcome, ImportOutcome::Skipped) {
+                match mailbox.spec.after_import {
+                    AfterImport::MarkSeen => session.mark_seen(uid).await?,
+                    AfterImport::Move => {
+                        session
+                            .move_to(uid, mailbox.spec.move_to.as_deref().unwrap_or("Processed"))
+                            .await?
+                    }
+                    AfterImport::Delete => session.delete(uid).await?,
+                    AfterImport::Leave | AfterImport::Keep => {}
+                }
+            }
+        }
+        let mut wait = IDLE_MAX;
+        if let Some(expires) = token_expires {
+            let left = expires - core.clock.now_ms() - TOKEN_MARGIN_MS;
+            if left <= 0 {
+                let _ = session.logout().await;
+                return Ok(Ended::Again);
+            }
+            wait = wait.min(Duration::from_millis(left as u64));
+        }
+        tokio::select! {
+            idled = session.idle(wait) => { session = idled?.0; }
+            _ = stop.changed() => return Ok(Ended::Stopped),
+        }
+    }
+}
+
+/// One POP3 pass: import every message whose UIDL was not seen, delete when asked (after the
+/// import is committed), QUIT (which is when the server deletes).
+pub async fn pop3_session(
+    core: &Core,
+    mailbox: &Mailbox,
+    stop: &watch::Receiver<bool>,
+) -> Result<Ended, WatchError> {
+    let (creds, _) = credentials(core, mailbox).await?;
+    let mut client = pop3::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
+    client.login(&creds).await?;
+    let delete = mailbox.spec.after_import == AfterImport::Delete;
+    for (number, uidl) in client.uidl().await? {
+        if stopped(stop) {
+            break;
+        }
+        let key = format!("{}:uidl:{uidl}", mailbox.server_id);
+        let outcome = if core.store.source_seen(&key).await? {
+            ImportOutcome::AlreadySeen
+        } else {
+            let raw = client.retr(number, MAX_MESSAGE_BYTES).await?;
+            pipeline::process(
+                core,
+                mailbox,
+                Source {
+                    key,
+                    progress: None,
+                },
+                raw,
+            )
+            .await?
+        };
+        if delete && !matches!(outcome, ImportOutcome::Skipped) {
+            client.dele(number).await?;
+        }
+    }
+    client.quit().await?;
+    Ok(if stopped(stop) {
+        Ended::Stopped
+    } else {
+        Ended::Again
+    })
+}
+
+/// Runs one mailbox until `stop`: sessions back to back, with backoff after errors (5 s doubling
+/// to 5 min), an event when authentication fails, polling for POP3 every `poll`.
+pub async fn watch_mailbox(
+    core: std::sync::Arc<Core>,
+    server_id: Id,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_secs(5);
+    let mut reported_auth = false;
+    while !stopped(&stop) {
+        let mailbox = match load_mailbox(&core, server_id).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(server = %server_id, error = %e, "cannot load the mailbox's configuration");
+                return;
+            }
+        };
+        let result = match mailbox.spec.protocol {
+            IncomingProtocol::Imap => imap_session(&core, &mailbox, &mut stop).await,
+            IncomingProtocol::Pop3 => pop3_session(&core, &mailbox, &stop).await,
+        };
+        let pause = match result {
+            Ok(Ended::Stopped) => return,
+            Ok(Ended::Again) => {
+                backoff = Duration::from_secs(5);
+                reported_auth = false;
+                if mailbox.spec.protocol == IncomingProtocol::Pop3 {
+                    poll
+                } else {
+                    Duration::ZERO
+                }
+            }
+            Err(e) => {
+                let diagnosis = e.diagnosis();
+                tracing::warn!(server = %mailbox.name, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
+                metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code)
+                    .increment(1);
+                if e.is_auth() && !reported_auth {
+                    reported_auth = true;
+                    events::record(&core, events::kind::SERVER_AUTH_FAILED, Some(&server_id.to_string()), serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "diagnosis": diagnosis})).await;
+                }
+                let pause = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(300));
+                pause
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,283 @@
+use mailgate_core::receive::{pipeline, supervisor, watch};
+use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Waits (bounded) until the store holds `count` ticket messages for this test's mailboxes.
+async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let tickets = app
+            .get("/api/v1/tickets")
+            .await
+            .body
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut messages = Vec::new();
+        for t in &tickets {
+            let detail = app
+                .get(&format!("/api/v1/tickets/{}", t["number"]))
+                .await
+                .body;
+            messages.extend(detail["messages"].as_array().cloned().unwrap_or_default());
+        }
+        if messages.len() >= count || Instant::now() > deadline {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn mail(to: &str, subject: &str) -> String {
+    format!(
+        "From: Customer <customer@example.com>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@customer.example>\r\n\r\nBody of {subject}.\r\n",
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// An OAuth (emulator) server for a fresh mailbox of the stack, connected by consent.
+async fn oauth_server(app: &TestApp, body: Value) -> (String, Value) {
+    let oauth = app.google_oauth_app().await;
+    let mailbox = app.world().fresh_user("watch");
+    let mut server = json!({"name": format!("Watch {mailbox}"), "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "port": app.world().stack.imaps_port, "security": "ssl"});
+    for (k, v) in body.as_object().unwrap() {
+        server[k] = v.clone();
+    }
+    let created = app.post("/api/v1/incoming-servers", server).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (status, page) = app
+        .consent(
+            "incoming",
+            created.body["id"].as_str().unwrap(),
+            &mailbox,
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    (mailbox, created.body)
+}
+
+#[tokio::test]
+async fn imap_imports_what_is_there_then_idle_brings_new_mail_in() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(&app, json!({})).await;
+    let world = app.world();
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Before"))
+        .await;
+    world.read_inbox(&mailbox, 1, Duration::from_secs(10)).await;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(watch::watch_mailbox(
+        app.core.clone(),
+        server["id"].as_str().unwrap().parse().unwrap(),
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    assert_eq!(
+        until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
+        1,
+        "existing mail imported"
+    );
+
+    // The watcher is now in IDLE: a new message arrives without any polling (the POP3 poll
+    // interval above is an hour, and IMAP does not poll).
+    let sent = Instant::now();
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "After"))
+        .await;
+    let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
+    assert_eq!(messages.len(), 2, "IDLE delivered the new message");
+    eprintln!("SMTP acceptance to ticket over IDLE: {:?}", sent.elapsed());
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the watcher stops")
+        .unwrap();
+
+    // Default after-import action is mark_seen: the mail stays in the mailbox.
+    assert_eq!(
+        world
+            .read_inbox(&mailbox, 2, Duration::from_secs(1))
+            .await
+            .len(),
+        2
+    );
+    let events = app.get("/api/v1/events").await.body;
+    assert_eq!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "ticket.created")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn pop3_imports_once_and_deletes_after_the_commit() {
+    let app = spawn_app().await;
+    let stack = &app.world().stack;
+    let (mailbox, server) = oauth_server(
+        &app,
+        json!({"protocol": "pop3", "port": stack.pop3s_port, "after_import": "delete"}),
+    )
+    .await;
+    for n in 1..=3 {
+        app.world()
+            .deliver(
+                "customer@example.com",
+                &mailbox,
+                &mail(&mailbox, &format!("POP {n}")),
+            )
+            .await;
+    }
+    app.world()
+        .read_inbox(&mailbox, 3, Duration::from_secs(10))
+        .await;
+    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    assert_eq!(
+        watch::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
+        watch::Ended::Again
+    );
+    assert_eq!(app.core.store.count_messages().await.unwrap(), 3);
+    assert_eq!(
+        app.world()
+            .read_inbox(&mailbox, 0, Duration::ZERO)
+            .await
+            .len(),
+        0,
+        "deleted after import"
+    );
+    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    assert_eq!(
+        app.core.store.count_messages().await.unwrap(),
+        3,
+        "nothing imported twice"
+    );
+}
+
+#[tokio::test]
+async fn a_password_mailbox_moves_imported_mail_to_a_folder() {
+    let app = spawn_app().await;
+    let (alice, password) = mailgate_testkit::mailstack::ALICE;
+    let stack = &app.world().stack;
+    let server = app
+        .post(
+            "/api/v1/incoming-servers",
+            json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": stack.imap_port, "security": "starttls",
+                   "auth": "basic", "password": password, "after_import": "move", "move_to": "Archive"}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let subject = format!("Moved {}", uuid::Uuid::new_v4());
+    app.world()
+        .deliver("customer@example.com", alice, &mail(alice, &subject))
+        .await;
+    app.world()
+        .read_inbox(alice, 1, Duration::from_secs(10))
+        .await;
+    let mb = watch::load_mailbox(
+        &app.core,
+        server.body["id"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let core = app.core.clone();
+    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let messages = until_tickets(&app, 1, Duration::from_secs(15)).await;
+    assert!(
+        messages.iter().any(|m| m["subject"] == subject.as_str()),
+        "{messages:?}"
+    );
+    stop.send(true).unwrap();
+    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    let inbox = app.world().read_inbox(alice, 0, Duration::ZERO).await;
+    assert!(
+        !inbox.iter().any(|m| m.contains(&subject)),
+        "moved out of INBOX"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
+    let app = spawn_app().await;
+    let (dead, dead_server) = oauth_server(&app, json!({})).await;
+    let (alive, alive_server) = oauth_server(&app, json!({})).await;
+    app.world().emulator.control().expire_tokens(&dead);
+    // Past the access token's life: the dead mailbox's next session needs a refresh, which fails.
+    app.clock.advance_secs(3700);
+
+    let (shutdown, stopped) = tokio::sync::watch::channel(false);
+    let sup = tokio::spawn(supervisor::run(
+        app.core.clone(),
+        Duration::from_millis(200),
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    app.world()
+        .deliver(
+            "customer@example.com",
+            &alive,
+            &mail(&alive, "Still flowing"),
+        )
+        .await;
+    app.world()
+        .deliver("customer@example.com", &dead, &mail(&dead, "Lost"))
+        .await;
+    let messages = until_tickets(&app, 1, Duration::from_secs(15)).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["subject"], "Still flowing");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let event = loop {
+        let events = app.get("/api/v1/events").await.body;
+        if let Some(e) = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "server.auth_failed")
+            .cloned()
+        {
+            break e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no server.auth_failed event: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(event["subject_id"], dead_server["id"]);
+    assert_eq!(
+        event["data"]["diagnosis"]["code"], "oauth_grant_revoked",
+        "{event}"
+    );
+    let shown = app
+        .get(&format!(
+            "/api/v1/incoming-servers/{}",
+            dead_server["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(shown["status"], "needs_reauthorization");
+    let shown = app
+        .get(&format!(
+            "/api/v1/incoming-servers/{}",
+            alive_server["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(shown["status"], "connected");
+    shutdown.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), sup)
+        .await
+        .expect("the supervisor stops its watchers")
+        .unwrap();
+    let _ = pipeline::TAG_PREFIX;
+}
