@@ -2,4 +2,5 @@
 
 pub mod pipeline;
 pub mod supervisor;
+pub mod test_connection;
 pub mod watch;

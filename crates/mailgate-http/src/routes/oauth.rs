@@ -71,3 +71,16 @@ pub async fn callback(
         }
     }
 }
+
+/// Test Connection: credential, connect with TLS, authenticate, open the folder (IMAP) or STAT
+/// (POP3), each step reported, the failing one with its fix.
+#[utoipa::path(post, path = "/incoming-servers/{id}/test", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = mailgate_core::receive::test_connection::TestReport), (status = 404, body = ErrorBody)))]
+pub async fn test_incoming(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<mailgate_core::receive::test_connection::TestReport>, ApiError> {
+    Ok(Json(
+        mailgate_core::receive::test_connection::run(&state.core, &id).await?,
+    ))
+}

@@ -124,6 +124,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(super::oauth::authorize_outgoing))
         .routes(routes!(super::events::list))
         .routes(routes!(super::doctor::run))
+        .routes(routes!(super::oauth::test_incoming))
         .routes(routes!(super::tickets::list))
         .routes(routes!(super::tickets::get))
         .routes(routes!(super::tickets::attachment))

@@ -6,6 +6,13 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum ServerCommand {
+    /// Test Connection: credential, connect with TLS, authenticate, open the folder; exit 1 on failure.
+    Test {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The incoming server's id (from `mailgate server list`).
+        id: String,
+    },
     /// List incoming and outgoing servers with their state.
     List {
         #[command(flatten)]
@@ -17,7 +24,10 @@ pub enum ServerCommand {
 }
 
 pub async fn run(cmd: ServerCommand) -> anyhow::Result<ExitCode> {
-    let ServerCommand::List { config, json } = cmd;
+    let (config, json) = match cmd {
+        ServerCommand::List { config, json } => (config, json),
+        ServerCommand::Test { config, id } => return test(config, &id).await,
+    };
     let settings = match super::load_settings(&config.sources()) {
         Ok(s) => s,
         Err(code) => return Ok(code),
@@ -113,4 +123,37 @@ mod erased {
                 .unwrap_or_default()
         }
     }
+}
+
+async fn test(config: ConfigArgs, id: &str) -> anyhow::Result<ExitCode> {
+    let settings = match super::load_settings(&config.sources()) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let core = Core::open(settings).await?;
+    if Objects::<OutgoingServers>::get(&core, id).await.is_ok() {
+        anyhow::bail!(
+            "{id} is an outgoing server: Test Connection for outgoing servers comes with sending (not available yet)"
+        );
+    }
+    let report = mailgate_core::receive::test_connection::run(&core, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for step in &report.steps {
+        println!(
+            "{}  {:<13} {} ({} ms)",
+            if step.ok { "ok  " } else { "FAIL" },
+            step.step,
+            step.detail,
+            step.millis
+        );
+        if let Some(d) = &step.diagnosis {
+            println!("      fix: {} [{}]", d.hint, d.code);
+        }
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

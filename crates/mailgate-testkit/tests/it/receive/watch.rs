@@ -281,3 +281,79 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
         .unwrap();
     let _ = pipeline::TAG_PREFIX;
 }
+
+#[tokio::test]
+async fn test_connection_reports_each_step_and_the_fix_for_the_failing_one() {
+    let app = spawn_app().await;
+    let (_, server) = oauth_server(&app, json!({})).await;
+    let report = app
+        .post(
+            &format!(
+                "/api/v1/incoming-servers/{}/test",
+                server["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(report.body["ok"], true, "{}", report.body);
+    let steps: Vec<&str> = report.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["credential", "connect", "authenticate", "select"]);
+
+    // Nothing listens on that port.
+    let closed = app
+        .post("/api/v1/incoming-servers", json!({"name": "Closed", "email": "x@example.test", "protocol": "pop3", "host": "127.0.0.1", "port": 1, "security": "ssl", "auth": "basic", "password": "p"}))
+        .await;
+    let report = app
+        .post(
+            &format!(
+                "/api/v1/incoming-servers/{}/test",
+                closed.body["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .body;
+    let last = report["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            report["ok"].as_bool(),
+            last["step"].as_str(),
+            last["diagnosis"]["code"].as_str()
+        ),
+        (Some(false), Some("connect"), Some("connection_refused")),
+        "{report}"
+    );
+
+    // A wrong password.
+    let (alice, _) = mailgate_testkit::mailstack::ALICE;
+    let wrong = app
+        .post("/api/v1/incoming-servers", json!({"name": "Wrong", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": app.world().stack.imaps_port, "security": "ssl", "auth": "basic", "password": "not-her-password"}))
+        .await;
+    let report = app
+        .post(
+            &format!(
+                "/api/v1/incoming-servers/{}/test",
+                wrong.body["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .body;
+    let last = report["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["step"].as_str(), last["ok"].as_bool()),
+        (Some("authenticate"), Some(false)),
+        "{report}"
+    );
+    assert!(
+        last["diagnosis"]["hint"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+}
