@@ -1,4 +1,21 @@
 //! Mail protocol clients (IMAP, POP3, SMTP, Gmail API, SASL) and connection dialing (TLS,
 //! proxies). No storage, no HTTP server.
+//!
+//! The receiving side: [`dial`] opens a connection (TCP, proxy, TLS); [`pop3`] and [`imap`]
+//! speak over any byte stream; [`sasl`] builds the OAuth and password logins; every failure is
+//! a [`ProtoError`] that says whether to retry and, through the troubleshooting catalog, what
+//! to fix.
 
+pub mod dial;
+pub mod error;
+pub mod imap;
+mod lines;
+pub mod pop3;
+pub mod sasl;
 pub mod tls;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::ProtoError;
+pub use lines::Tolerances;

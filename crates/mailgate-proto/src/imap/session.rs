@@ -1,0 +1,433 @@
+//! The logged-in IMAP session: SELECT, listing new UIDs, FETCH, flags, MOVE / COPY, EXPUNGE,
+//! NOOP, LOGOUT. Commands go out through async-imap; their answers are read here, so that every
+//! tagged `NO` / `BAD` becomes an error with the server's words.
+
+use super::words::status_words;
+use super::{Capabilities, ImapOptions, Mailbox, mutf7};
+use crate::dial::{MailStream, Timed};
+use crate::error::{Peer, ProtoError};
+use async_imap::imap_proto::{
+    AttributeValue, Capability, MailboxDatum, Response, ResponseCode, Status,
+};
+use mailgate_domain::troubleshoot::MailProtocol;
+use std::fmt::Debug;
+use std::io;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A logged-in IMAP connection.
+pub struct ImapSession<S = MailStream>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Debug,
+{
+    pub(super) session: async_imap::Session<Timed<S>>,
+    pub(super) peer: Peer,
+    pub(super) options: ImapOptions,
+    pub(super) capabilities: Capabilities,
+    pub(super) selected: Option<String>,
+    /// An `* n EXISTS` arrived since the last IDLE: new mail may be waiting.
+    pub(super) new_mail: bool,
+    pub(super) busy: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Debug> Debug for ImapSession<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapSession")
+            .field("host", &self.peer.host)
+            .field("port", &self.peer.port)
+            .field("selected", &self.selected)
+            .field("usable", &!self.busy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the answer loop does with one response.
+enum Seen {
+    Ours(Result<(), String>),
+    Stale,
+    Bye(String),
+    Exists,
+    Continue,
+    Data,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
+    /// Wraps a session async-imap just logged in, and asks for the capabilities after login
+    /// (servers list more then: MOVE, UIDPLUS, IDLE...).
+    pub(super) async fn start(
+        session: async_imap::Session<Timed<S>>,
+        peer: Peer,
+        options: ImapOptions,
+    ) -> Result<Self, ProtoError> {
+        let mut this = Self {
+            session,
+            peer,
+            options,
+            capabilities: Capabilities::default(),
+            selected: None,
+            new_mail: false,
+            busy: false,
+        };
+        this.refresh_capabilities().await?;
+        Ok(this)
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// True when the server offers IDLE (without it, [`ImapSession::idle`] polls with NOOP).
+    pub fn supports_idle(&self) -> bool {
+        self.capabilities.has("IDLE")
+    }
+
+    /// The folder last selected.
+    pub fn selected(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    /// Asks for the capabilities again.
+    pub async fn refresh_capabilities(&mut self) -> Result<&Capabilities, ProtoError> {
+        let mut words = Vec::new();
+        self.run("CAPABILITY", "CAPABILITY", |resp| {
+            if let Response::Capabilities(caps) = resp {
+                for cap in caps {
+                    words.push(match cap {
+                        Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
+                        Capability::Auth(m) => format!("AUTH={m}"),
+                        Capability::Atom(a) => a.to_string(),
+                    });
+                }
+            }
+        })
+        .await?;
+        self.capabilities = Capabilities::from_words(words.iter().map(String::as_str));
+        Ok(&self.capabilities)
+    }
+
+    /// SELECT: opens `folder` (UTF-8; sent in modified UTF-7) read-write.
+    pub async fn select(&mut self, folder: &str) -> Result<Mailbox, ProtoError> {
+        let command = format!("SELECT {}", quoted(&mutf7::encode(folder))?);
+        let (mut uid_validity, mut uid_next, mut exists) = (None, None, 0);
+        self.run(&command, &format!("SELECT {folder}"), |resp| match resp {
+            Response::Data {
+                status: Status::Ok,
+                outcome,
+            } => match &outcome.code {
+                Some(ResponseCode::UidValidity(v)) => uid_validity = Some(*v),
+                Some(ResponseCode::UidNext(n)) => uid_next = Some(*n),
+                _ => {}
+            },
+            Response::MailboxData(MailboxDatum::Exists(n)) => exists = *n,
+            _ => {}
+        })
+        .await?;
+        // The EXISTS of SELECT is the folder's size, not new mail.
+        self.new_mail = false;
+        self.selected = Some(folder.to_owned());
+        let uid_validity = uid_validity.ok_or_else(|| {
+            self.peer.protocol_error(
+                "an answer to SELECT without UIDVALIDITY",
+                command.as_bytes(),
+            )
+        })?;
+        Ok(Mailbox {
+            uid_validity,
+            uid_next,
+            exists,
+        })
+    }
+
+    /// The UIDs above `after` in the selected folder, ascending. `n:*` also matches the last
+    /// message when `n` is above every UID (RFC 3501 reads it as `*:n`), so the answer is
+    /// filtered, not trusted.
+    pub async fn uids_since(&mut self, after: u32) -> Result<Vec<u32>, ProtoError> {
+        let Some(first) = after.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        let mut uids: Vec<u32> = Vec::new();
+        if self.options.list_uids_with_fetch {
+            self.run(&format!("UID FETCH {first}:* (UID)"), "UID FETCH", |resp| {
+                if let Response::Fetch(_, attrs) = resp {
+                    uids.extend(attrs.iter().find_map(|a| match a {
+                        AttributeValue::Uid(u) => Some(*u),
+                        _ => None,
+                    }));
+                }
+            })
+            .await?;
+        } else {
+            self.run(&format!("UID SEARCH UID {first}:*"), "UID SEARCH", |resp| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = resp {
+                    uids.extend_from_slice(found);
+                }
+            })
+            .await?;
+        }
+        uids.retain(|&u| u > after);
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
+    /// The raw message with UID `uid` (`BODY.PEEK[]`: the \Seen flag is left alone). At most
+    /// `max_bytes + 1` bytes are asked for (a partial fetch), so a message over the cap costs
+    /// no more than the cap and fails with [`ProtoError::TooLarge`]; the session stays usable.
+    pub async fn fetch(&mut self, uid: u32, max_bytes: usize) -> Result<Vec<u8>, ProtoError> {
+        let ask = (max_bytes as u64)
+            .saturating_add(1)
+            .min(u64::from(u32::MAX));
+        let mut size = None;
+        let mut body = None;
+        let command = format!("UID FETCH {uid} (UID RFC822.SIZE BODY.PEEK[]<0.{ask}>)");
+        self.run(&command, "UID FETCH", |resp| {
+            let Response::Fetch(_, attrs) = resp else {
+                return;
+            };
+            // Other messages' FETCH (flag changes) may come in between: only ours counts.
+            if !attrs
+                .iter()
+                .any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
+            {
+                return;
+            }
+            for attr in attrs {
+                match attr {
+                    AttributeValue::Rfc822Size(s) => size = Some(u64::from(*s)),
+                    AttributeValue::BodySection {
+                        section: None,
+                        data: Some(data),
+                        ..
+                    } => body = Some(data.to_vec()),
+                    _ => {}
+                }
+            }
+        })
+        .await?;
+        let body = body.ok_or_else(|| ProtoError::NoSuchMessage {
+            id: format!("UID {uid}"),
+        })?;
+        if body.len() > max_bytes {
+            return Err(ProtoError::TooLarge {
+                id: format!("UID {uid}"),
+                size,
+                max: max_bytes as u64,
+            });
+        }
+        Ok(body)
+    }
+
+    /// Adds the \Seen flag.
+    pub async fn mark_seen(&mut self, uid: u32) -> Result<(), ProtoError> {
+        self.store(uid, "\\Seen").await
+    }
+
+    /// Moves the message to `folder`: MOVE (RFC 6851) when offered, else COPY, \Deleted and
+    /// UID EXPUNGE (UIDPLUS) or, as a last resort, EXPUNGE (which also removes other messages
+    /// already flagged \Deleted in the folder).
+    pub async fn move_to(&mut self, uid: u32, folder: &str) -> Result<(), ProtoError> {
+        let target = quoted(&mutf7::encode(folder))?;
+        if self.capabilities.has("MOVE") {
+            return self
+                .run(
+                    &format!("UID MOVE {uid} {target}"),
+                    &format!("MOVE to {folder}"),
+                    ignore,
+                )
+                .await;
+        }
+        self.run(
+            &format!("UID COPY {uid} {target}"),
+            &format!("COPY to {folder}"),
+            ignore,
+        )
+        .await?;
+        self.store(uid, "\\Deleted").await?;
+        self.expunge(uid).await
+    }
+
+    /// Deletes the message: \Deleted, then UID EXPUNGE (or EXPUNGE without UIDPLUS).
+    pub async fn delete(&mut self, uid: u32) -> Result<(), ProtoError> {
+        self.store(uid, "\\Deleted").await?;
+        self.expunge(uid).await
+    }
+
+    /// NOOP: keeps the session alive and collects news (an EXISTS makes the next IDLE return
+    /// at once).
+    pub async fn noop(&mut self) -> Result<(), ProtoError> {
+        self.run("NOOP", "NOOP", ignore).await
+    }
+
+    /// LOGOUT. Errors only say the goodbye was not clean; the connection is closed anyway.
+    pub async fn logout(mut self) -> Result<(), ProtoError> {
+        self.run("LOGOUT", "LOGOUT", ignore).await
+    }
+
+    async fn store(&mut self, uid: u32, flag: &str) -> Result<(), ProtoError> {
+        self.run(
+            &format!("UID STORE {uid} +FLAGS.SILENT ({flag})"),
+            &format!("STORE {flag}"),
+            ignore,
+        )
+        .await
+    }
+
+    async fn expunge(&mut self, uid: u32) -> Result<(), ProtoError> {
+        if self.capabilities.has("UIDPLUS") {
+            self.run(&format!("UID EXPUNGE {uid}"), "UID EXPUNGE", ignore)
+                .await
+        } else {
+            self.run("EXPUNGE", "EXPUNGE", ignore).await
+        }
+    }
+
+    /// Runs one command; a failure that leaves the answer half read keeps the session marked
+    /// busy (unusable). `name` names the command in errors (no secrets in commands here).
+    pub(super) async fn run(
+        &mut self,
+        command: &str,
+        name: &str,
+        on_data: impl FnMut(&Response<'_>),
+    ) -> Result<(), ProtoError> {
+        if self.busy {
+            return Err(ProtoError::Unusable);
+        }
+        self.busy = true;
+        let result = self.exec(command, name, on_data).await;
+        if matches!(result, Ok(_) | Err(ProtoError::Rejected { .. })) {
+            self.busy = false;
+        }
+        result
+    }
+
+    /// Sends `command` and reads until its tagged answer, showing every untagged response to
+    /// `on_data`.
+    async fn exec(
+        &mut self,
+        command: &str,
+        name: &str,
+        mut on_data: impl FnMut(&Response<'_>),
+    ) -> Result<(), ProtoError> {
+        let what = format!("the answer to {name}");
+        let id = self
+            .session
+            .run_command(command)
+            .await
+            .map_err(|e| imap_error(&self.peer, &what, e))?;
+        let mut bye = None;
+        loop {
+            let resp = match self.session.read_response().await {
+                Ok(Some(resp)) => resp,
+                Ok(None) => {
+                    let what = match bye {
+                        Some(words) => format!("{what} (it said \"{words}\")"),
+                        None => what,
+                    };
+                    return Err(self.peer.closed(&what));
+                }
+                Err(e) => return Err(io_error(&self.peer, &what, e)),
+            };
+            let seen = match resp.parsed() {
+                Response::Done {
+                    tag,
+                    status,
+                    outcome,
+                } if *tag == id => Seen::Ours(match status {
+                    Status::Ok => Ok(()),
+                    other => Err(status_words(other, outcome)),
+                }),
+                Response::Done { .. } => Seen::Stale,
+                Response::Data {
+                    status: Status::Bye,
+                    outcome,
+                } => Seen::Bye(status_words(&Status::Bye, outcome)),
+                Response::MailboxData(MailboxDatum::Exists(_)) => Seen::Exists,
+                Response::Continue(_) => Seen::Continue,
+                _ => Seen::Data,
+            };
+            match seen {
+                Seen::Ours(Ok(())) => return Ok(()),
+                Seen::Ours(Err(words)) => {
+                    return Err(ProtoError::Rejected {
+                        protocol: MailProtocol::Imap,
+                        command: name.to_owned(),
+                        reply: words,
+                    });
+                }
+                Seen::Stale => {}
+                Seen::Bye(words) => bye = Some(words),
+                Seen::Continue => {
+                    return Err(self
+                        .peer
+                        .protocol_error(format!("a continuation request in {what}"), b"+"));
+                }
+                Seen::Exists => {
+                    self.new_mail = true;
+                    on_data(resp.parsed());
+                }
+                Seen::Data => on_data(resp.parsed()),
+            }
+        }
+    }
+}
+
+/// For commands whose untagged answers do not matter.
+fn ignore(_: &Response<'_>) {}
+
+/// A quoted IMAP string; line breaks and NUL cannot be sent.
+fn quoted(text: &str) -> Result<String, ProtoError> {
+    if text.contains(['\r', '\n', '\0']) {
+        return Err(ProtoError::InvalidInput(format!(
+            "the folder name {text:?} contains a line break"
+        )));
+    }
+    Ok(format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
+/// An I/O error from async-imap's stream: its parse failures come as `Other` errors that
+/// quote the unparsable input.
+pub(super) fn io_error(peer: &Peer, what: &str, e: io::Error) -> ProtoError {
+    let text = e.to_string();
+    if e.kind() == io::ErrorKind::Other && text.contains("during parsing of") {
+        let input = text
+            .split_once("during parsing of ")
+            .map(|(_, input)| input)
+            .unwrap_or(&text);
+        return peer.protocol_error(
+            format!("an answer that does not parse in {what}"),
+            input.as_bytes(),
+        );
+    }
+    if e.kind() == io::ErrorKind::Other && text.contains("incoming data too large") {
+        return peer.protocol_error(format!("an answer over 512 MiB in {what}"), b"");
+    }
+    peer.io(what, e)
+}
+
+/// Any async-imap error outside login.
+pub(super) fn imap_error(peer: &Peer, what: &str, e: async_imap::error::Error) -> ProtoError {
+    use async_imap::error::Error;
+    match e {
+        Error::Io(e) => io_error(peer, what, e),
+        Error::ConnectionLost => peer.closed(what),
+        Error::No(rendered) => ProtoError::Rejected {
+            protocol: MailProtocol::Imap,
+            command: what.trim_start_matches("the answer to ").to_owned(),
+            reply: super::words::from_async_imap("NO", &rendered),
+        },
+        Error::Bad(rendered) => ProtoError::Rejected {
+            protocol: MailProtocol::Imap,
+            command: what.trim_start_matches("the answer to ").to_owned(),
+            reply: super::words::from_async_imap("BAD", &rendered),
+        },
+        Error::Validate(v) => {
+            ProtoError::InvalidInput(format!("a character IMAP cannot carry: {:?}", v.0))
+        }
+        other => peer.protocol_error(
+            format!("an answer async-imap could not read in {what}"),
+            other.to_string().as_bytes(),
+        ),
+    }
+}

@@ -1,0 +1,258 @@
+//! SASL for IMAP and POP3 logins: the initial responses of XOAUTH2, OAUTHBEARER (RFC 7628) and
+//! PLAIN (RFC 4616), the decoding of a failure challenge, and what the client answers to it.
+//!
+//! After a rejected XOAUTH2 / OAUTHBEARER initial response the server does not fail at once: it
+//! sends a base64 JSON challenge (`{"status":"401","schemes":"bearer","scope":"..."}`) and
+//! waits. The client answers with an empty response (XOAUTH2) or `\x01` (OAUTHBEARER, `AQ==`
+//! in base64) and only then gets the final `NO` / `-ERR`. The decoded JSON says more than the
+//! final reply (an expired token versus a missing scope), so the clients keep it for the
+//! diagnosis.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
+
+/// What a client logs in with. Tokens and passwords print as `[REDACTED]` in `Debug`.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Google's and Microsoft's `XOAUTH2`.
+    XOAuth2 { user: String, token: SecretString },
+    /// RFC 7628 `OAUTHBEARER`; `host` and `port` are the server's, as dialled.
+    OAuthBearer {
+        user: String,
+        token: SecretString,
+        host: String,
+        port: u16,
+    },
+    /// A user name and password: SASL `PLAIN`, or `LOGIN` / `USER`+`PASS` when the server has
+    /// no `PLAIN`.
+    Plain {
+        user: String,
+        password: SecretString,
+    },
+}
+
+/// The SASL mechanism a [`Credentials`] value logs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    XOAuth2,
+    OAuthBearer,
+    Plain,
+}
+
+impl Mechanism {
+    /// The name as servers advertise it (`AUTH=XOAUTH2`, `SASL XOAUTH2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
+            Mechanism::Plain => "PLAIN",
+        }
+    }
+
+    /// True for the bearer-token mechanisms, whose failures carry a JSON challenge.
+    pub fn is_oauth(self) -> bool {
+        matches!(self, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+    }
+
+    /// The client's answer to a failure challenge (before base64): empty for XOAUTH2 (Google's
+    /// documented dance), `\x01` for OAUTHBEARER (RFC 7628 section 3.2.3), empty otherwise.
+    pub fn failure_answer(self) -> &'static [u8] {
+        match self {
+            Mechanism::OAuthBearer => b"\x01",
+            Mechanism::XOAuth2 | Mechanism::Plain => b"",
+        }
+    }
+}
+
+impl Credentials {
+    pub fn mechanism(&self) -> Mechanism {
+        match self {
+            Credentials::XOAuth2 { .. } => Mechanism::XOAuth2,
+            Credentials::OAuthBearer { .. } => Mechanism::OAuthBearer,
+            Credentials::Plain { .. } => Mechanism::Plain,
+        }
+    }
+
+    /// The user name (the mailbox's address for OAuth).
+    pub fn user(&self) -> &str {
+        match self {
+            Credentials::XOAuth2 { user, .. }
+            | Credentials::OAuthBearer { user, .. }
+            | Credentials::Plain { user, .. } => user,
+        }
+    }
+
+    /// The token or the password.
+    pub(crate) fn secret(&self) -> &str {
+        match self {
+            Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. } => {
+                token.expose_secret()
+            }
+            Credentials::Plain { password, .. } => password.expose_secret(),
+        }
+    }
+
+    /// The initial client response, before base64.
+    pub fn initial_response(&self) -> SecretSlice<u8> {
+        let text = match self {
+            Credentials::XOAuth2 { user, token } => {
+                format!(
+                    "user={user}\x01auth=Bearer {}\x01\x01",
+                    token.expose_secret()
+                )
+            }
+            Credentials::OAuthBearer {
+                user,
+                token,
+                host,
+                port,
+            } => format!(
+                "n,a={},\x01host={host}\x01port={port}\x01auth=Bearer {}\x01\x01",
+                saslname(user),
+                token.expose_secret()
+            ),
+            Credentials::Plain { user, password } => {
+                format!("\0{user}\0{}", password.expose_secret())
+            }
+        };
+        SecretSlice::from(text.into_bytes())
+    }
+
+    /// The initial client response in base64, as it goes on the wire.
+    pub fn initial_response_base64(&self) -> SecretString {
+        SecretString::from(STANDARD.encode(self.initial_response().expose_secret()))
+    }
+
+    /// Removes this credential's secret (raw or in base64) from text a server sent back, in case
+    /// it echoed the command line. Used on every server reply that lands in an error.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        let secret = self.secret();
+        if secret.len() >= 4 {
+            text = text.replace(secret, "[REDACTED]");
+        }
+        let encoded = self.initial_response_base64();
+        text.replace(encoded.expose_secret(), "[REDACTED]")
+    }
+}
+
+/// RFC 5801 `saslname`: `,` and `=` are escaped in the GS2 header's authorization identity.
+fn saslname(user: &str) -> String {
+    user.replace('=', "=3D").replace(',', "=2C")
+}
+
+/// A failure challenge whose base64 could not be decoded; the raw text is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the server's SASL challenge is not base64: {raw}")]
+pub struct ChallengeNotBase64 {
+    pub raw: String,
+}
+
+/// Decodes a server challenge (the text after `+ `). Lossy UTF-8: the result only feeds the
+/// diagnosis, which reads JSON.
+pub fn decode_challenge(text: &str) -> Result<String, ChallengeNotBase64> {
+    let text = text.trim_end_matches(['\r', '\n']);
+    STANDARD
+        .decode(text.trim())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map_err(|_| ChallengeNotBase64 {
+            raw: text.chars().take(200).collect(),
+        })
+}
+
+/// The `status` of a decoded JSON failure challenge (`"401"`, `"400"`, `"invalid_token"`).
+pub fn challenge_status(decoded: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(decoded.trim()).ok()?;
+    match value.get("status")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xoauth2() -> Credentials {
+        Credentials::XOAuth2 {
+            user: "alice@example.test".into(),
+            token: SecretString::from("ya29.secret-token"),
+        }
+    }
+
+    #[test]
+    fn initial_responses_have_the_documented_shapes() {
+        let ir = |c: &Credentials| String::from_utf8(c.initial_response().expose_secret().to_vec());
+        assert_eq!(
+            ir(&xoauth2()).unwrap(),
+            "user=alice@example.test\x01auth=Bearer ya29.secret-token\x01\x01"
+        );
+        let bearer = Credentials::OAuthBearer {
+            user: "a,b=c@example.test".into(),
+            token: SecretString::from("tok"),
+            host: "imap.example.test".into(),
+            port: 993,
+        };
+        assert_eq!(
+            ir(&bearer).unwrap(),
+            "n,a=a=2Cb=3Dc@example.test,\x01host=imap.example.test\x01port=993\x01auth=Bearer tok\x01\x01"
+        );
+        let plain = Credentials::Plain {
+            user: "alice".into(),
+            password: SecretString::from("pw"),
+        };
+        assert_eq!(ir(&plain).unwrap(), "\0alice\0pw");
+        // Google's documented example.
+        let google = Credentials::XOAuth2 {
+            user: "someuser@example.com".into(),
+            token: SecretString::from("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"),
+        };
+        assert_eq!(
+            google.initial_response_base64().expose_secret(),
+            "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let text = format!("{:?}", xoauth2());
+        assert!(!text.contains("secret-token"), "{text}");
+        let c = xoauth2();
+        let b64 = c.initial_response_base64();
+        let echoed = format!(
+            "BAD unknown: AUTH {} ya29.secret-token",
+            b64.expose_secret()
+        );
+        assert_eq!(c.scrub(&echoed), "BAD unknown: AUTH [REDACTED] [REDACTED]");
+    }
+
+    #[test]
+    fn failure_challenges_decode_and_answers_follow_the_mechanism() {
+        let decoded = decode_challenge(
+            "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=",
+        )
+        .unwrap();
+        assert_eq!(
+            decoded,
+            r#"{"status":"401","schemes":"bearer","scope":"mail"}"#
+        );
+        assert_eq!(challenge_status(&decoded).as_deref(), Some("401"));
+        assert_eq!(
+            challenge_status(r#"{"status":"invalid_token"}"#).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            challenge_status(r#"{"status":400}"#).as_deref(),
+            Some("400")
+        );
+        assert_eq!(challenge_status("not json"), None);
+        assert!(decode_challenge("%%%").is_err());
+        assert_eq!(Mechanism::XOAuth2.failure_answer(), b"");
+        assert_eq!(
+            STANDARD.encode(Mechanism::OAuthBearer.failure_answer()),
+            "AQ=="
+        );
+    }
+}
