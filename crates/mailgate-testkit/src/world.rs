@@ -101,6 +101,37 @@ impl World {
         }
     }
 
+    /// How many messages `user`'s INBOX holds (SELECT only; cheap for big mailboxes). Logs in
+    /// with `password`, or with a minted token when `None`.
+    pub async fn inbox_count(&self, user: &str, password: Option<&str>) -> usize {
+        let mut imap = Conn::tls(&self.stack, self.stack.imaps_port).await;
+        assert!(imap.line().await.starts_with("* OK"));
+        let login = match password {
+            Some(p) => imap.imap("a1", &format!("LOGIN \"{user}\" \"{p}\"")).await,
+            None => {
+                imap.imap(
+                    "a1",
+                    &format!(
+                        "AUTHENTICATE XOAUTH2 {}",
+                        xoauth2(user, &self.mint_token(user))
+                    ),
+                )
+                .await
+            }
+        };
+        assert!(
+            login.last().is_some_and(|l| l.starts_with("a1 OK")),
+            "IMAP login: {login:?}"
+        );
+        let select = imap.imap("a2", "SELECT INBOX").await;
+        imap.imap("a3", "LOGOUT").await;
+        select
+            .iter()
+            .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     async fn fetch_inbox(&self, user: &str) -> Vec<String> {
         let token = self.mint_token(user);
         let mut imap = Conn::tls(&self.stack, self.stack.imaps_port).await;

@@ -3,5 +3,6 @@
 //! token from `admin token create`, the admin API, a restart, `server list`, `config check`.
 
 mod config;
+mod crash;
 mod process;
 mod serve;

@@ -37,6 +37,11 @@ pub struct Served {
 impl Served {
     /// `mailgate serve --data-dir DIR --listen 127.0.0.1:PORT`, ready once /healthz answers.
     pub async fn start(data_dir: &Path) -> Served {
+        Self::start_with(data_dir, &[]).await
+    }
+
+    /// As [`Served::start`], with extra environment variables.
+    pub async fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Served {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let log = data_dir.with_extension(format!("{port}.log"));
@@ -50,6 +55,7 @@ impl Served {
             ])
             // Debug logs too must be free of secrets.
             .env("MAILGATE__LOG__LEVEL", "debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -78,6 +84,12 @@ impl Served {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// SIGTERM, then the exit status (graceful shutdown must exit 0).
