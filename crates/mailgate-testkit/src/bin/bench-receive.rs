@@ -1,0 +1,247 @@
+//! Receive benchmark (a command, not a test): `cargo run --release -p mailgate-testkit --bin bench-receive`
+//! (as root: it starts Dovecot + Postfix). Options: `--messages N` (2000), `--latency N` (100),
+//! `--idle N` (mailboxes for the memory figure, 90: the test stack's Dovecot allows about 100
+//! processes per service).
+//!
+//! 1. Import: N mixed messages (mostly small, some with large attachments) in one mailbox over
+//!    IMAPS + XOAUTH2 into tickets, next to the raw limit measured in the same run: one client
+//!    streaming `UID FETCH 1:* BODY.PEEK[]` to nowhere.
+//! 2. Latency from SMTP acceptance to the ticket, with the watcher in IDLE (p50, p99).
+//! 3. Resident memory added per idle watched mailbox.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use mailgate_core::receive::{supervisor, watch};
+use mailgate_testkit::wire::{Conn, xoauth2};
+use mailgate_testkit::{TestApp, spawn_app_on_world, world};
+use std::time::{Duration, Instant};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Deterministic mix: 90% small text (2-8 KB), 8% with a 100 KB attachment, 2% with a 2 MB one.
+fn message(to: &str, n: usize) -> String {
+    let body_len = 2_000 + (n * 7919) % 6_000;
+    let text: String = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
+        .chars()
+        .cycle()
+        .take(body_len)
+        .collect();
+    let attachment = match n % 50 {
+        0 => 2_000_000,
+        k if k % 12 == 1 => 100_000,
+        _ => 0,
+    };
+    let mut m = format!(
+        "From: Customer {n} <customer{n}@example.com>\r\nTo: {to}\r\nSubject: Benchmark message {n}\r\nMessage-ID: <bench-{n}-{}@customer.example>\r\nMIME-Version: 1.0\r\n",
+        uuid::Uuid::new_v4()
+    );
+    if attachment == 0 {
+        m.push_str(&format!(
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+        ));
+    } else {
+        let raw: Vec<u8> = (0..attachment).map(|i| (i * 31 % 251) as u8).collect();
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        m.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"data-{n}.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            lines.join("\r\n")
+        ));
+    }
+    m
+}
+
+async fn fill(user: &str, count: usize) -> usize {
+    let w = world();
+    let mut bytes = 0;
+    let mut tasks = Vec::new();
+    for chunk in (0..count)
+        .collect::<Vec<_>>()
+        .chunks(count.div_ceil(8).max(1))
+    {
+        let (user, chunk) = (user.to_owned(), chunk.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut b = 0;
+            for n in chunk {
+                let m = message(&user, n);
+                b += m.len();
+                world().deliver("customer@example.com", &user, &m).await;
+            }
+            b
+        }));
+    }
+    for t in tasks {
+        bytes += t.await.unwrap();
+    }
+    while w.inbox_count(user, None).await < count {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bytes
+}
+
+/// The raw limit: one IMAPS XOAUTH2 session streaming every message to nowhere.
+async fn raw_fetch(user: &str) -> (Duration, usize) {
+    let w = world();
+    let mut imap = Conn::tls(&w.stack, w.stack.imaps_port).await;
+    imap.line().await;
+    imap.imap(
+        "a1",
+        &format!(
+            "AUTHENTICATE XOAUTH2 {}",
+            xoauth2(user, &w.mint_token(user))
+        ),
+    )
+    .await;
+    imap.imap("a2", "SELECT INBOX").await;
+    let started = Instant::now();
+    imap.send("a3 UID FETCH 1:* BODY.PEEK[]").await;
+    let mut bytes = 0;
+    loop {
+        let line = imap.line().await;
+        bytes += line.len() + 2;
+        if line.starts_with("a3 ") {
+            break;
+        }
+    }
+    (started.elapsed(), bytes)
+}
+
+async fn connected_mailbox(
+    app: &TestApp,
+    oauth: &serde_json::Value,
+    user: &str,
+    after_import: &str,
+) -> mailgate_domain::Id {
+    let w = world();
+    let server = app
+        .post(
+            "/api/v1/incoming-servers",
+            serde_json::json!({"name": format!("Bench {user}"), "email": user, "protocol": "imap", "host": "127.0.0.1", "port": w.stack.imaps_port,
+                               "security": "ssl", "auth": "oauth", "oauth_app_id": oauth["id"], "after_import": after_import}),
+        )
+        .await;
+    let id = server.body["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.consent("incoming", &id, user, true).await;
+    assert_eq!(status, 200);
+    id.parse().unwrap()
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    mailgate_testkit::init();
+    let (messages, latency_samples, idle) = (
+        arg("--messages", 2000),
+        arg("--latency", 100),
+        arg("--idle", 90),
+    );
+    let w = tokio::task::spawn_blocking(world).await.unwrap();
+    let user = w.fresh_user("bench");
+    let t = Instant::now();
+    let bytes = fill(&user, messages).await;
+    println!(
+        "mailbox: {messages} messages, {:.1} MB, delivered in {:.1?}",
+        bytes as f64 / 1e6,
+        t.elapsed()
+    );
+
+    let (raw_time, raw_bytes) = raw_fetch(&user).await;
+    let raw_mps = messages as f64 / raw_time.as_secs_f64();
+    let raw_mbs = raw_bytes as f64 / 1e6 / raw_time.as_secs_f64();
+    println!(
+        "raw UID FETCH 1:* BODY.PEEK[]: {raw_time:.2?} = {raw_mps:.0} msg/s, {raw_mbs:.1} MB/s"
+    );
+
+    let app = spawn_app_on_world().await;
+    let oauth = app.google_oauth_app().await;
+    let server = connected_mailbox(&app, &oauth, &user, "leave").await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let watcher = tokio::spawn(watch::watch_mailbox(
+        app.core.clone(),
+        server,
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    while (app.core.store.count_messages().await.unwrap() as usize) < messages {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let import = started.elapsed();
+    let mps = messages as f64 / import.as_secs_f64();
+    let mbs = raw_bytes as f64 / 1e6 / import.as_secs_f64();
+    println!(
+        "mailgate import into tickets: {import:.2?} = {mps:.0} msg/s, {mbs:.1} MB/s = {:.0}% of the raw limit (goal: at least 50%)",
+        100.0 * import.as_secs_f64().recip() / raw_time.as_secs_f64().recip()
+    );
+
+    // Latency with the watcher in IDLE: from Postfix's 250 after DATA to the ticket in the store.
+    let mut samples = Vec::new();
+    for n in 0..latency_samples {
+        let before = app.core.store.count_messages().await.unwrap();
+        let m = message(&user, 1_000_000 + n * 50 + 3);
+        world().deliver("customer@example.com", &user, &m).await;
+        let accepted = Instant::now();
+        while app.core.store.count_messages().await.unwrap() == before {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(accepted.elapsed());
+    }
+    samples.sort();
+    let pct =
+        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    println!(
+        "SMTP acceptance to ticket over IDLE ({latency_samples} samples): p50 {:.0?}, p99 {:.0?} (goal: p99 under 1 s)",
+        pct(0.50),
+        pct(0.99)
+    );
+    stop.send(true).unwrap();
+    let _ = watcher.await;
+
+    // Memory: idle watched mailboxes (each in IDLE on its own connection).
+    let mut ids = Vec::new();
+    for _ in 0..idle {
+        let u = w.fresh_user("idle");
+        ids.push(connected_mailbox(&app, &oauth, &u, "leave").await);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = rss_kib();
+    let (shutdown, stopped) = tokio::sync::watch::channel(false);
+    let sup = tokio::spawn(supervisor::run(
+        app.core.clone(),
+        Duration::from_millis(500),
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = rss_kib();
+    let per = (after.saturating_sub(before)) as f64 / (idle + 1) as f64;
+    println!(
+        "memory: {} idle watched mailboxes added {:.1} MiB resident ({per:.0} KiB each; 1,000 would be about {:.0} MiB; goal: under 100 MiB)",
+        idle + 1,
+        (after.saturating_sub(before)) as f64 / 1024.0,
+        per * 1000.0 / 1024.0
+    );
+    shutdown.send(true).unwrap();
+    let _ = sup.await;
+}
