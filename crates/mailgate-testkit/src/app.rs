@@ -283,6 +283,15 @@ impl TestApp {
     }
 }
 
+/// The emulator keeps one queue of scripted consent answers for all clients, and the next
+/// authorization request of any test takes the next answer: tests running in parallel take turns
+/// between scripting an answer and using it, and a test that opens the real consent page (no
+/// script) takes a turn too.
+pub async fn provider_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 impl TestApp {
     /// Opens an authorization URL with the emulator scripted to answer as `account`, and
     /// returns where the provider redirects the browser (the callback URL with a code or error).
@@ -297,10 +306,7 @@ impl TestApp {
         } else {
             mailgate_emulator::Decision::Deny
         };
-        // The emulator keeps one queue of scripted answers for all clients: tests running in
-        // parallel take turns between scripting an answer and using it.
-        static SCRIPT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-        let _turn = SCRIPT.lock().await;
+        let _turn = provider_turn().await;
         self.world()
             .emulator
             .control()

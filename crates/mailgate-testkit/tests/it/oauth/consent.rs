@@ -41,6 +41,8 @@ async fn the_full_consent_flow_through_the_consent_page_connects_the_server() {
         .unwrap();
     assert_eq!(via.status(), 303, "start_url redirects to the provider");
     assert_eq!(via.headers()["location"].to_str().unwrap(), url.as_str());
+    // This test opens the real page: no scripted answer of another test may take its place.
+    let turn = mailgate_testkit::app::provider_turn().await;
     let page = app
         .http
         .get(url.as_str())
@@ -50,6 +52,7 @@ async fn the_full_consent_flow_through_the_consent_page_connects_the_server() {
         .text()
         .await
         .unwrap();
+    drop(turn);
     let request_id = page
         .split("name=\"request_id\" value=\"")
         .nth(1)
