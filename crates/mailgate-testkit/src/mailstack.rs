@@ -122,6 +122,48 @@ impl MailStack {
         })
     }
 
+    /// Stops Dovecot (IMAP, POP3) and starts it again on the same ports and mail, Postfix left
+    /// running: a mail server restart as connected IMAP/POP3 clients see it.
+    pub fn restart_dovecot(&self, token_base_url: &str) -> Result<()> {
+        let pid = std::fs::read_to_string(self.dir.join("run/dovecot/master.pid"))
+            .context("reading Dovecot's pid file")?;
+        let pid = pid.trim().to_owned();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .context("signalling Dovecot")?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        // Gone, or a zombie waiting for init (this container reaps orphans about once a second).
+        while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .split_whitespace()
+                .nth(2)
+                .is_some_and(|state| state == "Z" || state == "X")
+        }) {
+            if std::time::Instant::now() > deadline {
+                bail!("Dovecot ({pid}) did not stop within 15 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // With Postfix still running, start.sh keeps the instance's ports and starts Dovecot.
+        let output = Command::new("bash")
+            .arg(script("start.sh"))
+            .env("MAILSTACK_DIR", &self.dir)
+            .env("MAILSTACK_TOKEN_URL", token_base_url)
+            .env("MAILSTACK_PARENT_PID", std::process::id().to_string())
+            .env("MAILSTACK_REMOVE_DIR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .context("running mailstack/start.sh")?;
+        if !output.status.success() {
+            bail!(
+                "restarting Dovecot failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// Stops the daemons, waits for them to exit and removes the directory.
     pub fn stop(mut self) -> Result<()> {
         self.stopped = true;

@@ -59,28 +59,7 @@ impl World {
     /// Delivers a raw RFC 5322 message to `to` through the stack's inbound SMTP port (as an MX
     /// would receive it from the internet).
     pub async fn deliver(&self, from: &str, to: &str, message: &str) {
-        let mut smtp = Conn::plain(self.stack.smtp_port).await;
-        let ok = |reply: Vec<String>, code: &str| {
-            assert!(
-                reply.last().is_some_and(|l| l.starts_with(code)),
-                "SMTP: {reply:?}"
-            )
-        };
-        ok(smtp.smtp_reply().await, "220");
-        ok(smtp.smtp("EHLO sender.example").await, "250");
-        ok(smtp.smtp(&format!("MAIL FROM:<{from}>")).await, "250");
-        ok(smtp.smtp(&format!("RCPT TO:<{to}>")).await, "250");
-        ok(smtp.smtp("DATA").await, "354");
-        for line in message.replace("\r\n", "\n").split('\n') {
-            let stuffed = if line.starts_with('.') {
-                format!(".{line}")
-            } else {
-                line.to_owned()
-            };
-            smtp.send(&stuffed).await;
-        }
-        ok(smtp.smtp(".").await, "250");
-        smtp.smtp("QUIT").await;
+        deliver_to(&self.stack, from, to, message).await;
     }
 
     /// The raw messages in `user`'s INBOX, read over IMAPS with XOAUTH2, waiting up to `wait`
@@ -169,4 +148,30 @@ impl World {
         imap.imap("a3", "LOGOUT").await;
         messages
     }
+}
+
+/// Delivers a raw message through `stack`'s inbound SMTP port (any stack, not only the world's).
+pub async fn deliver_to(stack: &MailStack, from: &str, to: &str, message: &str) {
+    let mut smtp = Conn::plain(stack.smtp_port).await;
+    let ok = |reply: Vec<String>, code: &str| {
+        assert!(
+            reply.last().is_some_and(|l| l.starts_with(code)),
+            "SMTP: {reply:?}"
+        )
+    };
+    ok(smtp.smtp_reply().await, "220");
+    ok(smtp.smtp("EHLO sender.example").await, "250");
+    ok(smtp.smtp(&format!("MAIL FROM:<{from}>")).await, "250");
+    ok(smtp.smtp(&format!("RCPT TO:<{to}>")).await, "250");
+    ok(smtp.smtp("DATA").await, "354");
+    for line in message.replace("\r\n", "\n").split('\n') {
+        let stuffed = if line.starts_with('.') {
+            format!(".{line}")
+        } else {
+            line.to_owned()
+        };
+        smtp.send(&stuffed).await;
+    }
+    ok(smtp.smtp(".").await, "250");
+    smtp.smtp("QUIT").await;
 }

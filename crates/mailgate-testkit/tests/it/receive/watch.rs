@@ -357,3 +357,69 @@ async fn test_connection_reports_each_step_and_the_fix_for_the_failing_one() {
             .is_some_and(|h| !h.is_empty())
     );
 }
+
+/// Dovecot restarts under a watcher in IDLE: it reconnects (with backoff) and the next message
+/// still becomes a ticket. A private stack: a restart would disturb the tests
+/// sharing the world's.
+#[tokio::test]
+async fn a_dovecot_restart_under_idle_is_survived() {
+    let emulator = mailgate_emulator::Emulator::start(mailgate_emulator::EmulatorConfig::default())
+        .await
+        .unwrap();
+    let url = emulator.base_url().to_owned();
+    let stack = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || mailgate_testkit::mailstack::MailStack::start(&url)
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let app = mailgate_testkit::spawn_app_with(
+        mailgate_testkit::TestConfig::default().set("tls.extra_ca_file", stack.ca_pem.display()),
+    )
+    .await;
+    let (alice, password) = mailgate_testkit::mailstack::ALICE;
+    let server = app
+        .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
+        .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(watch::watch_mailbox(
+        app.core.clone(),
+        server.body["id"].as_str().unwrap().parse().unwrap(),
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    mailgate_testkit::world::deliver_to(
+        &stack,
+        "customer@example.com",
+        alice,
+        &mail(alice, "Before the restart"),
+    )
+    .await;
+    assert_eq!(
+        until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
+        1
+    );
+
+    let stack = tokio::task::spawn_blocking(move || {
+        stack.restart_dovecot(&url).unwrap();
+        stack
+    })
+    .await
+    .unwrap();
+    mailgate_testkit::world::deliver_to(
+        &stack,
+        "customer@example.com",
+        alice,
+        &mail(alice, "After the restart"),
+    )
+    .await;
+    let messages = until_tickets(&app, 2, Duration::from_secs(40)).await;
+    assert_eq!(messages.len(), 2, "the watcher came back after the restart");
+    stop.send(true).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    tokio::task::spawn_blocking(move || stack.stop())
+        .await
+        .unwrap()
+        .unwrap();
+}
