@@ -34,8 +34,6 @@ pub struct Options {
     pub refresh_every: std::time::Duration,
     /// How often the mailbox supervisor looks for added, changed or removed incoming servers.
     pub mailbox_check_every: std::time::Duration,
-    /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
-    pub pop3_poll_every: std::time::Duration,
 }
 
 impl Default for Options {
@@ -45,7 +43,6 @@ impl Default for Options {
             workers: true,
             refresh_every: std::time::Duration::from_secs(15),
             mailbox_check_every: std::time::Duration::from_secs(10),
-            pop3_poll_every: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -109,7 +106,7 @@ impl Application {
             tokio::spawn(mailgate_core::receive::supervisor::run(
                 self.core.clone(),
                 self.options.mailbox_check_every,
-                self.options.pop3_poll_every,
+                self.core.settings.receive_poll_interval,
                 workers_stopped,
             ))
         });

@@ -25,6 +25,10 @@ pub struct Settings {
     pub log_level: String,
     pub log_json: bool,
     pub tls_extra_ca_file: Option<PathBuf>,
+    /// Messages larger than this are not imported (the mailbox goes on; the failure is logged).
+    pub receive_max_message_bytes: usize,
+    /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
+    pub receive_poll_interval: std::time::Duration,
 }
 
 /// Where the master key comes from.

@@ -20,6 +20,8 @@ const KEYS: &[&str] = &[
     "log.level",
     "log.format",
     "tls.extra_ca_file",
+    "receive.max_message_bytes",
+    "receive.poll_interval_secs",
 ];
 
 struct Reader<'a> {
@@ -250,7 +252,16 @@ pub(super) fn resolve(
         }
     }
 
+    let max_message_bytes = r
+        .integer("receive.max_message_bytes", 1024..=1024 * 1024 * 1024)
+        .unwrap_or(50 * 1024 * 1024) as usize;
+    let poll_interval_secs = r
+        .integer("receive.poll_interval_secs", 5..=86_400)
+        .unwrap_or(60) as u64;
+
     Some(Settings {
+        receive_max_message_bytes: max_message_bytes,
+        receive_poll_interval: std::time::Duration::from_secs(poll_interval_secs),
         listen: listen?,
         base_url: base_url?,
         data_dir,

@@ -209,6 +209,66 @@ pub async fn process(
     Ok(outcome)
 }
 
+/// Records a message that cannot be imported (too large) as read, with an event, so that the
+/// mailbox moves on past it.
+pub async fn skip(
+    core: &Core,
+    mailbox: &Mailbox,
+    source: Source,
+    outcome: &str,
+    reason: String,
+) -> Result<ImportOutcome, StoreError> {
+    let request = ImportRequest {
+        server_id: mailbox.server_id,
+        source_key: source.key,
+        progress: source.progress,
+        skip: Some(outcome.to_owned()),
+        thread_message_ids: Vec::new(),
+        thread_tag: None,
+        only_if_threaded: None,
+        new_ticket: NewTicket {
+            id: Id::new(),
+            subject: String::new(),
+            requester: String::new(),
+            requester_name: None,
+            group: None,
+            category: None,
+        },
+        message: MessageRow {
+            id: Id::new(),
+            ticket_number: 0,
+            direction: "in".into(),
+            kind: "normal".into(),
+            message_id: None,
+            from_address: None,
+            from_name: None,
+            recipients: "{}".into(),
+            subject: String::new(),
+            body_text: String::new(),
+            body_html: None,
+            problems: "[]".into(),
+            raw: Vec::new(),
+            incoming_server_id: Some(mailbox.server_id),
+            created_at_ms: 0,
+            attachments: Vec::new(),
+        },
+    };
+    let result = core
+        .store
+        .import_message(&request, core.clock.now_ms())
+        .await?;
+    metrics::counter!("mailgate_messages_received_total", "outcome" => "too_large").increment(1);
+    let server = mailbox.server_id.to_string();
+    events::record(
+        core,
+        events::kind::MESSAGE_IGNORED,
+        Some(&server),
+        serde_json::json!({"server": server, "reason": reason}),
+    )
+    .await;
+    Ok(result)
+}
+
 /// The envelope sender the delivering server recorded (`<>` for bounces).
 fn return_path(raw: &[u8]) -> Option<String> {
     let head_end = raw

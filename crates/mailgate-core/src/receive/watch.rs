@@ -22,8 +22,6 @@ use tokio::sync::watch;
 
 /// Network operations give up after this long.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
-/// The largest message imported (bigger ones fail that message, visibly, not the mailbox).
-const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
 /// IMAP IDLE is renewed before the 29 minutes servers allow.
 const IDLE_MAX: Duration = Duration::from_secs(25 * 60);
 /// An OAuth session reconnects with a fresh token when its token has less than this left.
@@ -175,12 +173,27 @@ pub async fn imap_session(
                 let _ = session.logout().await;
                 return Ok(Ended::Stopped);
             }
-            let raw = session.fetch(uid, MAX_MESSAGE_BYTES).await?;
             let source = Source {
                 key: format!("{}:{validity}:{uid}", mailbox.server_id),
                 progress: Some((validity, i64::from(uid))),
             };
-            let outcome = pipeline::process(core, mailbox, source, raw).await?;
+            let outcome = match session
+                .fetch(uid, core.settings.receive_max_message_bytes)
+                .await
+            {
+                Ok(raw) => pipeline::process(core, mailbox, source, raw).await?,
+                // Too large to import: recorded as read (with an event), the mailbox goes on.
+                Err(ProtoError::TooLarge { size, max, .. }) => {
+                    let size = size
+                        .map(|s| format!("{s} bytes"))
+                        .unwrap_or_else(|| "more".into());
+                    let reason = format!(
+                        "UID {uid} is larger ({size}) than receive.max_message_bytes ({max})"
+                    );
+                    pipeline::skip(core, mailbox, source, "too_large", reason).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
             // The action runs only after the import is committed: a crash in between leaves the
             // message in place, and the next pass finds it already seen.
             if !matches!(outcome, ImportOutcome::Skipped) {
@@ -231,17 +244,39 @@ pub async fn pop3_session(
         let outcome = if core.store.source_seen(&key).await? {
             ImportOutcome::AlreadySeen
         } else {
-            let raw = client.retr(number, MAX_MESSAGE_BYTES).await?;
-            pipeline::process(
-                core,
-                mailbox,
-                Source {
-                    key,
-                    progress: None,
-                },
-                raw,
-            )
-            .await?
+            match client
+                .retr(number, core.settings.receive_max_message_bytes)
+                .await
+            {
+                Ok(raw) => {
+                    pipeline::process(
+                        core,
+                        mailbox,
+                        Source {
+                            key,
+                            progress: None,
+                        },
+                        raw,
+                    )
+                    .await?
+                }
+                Err(ProtoError::TooLarge { max, .. }) => {
+                    let reason =
+                        format!("message {uidl} is larger than receive.max_message_bytes ({max})");
+                    pipeline::skip(
+                        core,
+                        mailbox,
+                        Source {
+                            key,
+                            progress: None,
+                        },
+                        "too_large",
+                        reason,
+                    )
+                    .await?
+                }
+                Err(e) => return Err(e.into()),
+            }
         };
         if delete && !matches!(outcome, ImportOutcome::Skipped) {
             client.dele(number).await?;

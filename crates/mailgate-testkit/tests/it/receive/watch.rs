@@ -423,3 +423,74 @@ async fn a_dovecot_restart_under_idle_is_survived() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
+    let ca = mailgate_testkit::world().stack.ca_pem.display().to_string();
+    let app = mailgate_testkit::spawn_app_with(
+        mailgate_testkit::TestConfig::default()
+            .set("tls.extra_ca_file", ca)
+            .set("receive.max_message_bytes", 4096),
+    )
+    .await;
+    let (mailbox, server) = oauth_server(&app, json!({})).await;
+    let world = app.world();
+    world
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "Small one"),
+        )
+        .await;
+    let big = format!(
+        "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
+        "x".repeat(20_000)
+    );
+    world.deliver("customer@example.com", &mailbox, &big).await;
+    world
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "Small two"),
+        )
+        .await;
+    world.read_inbox(&mailbox, 3, Duration::from_secs(10)).await;
+
+    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let core = app.core.clone();
+    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
+    let subjects: Vec<&str> = messages
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(
+        subjects.contains(&"Small one") && subjects.contains(&"Small two"),
+        "{subjects:?}"
+    );
+    stop.send(true).unwrap();
+    assert_eq!(
+        session.await.unwrap().unwrap(),
+        watch::Ended::Stopped,
+        "the session did not fail on the big one"
+    );
+    let events = app.get("/api/v1/events").await.body;
+    let skipped = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "message.ignored")
+        .cloned()
+        .expect("an event for the big one");
+    assert!(
+        skipped["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("receive.max_message_bytes"),
+        "{skipped}"
+    );
+}
