@@ -51,7 +51,7 @@ pub async fn process(
     source: Source,
     raw: Vec<u8>,
 ) -> Result<ImportOutcome, StoreError> {
-    let parsed = mail::parse(&raw);
+    let mut parsed = mail::parse(&raw);
     let domain = message_id_domain(core);
     let addresses = vec![mailbox.spec.email.as_str().to_owned()];
     let ours = Ours {
@@ -106,20 +106,20 @@ pub async fn process(
     };
 
     let message_id = Id::new();
-    let attachments = parsed
-        .attachments
-        .iter()
+    // Moved, not copied: attachments can be megabytes.
+    let attachments = std::mem::take(&mut parsed.attachments)
+        .into_iter()
         .enumerate()
         .map(|(i, a)| AttachmentRow {
             id: Id::new(),
             message_id,
             position: i as i64,
-            filename: a.filename.clone(),
-            content_type: a.content_type.clone(),
             size: a.content.len() as i64,
+            filename: a.filename,
+            content_type: a.content_type,
             inline: a.inline,
-            content_id: a.content_id.clone(),
-            content: a.content.clone(),
+            content_id: a.content_id,
+            content: a.content,
         })
         .collect();
     let addresses =
