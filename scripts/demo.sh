@@ -108,7 +108,9 @@ or with curl only:
       rid=\$(curl -s "\$auth" | sed -n 's/.*name="request_id" value="\\([^"]*\\)".*/\\1/p')
       back=\$(curl -s -o /dev/null -w '%{redirect_url}' -d "request_id=\$rid&email=support@example.test&decision=allow" $emulator/o/oauth2/v2/auth/decision)
       curl -s "\$back" | sed 's/<[^>]*>/ /g'
-Then:  $bin/mailgate server list --data-dir $demo/data      $bin/mailgate doctor --data-dir $demo/data
+Then the customer's mail becomes a ticket within seconds:
+      curl -s -H "Authorization: Bearer \$(cat $demo/admin-token)" http://$listen/api/v1/tickets
+and:  $bin/mailgate server list --data-dir $demo/data      $bin/mailgate doctor --data-dir $demo/data
 Ctrl-C stops everything.
 EOF2
 wait "${pids[@]}"
