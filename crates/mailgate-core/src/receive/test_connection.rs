@@ -1,15 +1,12 @@
 //! Test Connection for an incoming server: each step (credential, connect with TLS,
 //! authenticate, open the folder) reported in order, with the fix for the one that fails.
 
-use super::watch::{WatchError, load_mailbox};
+use super::watch::{self, WatchError, load_mailbox};
 use crate::Core;
 use crate::objects::ServiceError;
-use crate::tokens::{self, CredentialKey};
+use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingProtocol;
-use mailgate_domain::server::Auth;
 use mailgate_domain::troubleshoot::Diagnosis;
-use mailgate_domain::{ExposeSecret, Id};
-use mailgate_proto::dial::Endpoint;
 use mailgate_proto::sasl::Credentials;
 use mailgate_proto::{imap, pop3};
 use serde::Serialize;
@@ -76,61 +73,27 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let spec = &mailbox.spec;
     let mut steps = Steps(Vec::new());
 
+    // The same credential, endpoint and TLS setup the mailbox watcher uses.
     let t = Instant::now();
-    let user = spec.email.as_str().to_owned();
-    let creds = match &spec.auth {
-        Auth::Oauth { .. } => {
-            let Some(key) = CredentialKey::for_server(&spec.auth, &user, false) else {
-                return Ok(steps.fail(
-                    "credential",
-                    t,
-                    WatchError::Config("no credential".into()).diagnosis(),
-                ));
-            };
-            match tokens::access_token(core, &key).await {
-                Ok(token) => {
-                    steps.pass("credential", t, format!("an access token for {user}"));
-                    Credentials::XOAuth2 {
-                        user,
-                        token: token.token,
-                    }
-                }
-                Err(d) => return Ok(steps.fail("credential", t, d)),
-            }
-        }
-        Auth::Basic { username } => {
-            let (_, _, secrets) =
-                crate::objects::Objects::<crate::objects::IncomingServers>::load(core, server_id)
-                    .await?;
-            let password = secrets
-                .get("password")
-                .map(|p| p.expose_secret().to_owned())
-                .unwrap_or_default();
-            steps.pass("credential", t, format!("the password of {username}"));
-            Credentials::Plain {
-                user: username.clone(),
-                password: password.into(),
-            }
-        }
-        Auth::None => {
-            return Ok(steps.fail(
-                "credential",
-                t,
-                WatchError::Config("a mailbox cannot be read without authentication".into())
-                    .diagnosis(),
-            ));
-        }
+    let creds = match watch::credentials(core, &mailbox).await {
+        Ok((creds, _)) => creds,
+        Err(e) => return Ok(steps.fail("credential", t, e.diagnosis())),
     };
-    let tls =
-        mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[])
-            .map_err(|e| ServiceError::Store(mailgate_store::StoreError::Config(e.to_string())))?;
-    let ep =
-        Endpoint::new(spec.host.clone(), spec.port, spec.security).with_proxy(spec.proxy.clone());
+    let detail = match &creds {
+        Credentials::Plain { user, .. } => format!("the password of {user}"),
+        other => format!("an access token for {}", other.user()),
+    };
+    steps.pass("credential", t, detail);
+    let t = Instant::now();
+    let tls = match watch::tls(core) {
+        Ok(tls) => tls,
+        Err(e) => return Ok(steps.fail("connect", t, e.diagnosis())),
+    };
+    let ep = watch::endpoint(&mailbox);
     let security = serde_json::to_value(spec.security)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let t = Instant::now();
     let fail = |e: mailgate_proto::error::ProtoError| WatchError::Proto(e).diagnosis();
     match spec.protocol {
         IncomingProtocol::Imap => {

@@ -90,7 +90,7 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchEr
 }
 
 /// What to log in with, and when that stops working (OAuth tokens).
-async fn credentials(
+pub(super) async fn credentials(
     core: &Core,
     mailbox: &Mailbox,
 ) -> Result<(Credentials, Option<i64>), WatchError> {
@@ -131,7 +131,7 @@ async fn credentials(
     }
 }
 
-fn endpoint(mailbox: &Mailbox) -> Endpoint {
+pub(super) fn endpoint(mailbox: &Mailbox) -> Endpoint {
     Endpoint::new(
         mailbox.spec.host.clone(),
         mailbox.spec.port,
@@ -140,7 +140,7 @@ fn endpoint(mailbox: &Mailbox) -> Endpoint {
     .with_proxy(mailbox.spec.proxy.clone())
 }
 
-fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
+pub(super) fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
     mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[])
         .map_err(|e| WatchError::Config(e.to_string()))
 }
