@@ -55,28 +55,27 @@ struct Server {
 
 pub async fn run(core: &Core) -> anyhow::Result<Report> {
     let mut servers = Vec::new();
-    for s in Objects::<IncomingServers>::list(core).await? {
-        let (_, spec, _) = Objects::<IncomingServers>::load(core, s.id.parse()?).await?;
+    for (row, spec) in Objects::<IncomingServers>::specs(core).await? {
         servers.push(Server {
-            id: s.id,
-            name: s.name,
+            id: row.id.to_string(),
+            name: spec.name,
             direction: "incoming",
-            enabled: s.enabled,
-            mailbox: s.email,
+            enabled: spec.enabled,
+            mailbox: spec.email.to_string(),
             auth: spec.auth,
             gmail_api: false,
         });
     }
-    for s in Objects::<OutgoingServers>::list(core).await? {
-        let (_, spec, _) = Objects::<OutgoingServers>::load(core, s.id.parse()?).await?;
+    for (row, spec) in Objects::<OutgoingServers>::specs(core).await? {
+        let gmail_api = spec.protocol() == OutgoingProtocol::GmailApi;
         servers.push(Server {
-            id: s.id,
-            name: s.name,
+            id: row.id.to_string(),
+            name: spec.name,
             direction: "outgoing",
-            enabled: s.enabled,
-            mailbox: s.email,
+            enabled: spec.enabled,
+            mailbox: spec.email.to_string(),
             auth: spec.auth,
-            gmail_api: s.protocol == OutgoingProtocol::GmailApi,
+            gmail_api,
         });
     }
     let mut checks = Vec::new();

@@ -253,6 +253,17 @@ impl<R: Resource> Objects<R> {
         }
     }
 
+    /// Every object of this kind with its parsed spec (no secrets opened, no views built).
+    pub async fn specs(core: &Core) -> Result<Vec<(ObjectRow, R::Spec)>, ServiceError> {
+        let rows = core.store.list_objects(R::KIND).await?;
+        rows.into_iter()
+            .map(|row| {
+                let spec = Self::spec(&row)?;
+                Ok((row, spec))
+            })
+            .collect()
+    }
+
     async fn row(core: &Core, id: &str) -> Result<ObjectRow, ServiceError> {
         let parsed = Id::parse("id", id).map_err(|_| Self::not_found(id))?;
         core.store
