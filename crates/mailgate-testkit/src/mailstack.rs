@@ -62,13 +62,7 @@ impl MailStack {
             .context("creating a temporary directory for the mail stack")?
             // Kept on failure so its logs can be read; stop.sh removes it otherwise.
             .keep();
-        let output = Command::new("bash")
-            .arg(script("start.sh"))
-            .env("MAILSTACK_DIR", &dir)
-            .env("MAILSTACK_TOKEN_URL", token_base_url)
-            .env("MAILSTACK_PARENT_PID", std::process::id().to_string())
-            .env("MAILSTACK_REMOVE_DIR", "1")
-            .stdin(Stdio::null())
+        let output = start_command(&dir, token_base_url)
             .output()
             .with_context(|| format!("running bash {}", script("start.sh").display()))?;
         if !output.status.success() {
@@ -146,13 +140,7 @@ impl MailStack {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         // With Postfix still running, start.sh keeps the instance's ports and starts Dovecot.
-        let output = Command::new("bash")
-            .arg(script("start.sh"))
-            .env("MAILSTACK_DIR", &self.dir)
-            .env("MAILSTACK_TOKEN_URL", token_base_url)
-            .env("MAILSTACK_PARENT_PID", std::process::id().to_string())
-            .env("MAILSTACK_REMOVE_DIR", "1")
-            .stdin(Stdio::null())
+        let output = start_command(&self.dir, token_base_url)
             .output()
             .context("running mailstack/start.sh")?;
         if !output.status.success() {
@@ -211,6 +199,19 @@ impl Drop for MailStack {
 
 fn script(name: &str) -> PathBuf {
     Path::new(SCRIPTS).join(name)
+}
+
+/// start.sh for the instance in `dir`; a watchdog stops it when this process exits.
+fn start_command(dir: &Path, token_base_url: &str) -> Command {
+    let mut command = Command::new("bash");
+    command
+        .arg(script("start.sh"))
+        .env("MAILSTACK_DIR", dir)
+        .env("MAILSTACK_TOKEN_URL", token_base_url)
+        .env("MAILSTACK_PARENT_PID", std::process::id().to_string())
+        .env("MAILSTACK_REMOVE_DIR", "1")
+        .stdin(Stdio::null());
+    command
 }
 
 fn stop_command(dir: &Path) -> Command {
