@@ -83,19 +83,24 @@ impl World {
     /// How many messages `user`'s INBOX holds (SELECT only; cheap for big mailboxes). Logs in
     /// with `password`, or with a minted token when `None`.
     pub async fn inbox_count(&self, user: &str, password: Option<&str>) -> usize {
+        let (mut imap, exists) = self.open_inbox(user, password).await;
+        imap.imap("a3", "LOGOUT").await;
+        exists
+    }
+
+    /// An IMAPS session on `user`'s INBOX (password, or a minted token when `None`), and how
+    /// many messages it holds.
+    async fn open_inbox(&self, user: &str, password: Option<&str>) -> (Conn, usize) {
         let mut imap = Conn::tls(&self.stack, self.stack.imaps_port).await;
         assert!(imap.line().await.starts_with("* OK"));
         let login = match password {
             Some(p) => imap.imap("a1", &format!("LOGIN \"{user}\" \"{p}\"")).await,
             None => {
-                imap.imap(
-                    "a1",
-                    &format!(
-                        "AUTHENTICATE XOAUTH2 {}",
-                        xoauth2(user, &self.mint_token(user))
-                    ),
-                )
-                .await
+                let auth = format!(
+                    "AUTHENTICATE XOAUTH2 {}",
+                    xoauth2(user, &self.mint_token(user))
+                );
+                imap.imap("a1", &auth).await
             }
         };
         assert!(
@@ -103,34 +108,16 @@ impl World {
             "IMAP login: {login:?}"
         );
         let select = imap.imap("a2", "SELECT INBOX").await;
-        imap.imap("a3", "LOGOUT").await;
-        select
-            .iter()
-            .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS")))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-
-    async fn fetch_inbox(&self, user: &str) -> Vec<String> {
-        let token = self.mint_token(user);
-        let mut imap = Conn::tls(&self.stack, self.stack.imaps_port).await;
-        assert!(imap.line().await.starts_with("* OK"));
-        let auth = imap
-            .imap(
-                "a1",
-                &format!("AUTHENTICATE XOAUTH2 {}", xoauth2(user, &token)),
-            )
-            .await;
-        assert!(
-            auth.last().is_some_and(|l| l.starts_with("a1 OK")),
-            "IMAP login: {auth:?}"
-        );
-        let select = imap.imap("a2", "SELECT INBOX").await;
         let exists = select
             .iter()
             .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS")))
-            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.parse().ok())
             .unwrap_or(0);
+        (imap, exists)
+    }
+
+    async fn fetch_inbox(&self, user: &str) -> Vec<String> {
+        let (mut imap, exists) = self.open_inbox(user, None).await;
         let mut messages = Vec::new();
         for n in 1..=exists {
             let lines = imap
