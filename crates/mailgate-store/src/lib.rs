@@ -8,9 +8,9 @@ mod url;
 
 pub use error::StoreError;
 pub use model::{
-    AdminTokenRow, AttachmentRow, CredentialKind, CredentialRow, EventRow, ImportOutcome,
-    ImportRequest, Link, MessageRow, NewTicket, OAuthStateRow, ObjectKind, ObjectRow, StateUse,
-    TicketQuery, TicketRow,
+    AdminTokenRow, AttachmentRow, AttemptRow, CredentialKind, CredentialRow, EventRow,
+    ImportOutcome, ImportRequest, Link, MessageRow, NewTicket, OAuthStateRow, ObjectKind,
+    ObjectRow, OutboxFinish, OutboxQuery, OutboxRow, StateUse, TicketQuery, TicketRow,
 };
 pub use url::DatabaseUrl;
 
@@ -118,6 +118,33 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<i64, StoreError>;
     /// Events after `after_id`, oldest first.
     async fn list_events(&self, after_id: i64, limit: i64) -> Result<Vec<EventRow>, StoreError>;
+
+    /// Queues a message. When its idempotency key was used before, nothing is written and the
+    /// earlier message is returned instead.
+    async fn enqueue_outgoing(&self, row: &OutboxRow) -> Result<Option<OutboxRow>, StoreError>;
+    async fn get_outgoing(&self, id: Id) -> Result<Option<OutboxRow>, StoreError>;
+    /// The servers' answers for a message, in the order they came.
+    async fn outgoing_attempts(&self, id: Id) -> Result<Vec<AttemptRow>, StoreError>;
+    /// Outbox messages, newest first.
+    async fn list_outgoing(&self, query: &OutboxQuery) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Takes up to `limit` messages that are due (queued and due at `now_ms`, or sending with a
+    /// lapsed lease): each becomes `sending`, leased until `now_ms + lease_ms`, one more
+    /// attempt counted. A message is never handed to two callers while its lease holds.
+    async fn claim_outgoing(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Puts every `sending` message back in the queue, due now (a restart after a crash: their
+    /// worker is gone). Returns how many.
+    async fn requeue_in_flight(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// Ends a delivery round (see [`OutboxFinish`]). Returns false, and writes nothing, when
+    /// the message is no longer `sending` (its lease lapsed and another round took it).
+    async fn finish_outgoing(&self, finish: &OutboxFinish, now_ms: i64)
+    -> Result<bool, StoreError>;
+    /// Moves every queued message due later to `now_ms` (tests, and a manual "retry now").
+    async fn hasten_outgoing(&self, now_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// Options that apply to either backend.

@@ -9,4 +9,5 @@ mod credentials;
 mod harness;
 mod meta;
 mod objects;
+mod outbox;
 mod tickets;

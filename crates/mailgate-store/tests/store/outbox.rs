@@ -1,0 +1,218 @@
+use crate::store_test;
+use mailgate_domain::Id;
+use mailgate_store::{AttemptRow, OutboxFinish, OutboxQuery, OutboxRow, Store};
+
+fn queued(key: Option<&str>, at: i64) -> OutboxRow {
+    OutboxRow {
+        id: Id::new(),
+        idempotency_key: key.map(str::to_owned),
+        request_hash: vec![1, 2, 3],
+        status: "queued".into(),
+        server_id: None,
+        ticket_number: None,
+        message_id: format!("{}@mailgate.localhost", Id::new()),
+        draft: r#"{"subject":"hi"}"#.into(),
+        attempts: 0,
+        next_attempt_at_ms: at,
+        lease_until_ms: None,
+        sent_server_id: None,
+        result: None,
+        created_at_ms: at,
+        updated_at_ms: at,
+        sent_at_ms: None,
+    }
+}
+
+fn finish(id: Id, status: &str, next: i64) -> OutboxFinish {
+    OutboxFinish {
+        id,
+        status: status.into(),
+        next_attempt_at_ms: next,
+        sent_server_id: None,
+        result: Some(r#"{"ok":true}"#.into()),
+        attempts: vec![AttemptRow {
+            round: 1,
+            server_id: None,
+            server_name: "Support SMTP".into(),
+            outcome: if status == "sent" {
+                "sent"
+            } else {
+                "transient"
+            }
+            .into(),
+            detail: "{}".into(),
+            started_at_ms: 10,
+            finished_at_ms: 11,
+        }],
+        event: Some(("message.sent".into(), "{}".into())),
+        ticket_message: None,
+    }
+}
+
+async fn claim(store: &dyn Store, now: i64) -> Vec<OutboxRow> {
+    store.claim_outgoing(now, 1_000, 10).await.unwrap()
+}
+
+store_test!(an_idempotency_key_queues_once, |store| {
+    let first = queued(Some("order-42"), 100);
+    assert_eq!(store.enqueue_outgoing(&first).await.unwrap(), None);
+    let again = queued(Some("order-42"), 200);
+    let earlier = store.enqueue_outgoing(&again).await.unwrap().unwrap();
+    assert_eq!(earlier.id, first.id);
+    assert!(store.get_outgoing(again.id).await.unwrap().is_none());
+    // Without a key, every request is a new message.
+    store.enqueue_outgoing(&queued(None, 1)).await.unwrap();
+    assert_eq!(
+        store.enqueue_outgoing(&queued(None, 1)).await.unwrap(),
+        None
+    );
+    let all = store
+        .list_outgoing(&OutboxQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+});
+
+store_test!(
+    a_claim_takes_due_messages_once_and_counts_the_attempt,
+    |store| {
+        let due = queued(None, 100);
+        let later = queued(None, 5_000);
+        store.enqueue_outgoing(&due).await.unwrap();
+        store.enqueue_outgoing(&later).await.unwrap();
+        let taken = claim(store.as_ref(), 1_000).await;
+        assert_eq!(taken.iter().map(|r| r.id).collect::<Vec<_>>(), vec![due.id]);
+        assert_eq!(taken[0].status, "sending");
+        assert_eq!(taken[0].attempts, 1);
+        assert_eq!(taken[0].lease_until_ms, Some(2_000));
+        // Leased: not handed out again while the lease holds.
+        assert!(claim(store.as_ref(), 1_500).await.is_empty());
+        // A lapsed lease (its worker died) gives it back, with one more attempt counted.
+        let retaken = claim(store.as_ref(), 2_001).await;
+        assert_eq!(retaken.len(), 1);
+        assert_eq!(retaken[0].id, due.id);
+        assert_eq!(retaken[0].attempts, 2);
+    }
+);
+
+store_test!(
+    finishing_a_round_records_answers_and_event_at_once,
+    |store| {
+        let row = queued(None, 0);
+        store.enqueue_outgoing(&row).await.unwrap();
+        claim(store.as_ref(), 10).await;
+        assert!(
+            store
+                .finish_outgoing(&finish(row.id, "queued", 60_000), 20)
+                .await
+                .unwrap()
+        );
+        let back = store.get_outgoing(row.id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                back.status.as_str(),
+                back.next_attempt_at_ms,
+                back.lease_until_ms
+            ),
+            ("queued", 60_000, None)
+        );
+        assert!(claim(store.as_ref(), 30_000).await.is_empty());
+        claim(store.as_ref(), 60_000).await;
+        assert!(
+            store
+                .finish_outgoing(&finish(row.id, "sent", 0), 60_010)
+                .await
+                .unwrap()
+        );
+        let sent = store.get_outgoing(row.id).await.unwrap().unwrap();
+        assert_eq!(sent.status, "sent");
+        assert_eq!(sent.sent_at_ms, Some(60_010));
+        assert_eq!(sent.attempts, 2);
+        let answers = store.outgoing_attempts(row.id).await.unwrap();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[1].outcome, "sent");
+        let events = store.list_events(0, 10).await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            events[0].subject_id.as_deref(),
+            Some(row.id.to_string().as_str())
+        );
+        // A message that is not being sent cannot be finished again.
+        assert!(
+            !store
+                .finish_outgoing(&finish(row.id, "failed", 0), 70_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.list_events(0, 10).await.unwrap().len(), 2);
+    }
+);
+
+store_test!(a_restart_requeues_what_was_in_flight, |store| {
+    let row = queued(None, 0);
+    store.enqueue_outgoing(&row).await.unwrap();
+    claim(store.as_ref(), 10).await;
+    assert_eq!(store.requeue_in_flight(500).await.unwrap(), 1);
+    let back = store.get_outgoing(row.id).await.unwrap().unwrap();
+    assert_eq!(
+        (back.status.as_str(), back.next_attempt_at_ms),
+        ("queued", 500)
+    );
+    assert_eq!(claim(store.as_ref(), 500).await.len(), 1);
+});
+
+store_test!(listing_filters_and_pages_newest_first, |store| {
+    let mut ids = Vec::new();
+    for at in 1..=5 {
+        let row = queued(None, at);
+        ids.push(row.id);
+        store.enqueue_outgoing(&row).await.unwrap();
+    }
+    let first = store
+        .list_outgoing(&OutboxQuery {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3]]
+    );
+    let next = store
+        .list_outgoing(&OutboxQuery {
+            limit: 2,
+            before: Some(ids[3]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+    claim(store.as_ref(), 100).await;
+    let sending = store
+        .list_outgoing(&OutboxQuery {
+            status: Some("sending".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sending.len(), 5);
+    assert!(
+        store
+            .list_outgoing(&OutboxQuery {
+                status: Some("queued".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+});
