@@ -1,6 +1,7 @@
 //! Drafts: each validation rule with the field it names, the header-injection guard in every
 //! header-bound field, and rendering round trips through our own parser.
 
+mod injection;
 mod render;
 mod rules;
 
