@@ -5,9 +5,12 @@
 //! speak over any byte stream; [`sasl`] builds the OAuth and password logins; every failure is
 //! a [`ProtoError`] that says whether to retry and, through the troubleshooting catalog, what
 //! to fix.
+//!
+//! The sending side: [`gmail`] calls the Gmail API over HTTPS.
 
 pub mod dial;
 pub mod error;
+pub mod gmail;
 pub mod imap;
 mod lines;
 pub mod pop3;

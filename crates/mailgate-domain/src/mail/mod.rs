@@ -9,10 +9,12 @@
 //!   charset fallbacks, HTML-to-text and attachment names are ours).
 //! - [`classify`] says whether a message is [`Kind::Normal`], an auto-reply, a bounce or a loop.
 //! - [`thread_hint`] says which ticket a reply belongs to; [`tagged_subject`] writes the tag.
+//! - [`compose`] is the other direction: an outgoing draft, validated, rendered to bytes.
 
 mod attachments;
 mod charset;
 mod classify;
+pub mod compose;
 mod dsn;
 mod mime;
 mod parse;

@@ -1,4 +1,5 @@
 //! The protocol clients of mailgate-proto against the real Dovecot + Postfix stack.
 
+mod gmail;
 mod imap;
 mod pop3;
