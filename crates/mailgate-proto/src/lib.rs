@@ -4,7 +4,7 @@
 //! The receiving side: [`dial`] opens a connection (TCP, proxy, TLS); [`pop3`] and [`imap`]
 //! speak over any byte stream; [`sasl`] builds the OAuth and password logins; every failure is
 //! a [`ProtoError`] that says whether to retry and, through the troubleshooting catalog, what
-//! to fix.
+//! to fix. The sending side: [`smtp`] submits messages (EHLO, STARTTLS, AUTH, PIPELINING).
 
 pub mod dial;
 pub mod error;
@@ -12,6 +12,7 @@ pub mod imap;
 mod lines;
 pub mod pop3;
 pub mod sasl;
+pub mod smtp;
 pub mod tls;
 
 #[cfg(test)]
