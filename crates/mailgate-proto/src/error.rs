@@ -8,7 +8,7 @@
 
 pub use mailgate_domain::troubleshoot::{Diagnosis, MailProtocol, ProviderKind, Severity};
 use mailgate_domain::troubleshoot::{
-    TransportFailure, auth_reply, lookup, sasl_failure, transport_error,
+    TransportFailure, auth_reply, lookup, sasl_failure, smtp_reply, transport_error,
 };
 use std::io;
 
@@ -203,6 +203,9 @@ impl ProtoError {
                 command,
                 reply,
             } => {
+                if *protocol == MailProtocol::Smtp {
+                    return smtp_reply(command, reply);
+                }
                 let known = auth_reply(*protocol, reply);
                 if known.code != "auth_failed" {
                     return known;

@@ -6,7 +6,8 @@
 //! a [`ProtoError`] that says whether to retry and, through the troubleshooting catalog, what
 //! to fix.
 //!
-//! The sending side: [`gmail`] calls the Gmail API over HTTPS.
+//! The sending side: [`smtp`] submits messages (EHLO, STARTTLS, AUTH, PIPELINING); [`gmail`]
+//! calls the Gmail API over HTTPS.
 
 pub mod dial;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod imap;
 mod lines;
 pub mod pop3;
 pub mod sasl;
+pub mod smtp;
 pub mod tls;
 
 #[cfg(test)]

@@ -133,6 +133,8 @@ catalog! {
         "IMAP access is turned off for the account.";
     POP_DISABLED = "pop_disabled", Permanent,
         "POP access is turned off for the account.";
+    SMTP_REJECTED = "smtp_rejected", Permanent,
+        "The SMTP server refused the sender, a recipient or the message.";
     MAILBOX_NOT_ACCESSIBLE = "mailbox_not_accessible", Permanent,
         "The login worked but that account may not open the requested mailbox.";
     STARTTLS_REQUIRED = "starttls_required", Permanent,

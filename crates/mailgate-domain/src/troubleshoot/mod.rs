@@ -35,7 +35,7 @@ pub use authorize::{account_mismatch, authorization_error};
 pub use catalog::{CATALOG, Entry, lookup};
 pub use gmail::gmail_api_error;
 pub use oauth::{Grant, TokenRequest, token_endpoint_error, token_request_error};
-pub use reply::auth_reply;
+pub use reply::{auth_reply, smtp_reply};
 pub use sasl::{sasl_failure, xoauth2_challenge};
 pub use transport::{TransportFailure, transport_error};
 

@@ -1,6 +1,7 @@
 //! Final server replies after a failed IMAP / POP3 / SMTP login, e.g. `NO [AUTHENTICATIONFAILED]
 //! Invalid credentials (Failure)`, `-ERR [SYS/TEMP] ...`, `535-5.7.8 Username and Password not
-//! accepted`, `535 5.7.139 ... SmtpClientAuthentication is disabled for the Tenant`.
+//! accepted`, `535 5.7.139 ... SmtpClientAuthentication is disabled for the Tenant`; and SMTP
+//! refusals of a message ([`smtp_reply`]), e.g. `550 5.1.1 ... User unknown`.
 //!
 //! Replies are matched on the phrases and response codes servers actually send (RFC 5530 IMAP
 //! codes, RFC 2449/3206 POP3 codes, RFC 3463 enhanced SMTP codes, Gmail and Exchange Online
@@ -9,7 +10,7 @@
 
 use super::catalog::*;
 use super::microsoft::account_disabled;
-use super::text::{head, quoted};
+use super::text::{head, provider_words, quoted};
 use super::{Diagnosis, MailProtocol, ProviderKind, advice};
 
 const MANAGE_EMAIL_APPS: &str =
@@ -46,14 +47,66 @@ pub fn auth_reply(protocol: MailProtocol, reply: &str) -> Diagnosis {
     let said = quoted("The server said", reply);
     let said = said.trim();
     let lower = reply.to_ascii_lowercase();
-    let rule = RULES
-        .iter()
-        .find(|(phrases, _)| phrases.iter().any(|p| lower.contains(p)));
-    match rule {
-        Some((_, diagnose)) => diagnose(said),
+    match rule_for(&lower) {
+        Some(diagnose) => diagnose(said),
         None if is_temporary(&lower) => advice::unavailable(ProviderKind::Generic, said),
         None => auth_failed(protocol, said),
     }
+}
+
+/// Diagnoses an SMTP server's refusal of a transaction command (`MAIL FROM`, `RCPT TO`, `DATA`,
+/// the end of the data), e.g. `550 5.1.1 <bob@example.com>: Recipient address rejected: User
+/// unknown`. The reply code's class decides, as RFC 5321 says (4xx temporary, 5xx permanent),
+/// except where a phrase the catalog knows says more: Gmail's `550 5.4.5` daily sending limit
+/// lifts within a day, so it stays temporary. A known phrase never makes a 4xx permanent.
+pub fn smtp_reply(command: &str, reply: &str) -> Diagnosis {
+    let reply = head(reply);
+    let said = quoted("The server said", reply);
+    let said = said.trim();
+    let lower = reply.to_ascii_lowercase();
+    let temporary = lower.trim_start().starts_with('4');
+    if let Some(diagnose) = rule_for(&lower) {
+        let known = diagnose(said);
+        if known.is_transient() || !temporary {
+            return known;
+        }
+    }
+    let command = provider_words(command);
+    if temporary {
+        let message =
+            advice::with_said(&format!("The SMTP server refused {command} for now."), said);
+        return Diagnosis::new(
+            SERVICE_UNAVAILABLE,
+            message,
+            "Nothing to change: mailgate keeps the message queued and retries with backoff. If it lasts, the server's words say why (a full mailbox, greylisting, a rate limit).",
+        );
+    }
+    let too_large = ["5.3.4", "5.2.3", "size exceeds", "size limit", "too large"];
+    if too_large.iter().any(|p| lower.contains(p)) {
+        let message = advice::with_said(
+            &format!("The SMTP server refused {command}: the message is larger than it accepts."),
+            said,
+        );
+        return Diagnosis::new(
+            MESSAGE_TOO_LARGE,
+            message,
+            "Send a smaller message (link large attachments instead of attaching them), or ask the server's administrator to raise its message size limit; Gmail and Microsoft 365 take about 35 MB once encoded.",
+        );
+    }
+    let message = advice::with_said(&format!("The SMTP server refused {command}."), said);
+    Diagnosis::new(
+        SMTP_REJECTED,
+        message,
+        "Read the server's words: a 5.1.x code means an address is wrong or does not exist (fix the recipient, or the sender the login may use), 5.7.x a policy refusal (relaying denied, a sender the account may not send as, a message taken for spam). mailgate does not retry this message.",
+    )
+}
+
+/// The first rule whose phrase `lower` (lower-case) contains.
+fn rule_for(lower: &str) -> Option<fn(&str) -> Diagnosis> {
+    RULES
+        .iter()
+        .find(|(phrases, _)| phrases.iter().any(|p| lower.contains(p)))
+        .map(|(_, diagnose)| *diagnose)
 }
 
 /// `[UNAVAILABLE]`, `[SYS/TEMP]`, SMTP 4xx, or words that say so (`lower` is lower-case).

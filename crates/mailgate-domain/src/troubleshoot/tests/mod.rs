@@ -166,6 +166,7 @@ fn malformed_input_never_panics_and_stays_bounded() {
         for protocol in protocols {
             out.push(auth_reply(protocol, input));
         }
+        out.push(smtp_reply(input, input));
         out.push(account_mismatch(input, input));
         out.push(transport_error(TransportFailure::Tls {
             host: (*input).to_owned(),

@@ -81,6 +81,31 @@ const REPLIES: &[ReplyCase] = &[
     (Smtp, "504 5.7.4 Unrecognized authentication type", "auth_mechanism_unsupported", P, &["host and port"]),
 ];
 
+/// SMTP refusals of a message: the command, the reply, and the diagnosis.
+type SmtpCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Severity,
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+const SMTP_REFUSALS: &[SmtpCase] = &[
+    ("RCPT TO:<nobody@example.test>", "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in virtual mailbox table", "smtp_rejected", P, &["5.1.x", "does not retry"]),
+    ("MAIL FROM:<ceo@example.org>", "553 5.7.1 <ceo@example.org>: Sender address rejected: not owned by user alice@example.test", "smtp_rejected", P, &["may not send as"]),
+    ("RCPT TO:<x@gmail.com>", "554 5.7.1 <x@gmail.com>: Relay access denied", "smtp_rejected", P, &["relaying denied"]),
+    ("RCPT TO:<bob@example.test>", "452 4.2.2 Mailbox full", "service_unavailable", T, &["retries"]),
+    ("RCPT TO:<bob@example.test>", "450 4.7.1 Client host rejected: account disabled, try again", "service_unavailable", T, &["retries"]),
+    ("the end of DATA", "451 4.3.0 Error: queue file write error", "service_unavailable", T, &["queued"]),
+    ("the end of DATA", "552 5.3.4 Message size exceeds fixed limit", "message_too_large", P, &["smaller message"]),
+    ("the end of DATA", "552 5.2.3 Your message exceeded Google's message size limits.", "message_too_large", P, &["35 MB"]),
+    ("the end of DATA", "554 5.7.0 temporary words do not make a 5xx temporary", "smtp_rejected", P, &["5.7.x"]),
+    ("MAIL FROM:<alice@gmail.com>", "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852", "sending_limit_exceeded", T, &["queued"]),
+    ("MAIL FROM:<alice@example.test>", "530 5.7.0 Must issue a STARTTLS command first", "starttls_required", P, &["starttls"]),
+    ("RCPT TO:<bob@example.test>", "421 4.7.0 Try again later, closing connection.", "service_unavailable", T, &["retries"]),
+];
+
 pub(super) fn produced() -> Vec<Diagnosis> {
     let mut out: Vec<Diagnosis> = CHALLENGES
         .iter()
@@ -91,7 +116,26 @@ pub(super) fn produced() -> Vec<Diagnosis> {
             .iter()
             .map(|(protocol, reply, ..)| auth_reply(*protocol, reply)),
     );
+    out.extend(
+        SMTP_REFUSALS
+            .iter()
+            .map(|(command, reply, ..)| smtp_reply(command, reply)),
+    );
     out
+}
+
+#[test]
+fn smtp_refusal_known_answers() {
+    for (command, reply, code, severity, keys) in SMTP_REFUSALS {
+        let d = smtp_reply(command, reply);
+        check(&d, code, *severity, keys, reply);
+        let start: String = reply.chars().take(20).collect();
+        assert!(
+            d.message.contains(&start),
+            "server words missing: {}",
+            d.message
+        );
+    }
 }
 
 #[test]
