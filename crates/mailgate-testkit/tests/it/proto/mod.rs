@@ -2,3 +2,4 @@
 
 mod imap;
 mod pop3;
+mod smtp;
