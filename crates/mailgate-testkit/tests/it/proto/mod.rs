@@ -3,3 +3,4 @@
 mod gmail;
 mod imap;
 mod pop3;
+mod smtp;
