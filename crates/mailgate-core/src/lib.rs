@@ -5,10 +5,13 @@ pub mod clock;
 pub mod config;
 pub mod doctor;
 pub mod events;
+pub mod login;
 pub mod oauth;
 pub mod objects;
+pub mod probe;
 pub mod receive;
 pub mod secrets;
+pub mod send;
 pub mod tickets;
 pub mod tokens;
 
@@ -30,6 +33,10 @@ pub struct Core {
     /// For OAuth and Gmail API calls: verified TLS (plus `tls.extra_ca_file`), no redirects.
     pub http: reqwest::Client,
     pub tokens: tokens::TokenManager,
+    /// SMTP connections kept for the next messages.
+    pub smtp: send::SmtpPools,
+    /// Wakes the outbox worker when a message is queued.
+    pub outbox_wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Core {
@@ -78,6 +85,8 @@ impl Core {
             clock,
             http,
             tokens: tokens::TokenManager::default(),
+            smtp: send::SmtpPools::default(),
+            outbox_wake: tokio::sync::Notify::new(),
         })
     }
 }

@@ -224,6 +224,16 @@ pub async fn access_token(core: &Core, key: &CredentialKey) -> Result<AccessToke
     } else if key.kind == CredentialKind::OAuthGrant {
         return Err(authorization_required());
     }
+    renew_cached(core, key, row, &mut cached).await
+}
+
+/// Renews through the provider and keeps the answer in the slot (the caller holds its lock).
+async fn renew_cached(
+    core: &Core,
+    key: &CredentialKey,
+    row: Option<CredentialRow>,
+    cached: &mut Option<Cached>,
+) -> Result<AccessToken, Diagnosis> {
     match renew(core, key, row).await {
         Ok(fresh) => {
             *cached = Some(Cached {
@@ -233,10 +243,42 @@ pub async fn access_token(core: &Core, key: &CredentialKey) -> Result<AccessToke
             Ok(fresh)
         }
         Err(d) => {
-            forget_if_dead(&mut cached, &d);
+            forget_if_dead(cached, &d);
             Err(d)
         }
     }
+}
+
+/// A fresh access token after a server refused `rejected` before its expiry (revoked, or the
+/// provider restarted): asks the provider for a new one, unless another caller already did.
+pub async fn replace_rejected(
+    core: &Core,
+    key: &CredentialKey,
+    rejected: &SecretString,
+) -> Result<AccessToken, Diagnosis> {
+    let slot = core.tokens.slot(key);
+    let mut cached = slot.lock().await;
+    if let Some(c) = cached.as_ref()
+        && c.token.expose_secret() != rejected.expose_secret()
+        && c.expires_at_ms - MIN_REMAINING_MS > core.clock.now_ms()
+    {
+        return Ok(AccessToken {
+            token: c.token.clone(),
+            expires_at_ms: c.expires_at_ms,
+        });
+    }
+    *cached = None;
+    let row = core
+        .store
+        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
+        .await
+        .map_err(store_failure)?;
+    if let Some(r) = &row
+        && r.status != CONNECTED
+    {
+        return Err(stored_diagnosis(r));
+    }
+    renew_cached(core, key, row, &mut cached).await
 }
 
 /// Renews every credential that is due (the background refresher's one step). Returns how many

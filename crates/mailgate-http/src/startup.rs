@@ -107,15 +107,19 @@ impl Application {
                 self.core.clone(),
                 self.options.mailbox_check_every,
                 self.core.settings.receive_poll_interval,
-                workers_stopped,
+                workers_stopped.clone(),
             ))
         });
+        let outbox = self
+            .options
+            .workers
+            .then(|| tokio::spawn(mailgate_core::send::run(self.core.clone(), workers_stopped)));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed");
         let _ = stop_workers.send(true);
-        for worker in [refresher, mailboxes].into_iter().flatten() {
+        for worker in [refresher, mailboxes, outbox].into_iter().flatten() {
             let _ = worker.await;
         }
         served?;

@@ -29,6 +29,34 @@ pub struct Settings {
     pub receive_max_message_bytes: usize,
     /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
     pub receive_poll_interval: std::time::Duration,
+    pub send: SendSettings,
+}
+
+/// How the outbox delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendSettings {
+    /// Delivery rounds before a message that keeps failing for a transient reason fails.
+    pub max_attempts: u32,
+    /// The wait after the first failed round; it doubles each round (with jitter) up to
+    /// `retry_max`.
+    pub retry_base: std::time::Duration,
+    pub retry_max: std::time::Duration,
+    /// Messages being sent at once, over all servers.
+    pub concurrency: usize,
+    /// SMTP connections kept open per server and reused.
+    pub connections_per_server: usize,
+}
+
+impl Default for SendSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            retry_base: std::time::Duration::from_secs(30),
+            retry_max: std::time::Duration::from_secs(3_600),
+            concurrency: 8,
+            connections_per_server: 3,
+        }
+    }
 }
 
 /// Where the master key comes from.

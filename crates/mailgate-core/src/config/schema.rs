@@ -1,6 +1,6 @@
 //! The keys mailgate knows, their defaults, and how each is checked.
 
-use super::{ConfigProblem, MasterKeySource, Raw, Settings};
+use super::{ConfigProblem, MasterKeySource, Raw, SendSettings, Settings};
 use mailgate_store::DatabaseUrl;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,6 +22,11 @@ const KEYS: &[&str] = &[
     "tls.extra_ca_file",
     "receive.max_message_bytes",
     "receive.poll_interval_secs",
+    "send.max_attempts",
+    "send.retry_base_secs",
+    "send.retry_max_secs",
+    "send.concurrency",
+    "send.connections_per_server",
 ];
 
 struct Reader<'a> {
@@ -259,7 +264,30 @@ pub(super) fn resolve(
         .integer("receive.poll_interval_secs", 5..=86_400)
         .unwrap_or(60) as u64;
 
+    let send = SendSettings {
+        max_attempts: r.integer("send.max_attempts", 1..=100).unwrap_or(10) as u32,
+        retry_base: std::time::Duration::from_secs(
+            r.integer("send.retry_base_secs", 1..=3_600).unwrap_or(30) as u64,
+        ),
+        retry_max: std::time::Duration::from_secs(
+            r.integer("send.retry_max_secs", 1..=7 * 86_400)
+                .unwrap_or(3_600) as u64,
+        ),
+        concurrency: r.integer("send.concurrency", 1..=256).unwrap_or(8) as usize,
+        connections_per_server: r
+            .integer("send.connections_per_server", 1..=32)
+            .unwrap_or(3) as usize,
+    };
+    if send.retry_max < send.retry_base {
+        r.problem(
+            "send.retry_max_secs",
+            "the longest wait between retries is shorter than the first one",
+            "make send.retry_max_secs at least send.retry_base_secs",
+        );
+    }
+
     Some(Settings {
+        send,
         receive_max_message_bytes: max_message_bytes,
         receive_poll_interval: std::time::Duration::from_secs(poll_interval_secs),
         listen: listen?,

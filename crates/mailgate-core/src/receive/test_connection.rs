@@ -6,58 +6,14 @@ use crate::Core;
 use crate::objects::ServiceError;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingProtocol;
-use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_proto::sasl::Credentials;
 use mailgate_proto::{imap, pop3};
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Step {
-    /// `credential`, `connect`, `authenticate`, `select` (IMAP) or `stat` (POP3).
-    pub step: &'static str,
-    pub ok: bool,
-    pub detail: String,
-    pub millis: u128,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<Diagnosis>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TestReport {
-    pub ok: bool,
-    pub steps: Vec<Step>,
-}
-
-struct Steps(Vec<Step>);
-
-impl Steps {
-    fn pass(&mut self, step: &'static str, started: Instant, detail: String) {
-        self.0.push(Step {
-            step,
-            ok: true,
-            detail,
-            millis: started.elapsed().as_millis(),
-            diagnosis: None,
-        });
-    }
-
-    fn fail(mut self, step: &'static str, started: Instant, diagnosis: Diagnosis) -> TestReport {
-        self.0.push(Step {
-            step,
-            ok: false,
-            detail: diagnosis.message.clone(),
-            millis: started.elapsed().as_millis(),
-            diagnosis: Some(diagnosis),
-        });
-        TestReport {
-            ok: false,
-            steps: self.0,
-        }
-    }
-}
+use crate::probe::Steps;
+pub use crate::probe::{Step, TestReport};
 
 pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let server_id = Id::parse("id", id).map_err(|_| ServiceError::NotFound {
@@ -150,8 +106,5 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let _ = client.quit().await;
         }
     }
-    Ok(TestReport {
-        ok: true,
-        steps: steps.0,
-    })
+    Ok(steps.done())
 }

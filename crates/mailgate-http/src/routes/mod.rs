@@ -3,6 +3,7 @@
 pub mod doctor;
 pub mod events;
 pub mod health;
+pub mod messages;
 pub mod oauth;
 mod resources;
 pub mod tickets;

@@ -128,4 +128,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(super::tickets::list))
         .routes(routes!(super::tickets::get))
         .routes(routes!(super::tickets::attachment))
+        .routes(routes!(super::messages::create, super::messages::list))
+        .routes(routes!(super::messages::get))
+        .routes(routes!(super::messages::reply))
+        .routes(routes!(super::messages::test_outgoing))
 }

@@ -131,14 +131,12 @@ async fn test(config: ConfigArgs, id: &str) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let core = Core::open(settings).await?;
-    if Objects::<OutgoingServers>::get(&core, id).await.is_ok() {
-        anyhow::bail!(
-            "{id} is an outgoing server: Test Connection for outgoing servers comes with sending (not available yet)"
-        );
+    let report = if Objects::<OutgoingServers>::get(&core, id).await.is_ok() {
+        mailgate_core::send::test_connection::run(&core, id).await
+    } else {
+        mailgate_core::receive::test_connection::run(&core, id).await
     }
-    let report = mailgate_core::receive::test_connection::run(&core, id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     for step in &report.steps {
         println!(
             "{}  {:<13} {} ({} ms)",

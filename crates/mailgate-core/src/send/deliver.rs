@@ -1,0 +1,572 @@
+//! One delivery round of one message: through each server of its route in turn until one
+//! takes it. A server that cannot be used (disabled, unreachable, refusing the login) hands
+//! over to the next (the primary); a refusal of the message itself ends the round: a passing
+//! one (SMTP 4xx, Gmail 429/5xx) is retried later, a final one (SMTP 5xx, Gmail 4xx) fails the
+//! message with the server's words and the fix.
+
+use crate::Core;
+use crate::login;
+use crate::objects::OutgoingServers;
+use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
+use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::{FilterKind, Id};
+use mailgate_proto::error::ProtoError;
+use mailgate_proto::gmail::{GmailClient, GmailError};
+use mailgate_proto::smtp::Envelope;
+use mailgate_store::{AttemptRow, MessageRow, OutboxFinish, OutboxRow};
+use serde_json::json;
+use std::time::Duration;
+
+/// An outgoing server as a round uses it.
+#[derive(Debug, Clone)]
+pub(crate) struct Server {
+    pub id: Id,
+    pub name: String,
+    /// Changes whenever the server is edited (pooled connections are then rebuilt).
+    pub updated_at_ms: i64,
+    pub spec: OutgoingServerSpec,
+}
+
+/// What a failure means for the round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// The server cannot be used now: try the next one.
+    Unavailable,
+    /// The message was refused for a passing reason: retry later.
+    Transient,
+    /// The message was refused for good.
+    Permanent,
+}
+
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub class: Class,
+    pub diagnosis: Diagnosis,
+    /// The server's own words.
+    pub server_reply: Option<String>,
+    /// What the provider said in a SASL challenge (XOAUTH2 JSON).
+    pub challenge: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+pub(crate) fn provider_of(host: &str) -> ProviderKind {
+    let host = host.to_ascii_lowercase();
+    if [
+        "gmail.com",
+        "googlemail.com",
+        "google.com",
+        "googleapis.com",
+    ]
+    .iter()
+    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    {
+        ProviderKind::Google
+    } else if ["office365.com", "outlook.com", "hotmail.com", "live.com"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    {
+        ProviderKind::Microsoft
+    } else {
+        ProviderKind::Generic
+    }
+}
+
+fn server_provider(server: &Server) -> ProviderKind {
+    match &server.spec.transport {
+        OutgoingTransport::Smtp { host, .. } => provider_of(host),
+        OutgoingTransport::GmailApi { .. } => ProviderKind::Google,
+    }
+}
+
+impl Failure {
+    pub fn unavailable(diagnosis: Diagnosis) -> Self {
+        Self {
+            class: Class::Unavailable,
+            diagnosis,
+            server_reply: None,
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
+    fn of_proto(server: &Server, e: &ProtoError, class: Class) -> Self {
+        Self {
+            class,
+            diagnosis: e.diagnosis(server_provider(server)),
+            server_reply: e.server_reply().map(str::to_owned),
+            challenge: e.sasl_challenge().map(str::to_owned),
+            retry_after: None,
+        }
+    }
+
+    /// Connecting or signing in failed: the server is unavailable.
+    pub fn connection(server: &Server, e: ProtoError) -> Self {
+        Self::of_proto(server, &e, Class::Unavailable)
+    }
+
+    /// The server refused the message (or the connection broke while sending it).
+    pub fn transaction(server: &Server, e: ProtoError) -> Self {
+        let class = if e.is_transient() {
+            Class::Transient
+        } else {
+            Class::Permanent
+        };
+        Self::of_proto(server, &e, class)
+    }
+
+    /// A Gmail API answer: a refused token or permission, or no answer at all, makes the
+    /// server unavailable; rate limits and server errors pass; other refusals are final.
+    pub fn gmail(e: &GmailError) -> Self {
+        let class = match e {
+            // No answer, or a URL that cannot be used: the API cannot be reached.
+            GmailError::Transport(_) | GmailError::BadBaseUrl { .. } => Class::Unavailable,
+            // The token or its permissions refused (revoked, scope, delegation).
+            _ if e.is_auth() || e.status() == Some(403) && !e.is_transient() => Class::Unavailable,
+            _ if e.is_transient() => Class::Transient,
+            // A refused message, one too large, or an answer that cannot be read (it may have
+            // been sent: never sent again).
+            _ => Class::Permanent,
+        };
+        Self {
+            class,
+            diagnosis: e.diagnosis(),
+            server_reply: e.server_reply(),
+            challenge: None,
+            retry_after: e.retry_after(),
+        }
+    }
+
+    pub fn detail(&self) -> serde_json::Value {
+        json!({
+            "error": self.diagnosis,
+            "server_reply": self.server_reply,
+            "challenge": self.challenge,
+        })
+    }
+}
+
+/// What a server did with the message.
+struct Accepted {
+    recipients: Vec<String>,
+    rejected: serde_json::Value,
+    reply: serde_json::Value,
+}
+
+/// The recipients of a draft the server's filter lets through, and those it removed.
+fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String>) {
+    let Some(filter) = &server.spec.filter else {
+        return (draft.clone(), Vec::new());
+    };
+    let mut removed = Vec::new();
+    let mut keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+        list.iter()
+            .filter(|m| {
+                let pass = filter.passes(m.email.as_str(), &[]);
+                if !pass {
+                    removed.push(m.email.as_str().to_owned());
+                }
+                pass
+            })
+            .cloned()
+            .collect()
+    };
+    let mut kept = draft.clone();
+    kept.to = keep(&draft.to);
+    kept.cc = keep(&draft.cc);
+    kept.bcc = keep(&draft.bcc);
+    (kept, removed)
+}
+
+fn filter_name(server: &Server) -> &'static str {
+    match server.spec.filter.as_ref().map(|f| f.kind) {
+        Some(FilterKind::Allow) => "allow",
+        Some(FilterKind::Ignore) => "ignore",
+        None => "none",
+    }
+}
+
+/// The message as this server sends it: its address (and sender name) in From.
+fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
+    let from = Mailbox {
+        name: server.spec.sender_name.clone(),
+        email: server.spec.email.clone(),
+    };
+    let reply_to = server
+        .spec
+        .reply_to
+        .clone()
+        .map(|email| Mailbox { name: None, email });
+    let message_id = format!("<{}>", row.message_id);
+    let date = chrono::DateTime::from_timestamp_millis(row.created_at_ms).unwrap_or_default();
+    let c = Compose {
+        from: &from,
+        reply_to: reply_to.as_ref(),
+        message_id: &message_id,
+        date,
+        loop_marker: crate::receive::pipeline::LOOP_MARKER,
+    };
+    if bcc_header {
+        compose::render_for_gmail_api(draft, &c)
+    } else {
+        compose::render(draft, &c)
+    }
+}
+
+/// Sends through one server.
+async fn send_via(
+    core: &Core,
+    server: &Server,
+    draft: &Draft,
+    row: &OutboxRow,
+) -> Result<(Accepted, Vec<u8>), Failure> {
+    match &server.spec.transport {
+        OutgoingTransport::Smtp { .. } => {
+            let raw = render(draft, row, server, false);
+            let envelope = Envelope {
+                from: server.spec.email.as_str().to_owned(),
+                recipients: draft
+                    .recipients()
+                    .iter()
+                    .map(|a| a.as_str().to_owned())
+                    .collect(),
+            };
+            let mut lease = core.smtp.lend(core, server, true).await?;
+            let mut sent = lease.client.send(&envelope, &raw).await;
+            if lease.reused
+                && !lease.client.is_usable()
+                && sent.as_ref().is_err_and(ProtoError::is_transient)
+            {
+                // The server closed the pooled connection while it was idle: once more on a
+                // new one.
+                drop(lease);
+                lease = core.smtp.lend(core, server, false).await?;
+                sent = lease.client.send(&envelope, &raw).await;
+            }
+            core.smtp.give_back(core, lease);
+            let delivery = sent.map_err(|e| Failure::transaction(server, e))?;
+            Ok((
+                Accepted {
+                    recipients: delivery.accepted.clone(),
+                    rejected: json!(
+                        delivery
+                            .rejected
+                            .iter()
+                            .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
+                            .collect::<Vec<_>>()
+                    ),
+                    reply: json!(delivery.reply.to_string()),
+                },
+                raw,
+            ))
+        }
+        OutgoingTransport::GmailApi { api_base_url } => {
+            // Gmail takes the recipients from the headers, Bcc included (and removes it).
+            let raw = render(draft, row, server, true);
+            let login = login::login::<OutgoingServers>(
+                core,
+                server.id,
+                &server.spec.auth,
+                server.spec.email.as_str(),
+                true,
+            )
+            .await
+            .map_err(Failure::unavailable)?
+            .ok_or_else(|| {
+                Failure::unavailable(login::config(
+                    "the Gmail API needs an OAuth app or a service account",
+                ))
+            })?;
+            let client = GmailClient::new(core.http.clone(), api_base_url);
+            let token = match &login.credentials {
+                mailgate_proto::sasl::Credentials::XOAuth2 { token, .. } => token.clone(),
+                _ => return Err(Failure::unavailable(login::config("no access token"))),
+            };
+            let mut answer = client.send_raw(&token, "me", &raw).await;
+            if let (Err(e), Some(key)) = (&answer, &login.key)
+                && e.is_auth()
+            {
+                let fresh = crate::tokens::replace_rejected(core, key, &token)
+                    .await
+                    .map_err(Failure::unavailable)?;
+                answer = client.send_raw(&fresh.token, "me", &raw).await;
+            }
+            let sent = answer.map_err(|e| Failure::gmail(&e))?;
+            Ok((
+                Accepted {
+                    recipients: draft
+                        .recipients()
+                        .iter()
+                        .map(|a| a.as_str().to_owned())
+                        .collect(),
+                    rejected: json!([]),
+                    reply: json!({"id": sent.id, "thread_id": sent.thread_id}),
+                },
+                raw,
+            ))
+        }
+    }
+}
+
+/// The wait before round `attempts + 1`: `retry_base` doubled per round, at most
+/// `retry_max`, minus up to a fifth of jitter so that messages failed together spread out.
+fn backoff(core: &Core, attempts: i64) -> Duration {
+    use ring::rand::SecureRandom;
+    let s = &core.settings.send;
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let wait = s
+        .retry_base
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(s.retry_max);
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SystemRandom::new().fill(&mut byte);
+    wait - wait / 5 * u32::from(byte[0]) / 255
+}
+
+struct Round<'a> {
+    core: &'a Core,
+    row: &'a OutboxRow,
+    attempts: Vec<AttemptRow>,
+}
+
+impl Round<'_> {
+    fn record(
+        &mut self,
+        server: Option<&Server>,
+        outcome: &str,
+        detail: serde_json::Value,
+        started: i64,
+    ) {
+        self.attempts.push(AttemptRow {
+            round: self.row.attempts,
+            server_id: server.map(|s| s.id),
+            server_name: server
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| "(none)".into()),
+            outcome: outcome.into(),
+            detail: detail.to_string(),
+            started_at_ms: started,
+            finished_at_ms: self.core.clock.now_ms(),
+        });
+    }
+
+    fn finish(
+        self,
+        status: &str,
+        next_attempt_at_ms: i64,
+        sent_server_id: Option<Id>,
+        result: serde_json::Value,
+        event: Option<(&str, serde_json::Value)>,
+        ticket_message: Option<MessageRow>,
+    ) -> OutboxFinish {
+        OutboxFinish {
+            id: self.row.id,
+            status: status.into(),
+            next_attempt_at_ms,
+            sent_server_id,
+            result: Some(result.to_string()),
+            attempts: self.attempts,
+            event: event.map(|(k, d)| (k.to_owned(), d.to_string())),
+            ticket_message,
+        }
+    }
+
+    /// A failed round: queued again with backoff, or failed for good.
+    fn failed(self, failure: &Failure) -> OutboxFinish {
+        let s = &self.core.settings.send;
+        let now = self.core.clock.now_ms();
+        let out_of_attempts = self.row.attempts >= i64::from(s.max_attempts);
+        if failure.class == Class::Permanent || out_of_attempts {
+            let mut result = failure.detail();
+            if out_of_attempts && failure.class != Class::Permanent {
+                result["gave_up_after_attempts"] = json!(self.row.attempts);
+            }
+            let event = json!({
+                "message_id": format!("<{}>", self.row.message_id),
+                "ticket_number": self.row.ticket_number,
+                "error": failure.diagnosis,
+                "server_reply": failure.server_reply,
+            });
+            return self.finish(
+                "failed",
+                now,
+                None,
+                result,
+                Some(("message.failed", event)),
+                None,
+            );
+        }
+        let wait =
+            backoff(self.core, self.row.attempts).max(failure.retry_after.unwrap_or_default());
+        let next = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+        let mut result = failure.detail();
+        result["retry_at"] = json!(crate::objects::rfc3339(next));
+        self.finish("queued", next, None, result, None, None)
+    }
+}
+
+/// Runs one delivery round of a claimed message and says how it ended.
+pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
+    let mut round = Round {
+        core,
+        row,
+        attempts: Vec::new(),
+    };
+    let now = core.clock.now_ms();
+    let draft: Draft = match serde_json::from_str(&row.draft) {
+        Ok(d) => d,
+        Err(e) => {
+            let failure = Failure {
+                class: Class::Permanent,
+                ..Failure::unavailable(login::config(&format!(
+                    "the stored message cannot be read ({e})"
+                )))
+            };
+            return round.failed(&failure);
+        }
+    };
+    let servers = match super::route(core, row.server_id).await {
+        Ok(s) => s,
+        Err(e) => {
+            let failure = Failure {
+                class: Class::Transient,
+                ..Failure::unavailable(login::config(&e.to_string()))
+            };
+            return round.failed(&failure);
+        }
+    };
+    let mut last = Failure::unavailable(Diagnosis {
+        code: "no_outgoing_server",
+        message: "no outgoing server can send this message: the one asked for is gone and none is primary".into(),
+        hint: "create an outgoing server, or mark one `\"primary\": true`".into(),
+        severity: Severity::Permanent,
+    });
+    for server in &servers {
+        let started = core.clock.now_ms();
+        if !server.spec.enabled {
+            last = Failure::unavailable(Diagnosis {
+                code: "server_disabled",
+                message: format!("the outgoing server `{}` is disabled", server.name),
+                hint: "enable it (PATCH {\"enabled\": true}) or let the primary send".into(),
+                severity: Severity::Permanent,
+            });
+            round.record(Some(server), "unavailable", last.detail(), started);
+            continue;
+        }
+        let (kept, removed) = apply_filter(&draft, server);
+        if kept.recipients().is_empty() {
+            let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
+            round.record(Some(server), "blocked", detail.clone(), started);
+            let event = json!({
+                "message_id": format!("<{}>", row.message_id),
+                "ticket_number": row.ticket_number,
+                "server_id": server.id.to_string(),
+                "removed_by_filter": removed,
+            });
+            return round.finish(
+                "blocked",
+                now,
+                None,
+                detail,
+                Some(("message.blocked", event)),
+                None,
+            );
+        }
+        match send_via(core, server, &kept, row).await {
+            Ok((accepted, raw)) => {
+                let detail = json!({
+                    "server_id": server.id.to_string(),
+                    "server_name": server.name,
+                    "accepted": accepted.recipients,
+                    "rejected": accepted.rejected,
+                    "removed_by_filter": removed,
+                    "reply": accepted.reply,
+                });
+                round.record(Some(server), "sent", detail.clone(), started);
+                let event = json!({
+                    "message_id": format!("<{}>", row.message_id),
+                    "ticket_number": row.ticket_number,
+                    "server_id": server.id.to_string(),
+                    "server_name": server.name,
+                    "accepted": accepted.recipients,
+                    "rejected": accepted.rejected,
+                    "removed_by_filter": removed,
+                });
+                let message = row
+                    .ticket_number
+                    .map(|n| ticket_message(n, row, server, &kept, raw));
+                return round.finish(
+                    "sent",
+                    now,
+                    Some(server.id),
+                    detail,
+                    Some(("message.sent", event)),
+                    message,
+                );
+            }
+            Err(failure) => {
+                let outcome = match failure.class {
+                    Class::Unavailable => "unavailable",
+                    Class::Transient => "transient",
+                    Class::Permanent => "permanent",
+                };
+                let mut detail = failure.detail();
+                detail["removed_by_filter"] = json!(removed);
+                round.record(Some(server), outcome, detail, started);
+                if failure.class != Class::Unavailable {
+                    return round.failed(&failure);
+                }
+                tracing::warn!(server = %server.name, code = failure.diagnosis.code, "outgoing server unavailable; trying the next one");
+                last = failure;
+            }
+        }
+    }
+    // No server could be used: retried later (the server may come back, a consent be given).
+    last.class = Class::Transient;
+    round.failed(&last)
+}
+
+/// The reply as a message of its ticket (what the customer's answer will thread to).
+fn ticket_message(
+    ticket_number: i64,
+    row: &OutboxRow,
+    server: &Server,
+    draft: &Draft,
+    raw: Vec<u8>,
+) -> MessageRow {
+    let list = |l: &[Mailbox]| {
+        l.iter()
+            .map(|m| m.email.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    MessageRow {
+        id: Id::new(),
+        ticket_number,
+        direction: "out".into(),
+        kind: "normal".into(),
+        message_id: Some(row.message_id.clone()),
+        from_address: Some(server.spec.email.as_str().to_owned()),
+        from_name: draft
+            .from_name
+            .clone()
+            .or_else(|| server.spec.sender_name.clone()),
+        recipients: json!({"to": list(&draft.to), "cc": list(&draft.cc)}).to_string(),
+        subject: draft.subject.clone(),
+        body_text: draft
+            .text
+            .clone()
+            .or_else(|| {
+                draft
+                    .html
+                    .as_deref()
+                    .map(mailgate_domain::mail::html_to_text)
+            })
+            .unwrap_or_default(),
+        body_html: draft.html.clone(),
+        problems: "[]".into(),
+        raw,
+        incoming_server_id: None,
+        created_at_ms: row.created_at_ms,
+        attachments: Vec::new(),
+    }
+}
