@@ -373,3 +373,41 @@ pub async fn spawn_app_on_world() -> TestApp {
     let ca = crate::world().stack.ca_pem.display().to_string();
     spawn_app_with(TestConfig::default().set("tls.extra_ca_file", ca)).await
 }
+
+impl TestApp {
+    /// Registers a fresh service account (the fixture key) at `emulator` and uploads its key
+    /// file to mailgate. Returns the account's client ID (what delegation is granted to) and the
+    /// account as the API shows it. No delegation is granted.
+    pub async fn service_account(
+        &self,
+        emulator: &mailgate_emulator::RunningEmulator,
+    ) -> (String, Value) {
+        use mailgate_emulator::{ServiceAccountRegistration, fixtures};
+        let client_id = format!("1{:020}", uuid::Uuid::new_v4().as_u128() % 10u128.pow(20));
+        let email = format!(
+            "sender-{}@mailgate-test.iam.gserviceaccount.com",
+            &client_id[..8]
+        );
+        emulator
+            .control()
+            .register_service_account(ServiceAccountRegistration::with_private_key(
+                &email,
+                &client_id,
+                fixtures::SERVICE_ACCOUNT_KEY_PEM,
+            ))
+            .expect("the emulator registers the service account");
+        let key_file: Value = serde_json::from_str(
+            &fixtures::service_account_key_json(
+                fixtures::SERVICE_ACCOUNT_KEY_PEM,
+                &email,
+                &client_id,
+                emulator.base_url(),
+            )
+            .expect("a key file"),
+        )
+        .expect("the key file is JSON");
+        let account = self.post("/api/v1/service-accounts", key_file).await;
+        assert_eq!(account.status, 201, "{}", account.body);
+        (client_id, account.body)
+    }
+}

@@ -5,4 +5,5 @@ mod api;
 mod oauth;
 mod proto;
 mod receive;
+mod send;
 mod stack;

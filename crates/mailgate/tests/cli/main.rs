@@ -4,5 +4,6 @@
 
 mod config;
 mod crash;
+mod crash_send;
 mod process;
 mod serve;

@@ -116,3 +116,20 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+/// `mailgate admin token create` on a data directory: the new token.
+pub fn create_token(data_dir: &std::path::Path) -> String {
+    let out = run(&[
+        "admin",
+        "token",
+        "create",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

@@ -1,4 +1,4 @@
-use crate::process::{Served, run};
+use crate::process::{Served, create_token, run};
 use serde_json::{Value, json};
 
 struct Api {
@@ -34,22 +34,6 @@ impl Api {
     async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
-}
-
-fn create_token(data_dir: &std::path::Path) -> String {
-    let out = run(&[
-        "admin",
-        "token",
-        "create",
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The "done when", as a user would do it with curl.

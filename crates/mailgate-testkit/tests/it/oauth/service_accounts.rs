@@ -1,8 +1,5 @@
 use mailgate_core::tokens::{self, CredentialKey, SCOPE_GMAIL_SEND};
-use mailgate_emulator::{
-    DelegationGrant, Emulator, EmulatorConfig, RunningEmulator, ServiceAccountRegistration,
-    fixtures,
-};
+use mailgate_emulator::{DelegationGrant, Emulator, EmulatorConfig, RunningEmulator};
 use mailgate_store::CredentialKind;
 use mailgate_testkit::spawn_app;
 use serde_json::json;
@@ -21,43 +18,19 @@ async fn gmail_api_sender(
     CredentialKey,
 ) {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let client_id = format!("1{:020}", uuid::Uuid::new_v4().as_u128() % 10u128.pow(20));
-    let email = format!(
-        "sender-{}@mailgate-test.iam.gserviceaccount.com",
-        &client_id[..8]
-    );
-    emulator
-        .control()
-        .register_service_account(ServiceAccountRegistration::with_private_key(
-            &email,
-            &client_id,
-            fixtures::SERVICE_ACCOUNT_KEY_PEM,
-        ))
-        .unwrap();
-    let key_file: serde_json::Value = serde_json::from_str(
-        &fixtures::service_account_key_json(
-            fixtures::SERVICE_ACCOUNT_KEY_PEM,
-            &email,
-            &client_id,
-            emulator.base_url(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let account = app.post("/api/v1/service-accounts", key_file).await;
-    assert_eq!(account.status, 201, "{}", account.body);
+    let (client_id, account) = app.service_account(&emulator).await;
     let mailbox = format!("sa-sender-{}@example.test", uuid::Uuid::new_v4().simple());
     let server = app
         .post(
             "/api/v1/outgoing-servers",
             json!({"name": format!("Gmail API {mailbox}"), "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
-                   "service_account_id": account.body["id"], "api_base_url": emulator.base_url()}),
+                   "service_account_id": account["id"], "api_base_url": emulator.base_url()}),
         )
         .await;
     assert_eq!(server.status, 201, "{}", server.body);
     let key = CredentialKey {
         kind: CredentialKind::ServiceAccount,
-        owner_id: account.body["id"].as_str().unwrap().parse().unwrap(),
+        owner_id: account["id"].as_str().unwrap().parse().unwrap(),
         subject: mailbox.clone(),
         scope: SCOPE_GMAIL_SEND.into(),
     };

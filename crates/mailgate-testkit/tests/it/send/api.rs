@@ -1,0 +1,174 @@
+use super::*;
+use mailgate_testkit::spawn_app;
+
+async fn with_primary(app: &TestApp) {
+    let created = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Primary", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": 2525, "security": "none", "auth": "none", "primary": true}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_queued_message_is_stored_before_the_answer_and_can_be_followed() {
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let answer = app
+        .post(
+            "/api/v1/messages",
+            json!({"to": ["Ann <ann@example.com>"], "cc": ["bob@example.com"], "subject": "Hello", "text": "Hi"}),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let id = answer.body["id"].as_str().unwrap();
+    assert_eq!(answer.body["status"], "queued");
+    assert_eq!(answer.body["to"], json!(["ann@example.com"]));
+    let message_id = answer.body["message_id"].as_str().unwrap();
+    assert!(
+        message_id.starts_with('<') && message_id.ends_with("@mailgate.localhost>"),
+        "{message_id}"
+    );
+    let shown = app.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.body["answers"], json!([]));
+    let listed = app.get("/api/v1/messages?status=queued").await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/messages?status=sent").await.body,
+        json!([])
+    );
+    let bad = app.get("/api/v1/messages?status=lost").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(
+        app.get("/api/v1/messages/00000000-0000-4000-8000-000000000000")
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_queues_one_message_and_refuses_a_different_one() {
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let body = json!({"to": ["ann@example.com"], "subject": "Once", "text": "Hi"});
+    let send = |body: Value| {
+        let app = &app;
+        async move {
+            app.http
+                .post(format!("{}/api/v1/messages", app.address))
+                .bearer_auth(&app.token)
+                .header("Idempotency-Key", "order-42")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = send(body.clone()).await;
+    assert_eq!(first.status(), 202);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = send(body.clone()).await;
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(
+        app.get("/api/v1/messages")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let other = send(json!({"to": ["ann@example.com"], "subject": "Other", "text": "Hi"})).await;
+    assert_eq!(other.status(), 400);
+    let other: Value = other.json().await.unwrap();
+    assert_eq!(fields(&other), ["idempotency_key"], "{other}");
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_naming_each_field() {
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let cases = [
+        (json!({"subject": "x", "text": "y"}), "to"),
+        (
+            json!({"to": ["not an address"], "subject": "x", "text": "y"}),
+            "to[0]",
+        ),
+        (
+            json!({"to": ["a@example.com"], "subject": "x\r\nBcc: victim@example.com", "text": "y"}),
+            "subject",
+        ),
+        (
+            json!({"to": ["a@example.com"], "subject": "x", "text": "y", "headers": {"Bcc": "victim@example.com"}}),
+            "headers.Bcc",
+        ),
+        (json!({"to": ["a@example.com"], "subject": "x"}), "text"),
+        (
+            json!({"server_id": "00000000-0000-4000-8000-000000000000", "to": ["a@example.com"], "subject": "x", "text": "y"}),
+            "server_id",
+        ),
+        (
+            json!({"to": ["a@example.com"], "subject": "x", "text": "y", "colour": "red"}),
+            "colour",
+        ),
+    ];
+    for (body, field) in cases {
+        let answer = app.post("/api/v1/messages", body.clone()).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert!(
+            fields(&answer.body).iter().any(|f| f == field),
+            "{body} names `{field}`: {}",
+            answer.body
+        );
+        assert!(
+            answer.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["hint"].is_string()),
+            "every error has a fix: {}",
+            answer.body
+        );
+    }
+    assert_eq!(app.get("/api/v1/messages").await.body, json!([]));
+}
+
+#[tokio::test]
+async fn without_a_primary_a_message_must_name_its_server() {
+    let app = spawn_app().await;
+    let answer = app
+        .post(
+            "/api/v1/messages",
+            json!({"to": ["a@example.com"], "subject": "x", "text": "y"}),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(fields(&answer.body), ["server_id"]);
+}
+
+#[tokio::test]
+async fn replying_to_a_missing_ticket_is_a_404() {
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let answer = app
+        .post("/api/v1/tickets/999/reply", json!({"text": "hello"}))
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+}

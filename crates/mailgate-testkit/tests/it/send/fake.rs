@@ -1,0 +1,100 @@
+//! An in-process SMTP server for fault injection: it answers the end of each message's data
+//! with the next scripted reply, and records what it received.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+pub struct Script {
+    /// Replies to the end of data, in order; `250 2.0.0 Ok` once they run out.
+    pub replies: VecDeque<String>,
+    /// Every message's data as received.
+    pub messages: Vec<String>,
+    /// Connections opened.
+    pub connections: usize,
+}
+
+pub struct FakeSmtp {
+    pub port: u16,
+    pub script: Arc<Mutex<Script>>,
+}
+
+impl FakeSmtp {
+    pub async fn start(replies: &[&str]) -> FakeSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let script = Arc::new(Mutex::new(Script {
+            replies: replies.iter().map(|r| (*r).to_owned()).collect(),
+            ..Script::default()
+        }));
+        let shared = script.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                shared.lock().unwrap().connections += 1;
+                tokio::spawn(serve(stream, shared.clone()));
+            }
+        });
+        FakeSmtp { port, script }
+    }
+
+    pub fn received(&self) -> Vec<String> {
+        self.script.lock().unwrap().messages.clone()
+    }
+}
+
+async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    let _ = write.write_all(b"220 fake.test ESMTP\r\n").await;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "EHLO" => "250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME".to_owned(),
+            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+            "DATA" => {
+                let _ = write.write_all(b"354 go ahead\r\n").await;
+                let mut data = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                    data.push_str(&line);
+                }
+                let mut s = script.lock().unwrap();
+                s.messages.push(data);
+                s.replies
+                    .pop_front()
+                    .unwrap_or_else(|| "250 2.0.0 Ok: queued".to_owned())
+            }
+            "QUIT" => {
+                let _ = write.write_all(b"221 bye\r\n").await;
+                return;
+            }
+            _ => "502 5.5.2 unknown command".to_owned(),
+        };
+        if write
+            .write_all(format!("{reply}\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// A port nothing listens on.
+pub async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}

@@ -1,0 +1,126 @@
+use super::*;
+use mailgate_core::tokens::SCOPE_GMAIL_SEND;
+use mailgate_emulator::{DelegationGrant, Emulator, EmulatorConfig, RunningEmulator};
+use mailgate_testkit::mailstack::MailStack;
+use mailgate_testkit::spawn_app_on_world as spawn_app;
+
+#[tokio::test]
+async fn gmail_api_with_an_oauth_grant_delivers_to_every_recipient() {
+    let app = spawn_app().await;
+    let oauth = app.google_oauth_app().await;
+    let mailbox = app.world().fresh_user("gmail-sender");
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Gmail API", "email": mailbox, "sender_name": "Billing", "protocol": "gmail_api",
+                   "auth": "oauth", "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url(),
+                   "primary": true}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let (status, page) = app
+        .consent(
+            "outgoing",
+            server.body["id"].as_str().unwrap(),
+            &mailbox,
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let to = app.world().fresh_user("gmail-to");
+    let hidden = app.world().fresh_user("gmail-bcc");
+    let q = queue(
+        &app,
+        json!({"to": [to], "bcc": [hidden], "subject": "Sent by the API", "text": "Hello"}),
+    )
+    .await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert!(sent["result"]["reply"]["id"].is_string(), "{sent:#}");
+    let raw = received(&app, &to).await;
+    assert!(raw.contains("Sent by the API"));
+    assert!(!raw.to_ascii_lowercase().contains("\nbcc:"), "{raw}");
+    assert!(
+        !raw.contains(&hidden),
+        "Bcc is not shown to the other recipients"
+    );
+    assert!(received(&app, &hidden).await.contains("Sent by the API"));
+}
+
+/// A private emulator (its clock follows the service's) with a service account, relaying Gmail
+/// API sends into the world's stack, and a Gmail API server using that account.
+async fn service_account_sender(
+    app: &mailgate_testkit::TestApp,
+) -> (RunningEmulator, String, String, Value) {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    emulator
+        .control()
+        .set_smtp_relay(Some(MailStack::addr(app.world().stack.smtp_port)));
+    let (client_id, account) = app.service_account(&emulator).await;
+    let mailbox = app.world().fresh_user("sa-sender");
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Gmail API (service account)", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                   "service_account_id": account["id"], "api_base_url": emulator.base_url(), "primary": true}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    (emulator, client_id, mailbox, server.body)
+}
+
+#[tokio::test]
+async fn gmail_api_with_a_delegated_service_account_delivers() {
+    let app = spawn_app().await;
+    let (emulator, client_id, mailbox, _) = service_account_sender(&app).await;
+    emulator.control().grant_delegation(DelegationGrant {
+        client_id,
+        scopes: vec![SCOPE_GMAIL_SEND.into()],
+    });
+    let to = app.world().fresh_user("sa-to");
+    let q = queue(
+        &app,
+        json!({"to": [to], "subject": "From a service account", "text": "Licence key: 1234"}),
+    )
+    .await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    let raw = received(&app, &to).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.from.unwrap().address, mailbox);
+    assert!(parsed.text.contains("Licence key: 1234"));
+}
+
+#[tokio::test]
+async fn without_delegation_the_message_waits_with_the_scope_to_grant() {
+    let app = spawn_app().await;
+    let (_emulator, _, _, server) = service_account_sender(&app).await;
+    let to = app.world().fresh_user("sa-none");
+    let q = queue(
+        &app,
+        json!({"to": [to], "subject": "not yet", "text": "hi"}),
+    )
+    .await;
+    let waiting = deliver(&app, &q["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    assert_eq!(waiting["answers"][0]["outcome"], "unavailable");
+    let error = &waiting["result"]["error"];
+    assert_eq!(error["code"], "delegation_not_granted", "{waiting:#}");
+    assert!(error["hint"].as_str().unwrap().contains(SCOPE_GMAIL_SEND));
+
+    let report = app
+        .post(
+            &format!(
+                "/api/v1/outgoing-servers/{}/test",
+                server["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(report.body["ok"], false, "{:#}", report.body);
+    assert_eq!(report.body["steps"][0]["step"], "credential");
+    assert_eq!(
+        report.body["steps"][0]["diagnosis"]["code"],
+        "delegation_not_granted"
+    );
+}

@@ -1,0 +1,85 @@
+//! Sending, against the real Postfix/Dovecot stack and the Google emulator: the outbox API,
+//! SMTP with XOAUTH2 on 587 and 465, the Gmail API with a grant and a service account,
+//! fallback to the primary, recipient filters, retries and ticket replies end to end.
+
+mod api;
+mod fake;
+mod gmail;
+mod reply;
+mod route;
+mod smtp;
+
+use mailgate_testkit::TestApp;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// An SMTP outgoing server of the stack for a fresh mailbox, signed in by consent (OAuth
+/// emulator). `extra` overrides fields (port, security, primary, filter...).
+pub async fn stack_smtp_server(app: &TestApp, extra: Value) -> (String, Value) {
+    let oauth = app.google_oauth_app().await;
+    let mailbox = app.world().fresh_user("sender");
+    let mut body = json!({"name": format!("SMTP {mailbox}"), "email": mailbox, "sender_name": "Support Team",
+        "protocol": "smtp", "host": "127.0.0.1", "port": app.world().stack.submission_port, "security": "starttls",
+        "auth": "oauth", "oauth_app_id": oauth["id"], "primary": true});
+    for (k, v) in extra.as_object().expect("an object") {
+        body[k] = v.clone();
+    }
+    let created = app.post("/api/v1/outgoing-servers", body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (status, page) = app
+        .consent(
+            "outgoing",
+            created.body["id"].as_str().expect("id"),
+            &mailbox,
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    (mailbox, created.body)
+}
+
+/// Queues a message; asserts the 202.
+pub async fn queue(app: &TestApp, body: Value) -> Value {
+    let answer = app.post("/api/v1/messages", body).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    answer.body
+}
+
+/// Runs the outbox's due rounds (the worker is off in tests) and returns the message.
+pub async fn deliver(app: &TestApp, id: &Value) -> Value {
+    mailgate_core::send::deliver_due(&app.core)
+        .await
+        .expect("delivery rounds recorded");
+    message(app, id).await
+}
+
+pub async fn message(app: &TestApp, id: &Value) -> Value {
+    let answer = app
+        .get(&format!("/api/v1/messages/{}", id.as_str().expect("id")))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body
+}
+
+/// The events of one kind.
+pub async fn events(app: &TestApp, kind: &str) -> Vec<Value> {
+    app.get("/api/v1/events?limit=500")
+        .await
+        .body
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+/// The one message `user` received, with a bounded wait.
+pub async fn received(app: &TestApp, user: &str) -> String {
+    let inbox = app
+        .world()
+        .read_inbox(user, 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(inbox.len(), 1, "{user} received one message: {inbox:?}");
+    inbox.into_iter().next().unwrap_or_default()
+}

@@ -1,0 +1,195 @@
+use super::*;
+use base64::Engine;
+use mailgate_testkit::spawn_app_on_world as spawn_app;
+
+async fn sends_over(port_of: fn(&mailgate_testkit::mailstack::MailStack) -> u16, security: &str) {
+    let app = spawn_app().await;
+    let port = port_of(&app.world().stack);
+    let (sender, _) = stack_smtp_server(&app, json!({"port": port, "security": security})).await;
+    let recipient = app.world().fresh_user("recipient");
+    let attachment = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 fake");
+    let queued = queue(
+        &app,
+        json!({"to": [format!("Ann Example <{recipient}>")], "subject": "Your invoice ✓",
+               "text": "Hello Ann,\n.a line starting with a dot\nBye", "html": "<p>Hello Ann</p>",
+               "attachments": [{"filename": "invoice.pdf", "content_type": "application/pdf", "content_base64": attachment}]}),
+    )
+    .await;
+    assert_eq!(queued["status"], "queued");
+    let sent = deliver(&app, &queued["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert_eq!(sent["attempts"], 1);
+    assert_eq!(sent["answers"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["result"]["accepted"], json!([recipient]));
+
+    let raw = received(&app, &recipient).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.subject, "Your invoice ✓");
+    let from = parsed.from.as_ref().unwrap();
+    assert_eq!(
+        (from.address.as_str(), from.name.as_deref()),
+        (sender.as_str(), Some("Support Team"))
+    );
+    assert!(
+        parsed.text.contains("\n.a line starting with a dot"),
+        "{:?}",
+        parsed.text
+    );
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].filename, "invoice.pdf");
+    assert_eq!(parsed.attachments[0].content, b"%PDF-1.4 fake");
+    assert_eq!(
+        parsed.message_id.as_deref().map(|m| format!("<{m}>")),
+        sent["message_id"].as_str().map(str::to_owned)
+    );
+    let events = events(&app, "message.sent").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["subject_id"], queued["id"]);
+}
+
+#[tokio::test]
+async fn submission_587_with_starttls_and_xoauth2_arrives_in_the_recipients_mailbox() {
+    sends_over(|s| s.submission_port, "starttls").await;
+}
+
+#[tokio::test]
+async fn smtps_465_with_xoauth2_arrives_in_the_recipients_mailbox() {
+    sends_over(|s| s.smtps_port, "ssl").await;
+}
+
+/// The fake server as the primary, without authentication.
+async fn fake_primary(app: &TestApp, fake: &fake::FakeSmtp) {
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Fake", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": fake.port, "security": "none", "auth": "none", "primary": true}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+}
+
+#[tokio::test]
+async fn messages_to_one_server_reuse_its_connection() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    for n in 0..5 {
+        let q = queue(
+            &app,
+            json!({"to": ["someone@example.com"], "subject": format!("n{n}"), "text": "hi"}),
+        )
+        .await;
+        assert_eq!(deliver(&app, &q["id"]).await["status"], "sent");
+    }
+    assert_eq!(fake.received().len(), 5);
+    assert_eq!(
+        fake.script.lock().unwrap().connections,
+        1,
+        "one connection served the five messages"
+    );
+}
+
+#[tokio::test]
+async fn a_passing_refusal_is_retried_with_backoff_then_sent() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&["451 4.3.0 Mail server temporarily rejected message"]).await;
+    fake_primary(&app, &fake).await;
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "retry me", "text": "hi"}),
+    )
+    .await;
+    let first = deliver(&app, &q["id"]).await;
+    assert_eq!(first["status"], "queued", "{first:#}");
+    assert_eq!(first["answers"][0]["outcome"], "transient");
+    assert!(
+        first["result"]["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("451 4.3.0"),
+        "{first:#}"
+    );
+    // Not due yet: the next round waits for the backoff (30 s by default, minus jitter).
+    assert_eq!(
+        mailgate_core::send::deliver_due(&app.core).await.unwrap(),
+        0
+    );
+    app.clock.advance_secs(31);
+    let second = deliver(&app, &q["id"]).await;
+    assert_eq!(second["status"], "sent", "{second:#}");
+    assert_eq!(second["attempts"], 2);
+    assert_eq!(fake.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_final_refusal_fails_at_once_with_the_servers_words() {
+    let app = spawn_app().await;
+    let fake =
+        fake::FakeSmtp::start(&["554 5.7.1 Message rejected: content policy violation"]).await;
+    fake_primary(&app, &fake).await;
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "no", "text": "hi"}),
+    )
+    .await;
+    let failed = deliver(&app, &q["id"]).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    assert_eq!(failed["attempts"], 1);
+    assert!(
+        failed["result"]["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("content policy violation"),
+        "{failed:#}"
+    );
+    assert!(
+        !failed["result"]["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    let events = events(&app, "message.failed").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+}
+
+#[tokio::test]
+async fn test_connection_reports_each_smtp_step_and_the_fix() {
+    let app = spawn_app().await;
+    let (_, server) = stack_smtp_server(&app, json!({})).await;
+    let id = server["id"].as_str().unwrap();
+    let report = app
+        .post(&format!("/api/v1/outgoing-servers/{id}/test"), json!({}))
+        .await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(report.body["ok"], true, "{:#}", report.body);
+    let steps: Vec<&str> = report.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["credential", "connect", "ehlo", "authenticate"]);
+
+    // The same server with a port nothing listens on: the connect step fails with the fix.
+    let port = fake::closed_port().await;
+    let patched = app
+        .patch(
+            &format!("/api/v1/outgoing-servers/{id}"),
+            json!({"port": port}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let report = app
+        .post(&format!("/api/v1/outgoing-servers/{id}/test"), json!({}))
+        .await;
+    assert_eq!(report.body["ok"], false);
+    let last = report.body["steps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["step"], "connect");
+    assert_eq!(last["diagnosis"]["code"], "connection_refused", "{last:#}");
+}
