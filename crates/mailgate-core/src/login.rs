@@ -5,7 +5,7 @@ use crate::Core;
 use crate::objects::{Objects, Resource};
 use crate::tokens::{self, CredentialKey};
 use mailgate_domain::server::Auth;
-use mailgate_domain::troubleshoot::{Diagnosis, Severity};
+use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_domain::{ExposeSecret, Id};
 use mailgate_proto::sasl::Credentials;
 
@@ -73,11 +73,5 @@ pub async fn login<R: Resource>(
 
 /// A server whose configuration cannot be used as it is.
 pub fn config(message: &str) -> Diagnosis {
-    Diagnosis {
-        code: "server_misconfigured",
-        message: message.to_owned(),
-        hint: "check the server's configuration (GET it from the API, then PATCH what is wrong)"
-            .into(),
-        severity: Severity::Permanent,
-    }
+    mailgate_domain::troubleshoot::setup::server_misconfigured(message)
 }

@@ -9,7 +9,7 @@ use crate::login;
 use crate::objects::OutgoingServers;
 use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, setup};
 use mailgate_domain::{FilterKind, Id};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::{GmailClient, GmailError};
@@ -435,21 +435,11 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
             return round.failed(&failure);
         }
     };
-    let mut last = Failure::unavailable(Diagnosis {
-        code: "no_outgoing_server",
-        message: "no outgoing server can send this message: the one asked for is gone and none is primary".into(),
-        hint: "create an outgoing server, or mark one `\"primary\": true`".into(),
-        severity: Severity::Permanent,
-    });
+    let mut last = Failure::unavailable(setup::no_outgoing_server());
     for server in &servers {
         let started = core.clock.now_ms();
         if !server.spec.enabled {
-            last = Failure::unavailable(Diagnosis {
-                code: "server_disabled",
-                message: format!("the outgoing server `{}` is disabled", server.name),
-                hint: "enable it (PATCH {\"enabled\": true}) or let the primary send".into(),
-                severity: Severity::Permanent,
-            });
+            last = Failure::unavailable(setup::server_disabled(&server.name));
             round.record(Some(server), "unavailable", last.detail(), started);
             continue;
         }

@@ -10,6 +10,7 @@ use crate::objects::OutgoingServers;
 use mailgate_domain::Id;
 use mailgate_domain::outgoing::OutgoingTransport;
 use mailgate_proto::dial::{Endpoint, MailStream};
+use mailgate_proto::sasl::Credentials;
 use mailgate_proto::smtp::{self, SmtpClient, SmtpOptions};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -209,21 +210,28 @@ async fn connect(
     let Some(mut login) = login else {
         return Ok((client, None));
     };
+    login.credentials = oauthbearer_if_only_offered(login.credentials, &client, &ep);
     if let Err(e) = client.authenticate(&login.credentials).await {
         let Some(key) = login.key.as_ref().filter(|_| e.is_auth()) else {
             return Err(Failure::connection(server, e));
         };
-        let mailgate_proto::sasl::Credentials::XOAuth2 { token, .. } = &login.credentials else {
+        let (Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. }) =
+            &login.credentials
+        else {
             return Err(Failure::connection(server, e));
         };
         let fresh = crate::tokens::replace_rejected(core, key, token)
             .await
             .map_err(Failure::unavailable)?;
         login.expires_at_ms = Some(fresh.expires_at_ms);
-        login.credentials = mailgate_proto::sasl::Credentials::XOAuth2 {
-            user: login.credentials.user().to_owned(),
-            token: fresh.token,
-        };
+        login.credentials = oauthbearer_if_only_offered(
+            Credentials::XOAuth2 {
+                user: login.credentials.user().to_owned(),
+                token: fresh.token,
+            },
+            &client,
+            &ep,
+        );
         // The refused attempt may have left the connection unusable: start again.
         client = smtp::connect(&ep, tls, options())
             .await
@@ -234,4 +242,26 @@ async fn connect(
             .map_err(|e| Failure::connection(server, e))?;
     }
     Ok((client, login.expires_at_ms))
+}
+
+/// An OAuth token goes over XOAUTH2 (what Google and Microsoft offer), or over OAUTHBEARER
+/// (RFC 7628) when that is the only OAuth mechanism the server offers.
+fn oauthbearer_if_only_offered<S>(
+    credentials: Credentials,
+    client: &SmtpClient<S>,
+    ep: &Endpoint,
+) -> Credentials {
+    let offered = client.auth_mechanisms();
+    let has = |m: &str| offered.iter().any(|o| o.eq_ignore_ascii_case(m));
+    match credentials {
+        Credentials::XOAuth2 { user, token } if !has("XOAUTH2") && has("OAUTHBEARER") => {
+            Credentials::OAuthBearer {
+                user,
+                token,
+                host: ep.host.clone(),
+                port: ep.port,
+            }
+        }
+        other => other,
+    }
 }

@@ -174,6 +174,13 @@ catalog! {
         "The message is larger than the provider accepts.";
     GMAIL_API_ERROR = "gmail_api_error", Permanent,
         "The Gmail API failed for a reason the catalog does not know.";
+    // Servers as mailgate is configured to use them.
+    SERVER_DISABLED = "server_disabled", Permanent,
+        "The server is disabled in mailgate; the primary sends in its place.";
+    NO_OUTGOING_SERVER = "no_outgoing_server", Permanent,
+        "No outgoing server can send: the one asked for is gone and none is primary.";
+    SERVER_MISCONFIGURED = "server_misconfigured", Permanent,
+        "The server's configuration in mailgate cannot be used as it is (missing password, app or account).";
     // Network and TLS.
     DNS = "dns_lookup_failed", Transient,
         "The server's host name could not be resolved.";

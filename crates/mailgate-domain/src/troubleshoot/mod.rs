@@ -23,6 +23,7 @@ mod microsoft;
 mod oauth;
 mod reply;
 mod sasl;
+pub mod setup;
 mod text;
 mod transport;
 

@@ -6,6 +6,7 @@
 mod gmail;
 mod oauth;
 mod sasl;
+mod setup;
 mod transport;
 
 use super::*;
@@ -31,6 +32,7 @@ fn all_produced() -> Vec<Diagnosis> {
         oauth::produced(),
         sasl::produced(),
         gmail::produced(),
+        setup::produced(),
         transport::produced(),
     ]
     .concat()
