@@ -109,14 +109,18 @@ struct Routing {
     idempotency_key: Option<String>,
 }
 
-/// Takes `server_id` and `idempotency_key` out of a request body; the rest is the draft.
+/// Takes `server_id` and `idempotency_key` out of a request body; the rest is the draft. The
+/// hash identifies the request (`what` it asks, e.g. a reply to which ticket, and its body).
 fn split_body(
+    what: &str,
     body: serde_json::Value,
     header_key: Option<&str>,
 ) -> Result<(Routing, serde_json::Value, Vec<u8>), FieldErrors> {
-    let hash = ring::digest::digest(&ring::digest::SHA256, body.to_string().as_bytes())
-        .as_ref()
-        .to_vec();
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    digest.update(what.as_bytes());
+    digest.update(b"\n");
+    digest.update(body.to_string().as_bytes());
+    let hash = digest.finish().as_ref().to_vec();
     let serde_json::Value::Object(mut map) = body else {
         return Err(one(
             FieldError::new("body", "the body is not a JSON object")
@@ -209,7 +213,7 @@ pub async fn submit(
     body: serde_json::Value,
     header_key: Option<&str>,
 ) -> Result<Queued, ServiceError> {
-    let (routing, draft_body, hash) = split_body(body, header_key)?;
+    let (routing, draft_body, hash) = split_body("message", body, header_key)?;
     let draft = parse_body::<DraftInput>(draft_body)?.parse()?;
     check_route(core, routing.server_id).await?;
     enqueue(core, routing, draft, None, hash).await
@@ -281,7 +285,11 @@ pub async fn reply(
         .get_ticket(ticket_number)
         .await?
         .ok_or_else(not_found)?;
-    let (mut routing, draft_body, hash) = split_body(body, header_key)?;
+    let (mut routing, draft_body, hash) = split_body(
+        &format!("reply to ticket {ticket_number}"),
+        body,
+        header_key,
+    )?;
     let mut input: DraftInput = parse_body(draft_body)?;
     let number = u64::try_from(ticket.number).unwrap_or_default();
     let prefix = crate::receive::pipeline::TAG_PREFIX;
