@@ -112,7 +112,7 @@ Then the customer's mail becomes a ticket within seconds:
       curl -s -H "Authorization: Bearer \$(cat $demo/admin-token)" http://$listen/api/v1/tickets
 Answer it: the reply goes out through the inbox's SMTP sender with [#1] in the subject (the stack
 delivers mail for other domains to catchall@example.test, password catchall-password):
-      curl -s -X POST -H "Authorization: Bearer \$(cat $demo/admin-token)" -H 'Content-Type: application/json' \
+      curl -s -X POST -H "Authorization: Bearer \$(cat $demo/admin-token)" -H 'Content-Type: application/json' \\
            http://$listen/api/v1/tickets/1/reply -d '{"text": "A technician is on the way."}'
       curl -s -H "Authorization: Bearer \$(cat $demo/admin-token)" http://$listen/api/v1/messages
 and:  $bin/mailgate server list --data-dir $demo/data      $bin/mailgate doctor --data-dir $demo/data
