@@ -14,6 +14,10 @@ pub struct Script {
     pub messages: Vec<String>,
     /// Connections opened.
     pub connections: usize,
+    /// Extra EHLO keywords (e.g. `AUTH OAUTHBEARER`).
+    pub extensions: Vec<String>,
+    /// The AUTH commands received (mechanism and initial response).
+    pub auth: Vec<String>,
 }
 
 pub struct FakeSmtp {
@@ -23,10 +27,16 @@ pub struct FakeSmtp {
 
 impl FakeSmtp {
     pub async fn start(replies: &[&str]) -> FakeSmtp {
+        Self::start_with(replies, &[]).await
+    }
+
+    /// A server that also offers `extensions` in its EHLO answer and accepts any AUTH.
+    pub async fn start_with(replies: &[&str], extensions: &[&str]) -> FakeSmtp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let script = Arc::new(Mutex::new(Script {
             replies: replies.iter().map(|r| (*r).to_owned()).collect(),
+            extensions: extensions.iter().map(|e| (*e).to_owned()).collect(),
             ..Script::default()
         }));
         let shared = script.clone();
@@ -56,7 +66,22 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
         }
         let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
         let reply = match verb.as_str() {
-            "EHLO" => "250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME".to_owned(),
+            "EHLO" => {
+                let mut lines = vec!["fake.test".to_owned(), "PIPELINING".to_owned()];
+                lines.extend(script.lock().unwrap().extensions.iter().cloned());
+                lines.push("8BITMIME".to_owned());
+                let last = lines.len() - 1;
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| format!("250{}{l}", if i == last { ' ' } else { '-' }))
+                    .collect::<Vec<_>>()
+                    .join("\r\n")
+            }
+            "AUTH" => {
+                script.lock().unwrap().auth.push(line.trim_end().to_owned());
+                "235 2.7.0 Authentication successful".to_owned()
+            }
             "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
             "DATA" => {
                 let _ = write.write_all(b"354 go ahead\r\n").await;

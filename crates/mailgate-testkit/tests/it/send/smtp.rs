@@ -193,3 +193,31 @@ async fn test_connection_reports_each_smtp_step_and_the_fix() {
     assert_eq!(last["step"], "connect");
     assert_eq!(last["diagnosis"]["code"], "connection_refused", "{last:#}");
 }
+
+#[tokio::test]
+async fn a_server_offering_only_oauthbearer_gets_the_token_that_way() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start_with(&[], &["AUTH OAUTHBEARER"]).await;
+    let (_, server) = stack_smtp_server(&app, json!({})).await;
+    // The consented server, moved to a server that offers OAUTHBEARER only (on loopback,
+    // credentials may go in the clear).
+    let moved = app
+        .patch(
+            &format!(
+                "/api/v1/outgoing-servers/{}",
+                server["id"].as_str().unwrap()
+            ),
+            json!({"port": fake.port, "security": "none"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "bearer", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(deliver(&app, &q["id"]).await["status"], "sent");
+    let auth = fake.script.lock().unwrap().auth.clone();
+    assert_eq!(auth.len(), 1, "{auth:?}");
+    assert!(auth[0].starts_with("AUTH OAUTHBEARER "), "{auth:?}");
+}
