@@ -221,3 +221,26 @@ async fn a_server_offering_only_oauthbearer_gets_the_token_that_way() {
     assert_eq!(auth.len(), 1, "{auth:?}");
     assert!(auth[0].starts_with("AUTH OAUTHBEARER "), "{auth:?}");
 }
+
+#[tokio::test]
+async fn passing_refusals_give_up_after_max_attempts() {
+    let app = mailgate_testkit::spawn_app_with(
+        mailgate_testkit::TestConfig::default().set("send.max_attempts", 2),
+    )
+    .await;
+    let busy = "451 4.7.1 Try again later";
+    let fake = fake::FakeSmtp::start(&[busy, busy, busy]).await;
+    fake_primary(&app, &fake).await;
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "never", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(deliver(&app, &q["id"]).await["status"], "queued");
+    app.clock.advance_secs(31);
+    let failed = deliver(&app, &q["id"]).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    assert_eq!(failed["result"]["gave_up_after_attempts"], 2);
+    assert_eq!(fake.received().len(), 2);
+    assert_eq!(events(&app, "message.failed").await.len(), 1);
+}
