@@ -59,7 +59,7 @@ pub async fn process(
         loop_marker: LOOP_MARKER,
         addresses: &addresses,
     };
-    let kind = mail::classify(&raw, &parsed, return_path(&raw).as_deref(), &ours);
+    let kind = mail::classify(&parsed, return_path(&raw).as_deref(), &ours);
     let from = parsed
         .from
         .as_ref()

@@ -96,6 +96,16 @@ pub struct ParsedMessage {
     /// What was malformed, one sentence each ("no From header", "undecodable charset x-foo
     /// (read as UTF-8)", ...); empty when the message is clean.
     pub problems: Vec<String>,
+    /// The top-level header fields as (name, value), values unfolded and trimmed, in order:
+    /// what [`classify`] reads (X-Loop, Auto-Submitted, Precedence, List-Id...), kept so that
+    /// classifying needs no second parse of the raw message.
+    pub headers: Vec<(String, String)>,
+    /// What a delivery report (multipart/report) says, read while parsing: a bounce, a delay
+    /// notice or a read receipt; `None` when the message is no report.
+    pub report: Option<Kind>,
+    /// The Message-ID (without `<>`) of a message returned inside this one, in a
+    /// message/rfc822 or text/rfc822-headers part: what a bounce is about.
+    pub returned_message_id: Option<String>,
 }
 
 /// What kind of message arrived, which decides whether it may open or update a ticket.

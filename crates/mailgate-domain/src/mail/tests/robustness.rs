@@ -17,8 +17,8 @@ fn process(raw: &[u8], context: &str) -> ParsedMessage {
             .any(|p| p.contains("MIME parser failed")),
         "{context}: mail-parser panicked"
     );
-    let _ = classify(raw, &parsed, None, &ours);
-    let _ = classify(raw, &parsed, Some("<>"), &ours);
+    let _ = classify(&parsed, None, &ours);
+    let _ = classify(&parsed, Some("<>"), &ours);
     let _ = thread_hint(&parsed, &ours, "#");
     let _ = tagged_subject(&parsed.subject, 1, "#");
     parsed
