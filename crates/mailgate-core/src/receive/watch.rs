@@ -198,13 +198,16 @@ pub async fn imap_session(
             // message in place, and the next pass finds it already seen.
             if !matches!(outcome, ImportOutcome::Skipped) {
                 match mailbox.spec.after_import {
-                    AfterImport::MarkSeen => session.mark_seen(uid).await?,
+                    AfterImport::MarkSeen => session.mark_seen(&[uid]).await?,
                     AfterImport::Move => {
                         session
-                            .move_to(uid, mailbox.spec.move_to.as_deref().unwrap_or("Processed"))
+                            .move_to(
+                                &[uid],
+                                mailbox.spec.move_to.as_deref().unwrap_or("Processed"),
+                            )
                             .await?
                     }
-                    AfterImport::Delete => session.delete(uid).await?,
+                    AfterImport::Delete => session.delete(&[uid]).await?,
                     AfterImport::Leave | AfterImport::Keep => {}
                 }
             }
