@@ -7,6 +7,7 @@
 mod admin_tokens;
 mod credentials;
 mod harness;
+mod imports;
 mod meta;
 mod objects;
 mod tickets;

@@ -1,6 +1,6 @@
 use mailgate_core::objects::{IncomingServers, Objects};
-use mailgate_core::receive::pipeline::{self, Mailbox, Source};
-use mailgate_store::ImportOutcome;
+use mailgate_core::receive::pipeline::{self, Mailbox};
+use mailgate_store::{ImportOutcome, MailSource};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
@@ -25,7 +25,8 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
 }
 
 async fn feed(app: &TestApp, mailbox: &Mailbox, uid: i64, raw: &str) -> ImportOutcome {
-    let source = Source {
+    let source = MailSource {
+        server_id: mailbox.server_id,
         key: format!("{}:1:{uid}", mailbox.server_id),
         progress: Some((1, uid)),
     };
