@@ -634,7 +634,10 @@ macro_rules! sql_store {
                 let mut failed = None;
                 loop {
                     match self.import_all(&requests[..end], event, now_ms).await {
-                        Ok(outcomes) => return $crate::ImportedBatch { outcomes, failed },
+                        Ok(outcomes) => {
+                            self.wrote();
+                            return $crate::ImportedBatch { outcomes, failed };
+                        }
                         // Rolled back: the requests before the failing one go in again without it
                         // (each round is shorter, so this ends).
                         Err((Some(at), error)) if at > 0 && at < end => {

@@ -10,4 +10,5 @@ mod harness;
 mod imports;
 mod meta;
 mod objects;
+mod sqlite;
 mod tickets;
