@@ -274,6 +274,9 @@ pub struct AttachmentRow {
     pub content_id: Option<String>,
     /// Empty unless read with its content.
     pub content: Vec<u8>,
+    /// Where the content stands in the message's raw bytes. On import, when set, only that is
+    /// stored (not `content`): reading the attachment decodes it from the raw message.
+    pub in_raw: Option<mailgate_domain::mail::RawPart>,
 }
 
 impl std::fmt::Debug for AttachmentRow {

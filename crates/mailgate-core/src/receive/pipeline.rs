@@ -18,6 +18,9 @@ use mailgate_store::{
 pub const TAG_PREFIX: &str = "#";
 /// Our X-Loop header value: mail carrying it came from us.
 pub const LOOP_MARKER: &str = "mailgate";
+/// Attachments from this size on are kept as their place in the raw message (smaller ones
+/// are stored as they are: reading them then needs no raw message).
+const IN_RAW_FROM_BYTES: usize = 4096;
 
 /// The mailbox a message came from.
 #[derive(Debug, Clone)]
@@ -191,20 +194,30 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
     }
 
     let message_id = Id::new();
-    // Moved, not copied: attachments can be megabytes.
+    // Moved, not copied: attachments can be megabytes. A large one that can be read back
+    // from the raw message is stored as its place there, not a second time.
     let attachments = std::mem::take(&mut parsed.attachments)
         .into_iter()
         .enumerate()
-        .map(|(i, a)| AttachmentRow {
-            id: Id::new(),
-            message_id,
-            position: i as i64,
-            size: a.content.len() as i64,
-            filename: a.filename,
-            content_type: a.content_type,
-            inline: a.inline,
-            content_id: a.content_id,
-            content: a.content,
+        .map(|(i, a)| {
+            let size = a.content.len();
+            let in_raw = a.in_raw.filter(|_| size >= IN_RAW_FROM_BYTES);
+            AttachmentRow {
+                id: Id::new(),
+                message_id,
+                position: i as i64,
+                size: size as i64,
+                filename: a.filename,
+                content_type: a.content_type,
+                inline: a.inline,
+                content_id: a.content_id,
+                content: if in_raw.is_some() {
+                    Vec::new()
+                } else {
+                    a.content
+                },
+                in_raw,
+            }
         })
         .collect();
     let addresses =

@@ -16,6 +16,7 @@ mod classify;
 mod dsn;
 mod mime;
 mod parse;
+mod raw_part;
 mod text;
 mod thread;
 
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use attachments::sanitize_filename;
 pub use classify::classify;
 pub use parse::parse;
+pub use raw_part::{PartEncoding, RawPart};
 pub use text::html_to_text;
 pub use thread::{base_subject, new_message_id, tagged_subject, thread_hint, ticket_tag};
 
@@ -56,6 +58,11 @@ pub struct Attachment {
     pub inline: bool,
     /// The Content-ID without `<>`, which `cid:` URLs of the HTML body refer to.
     pub content_id: Option<String>,
+    /// Where [`Attachment::content`] stands in the raw message, when reading it back from
+    /// there gives it exactly (checked while parsing): a store may keep that instead of a
+    /// copy. `None` when it cannot be had that way (quoted-printable, a text part converted,
+    /// headers rewritten).
+    pub in_raw: Option<RawPart>,
 }
 
 // Hand-written so that a 10 MB attachment does not flood a log line.
@@ -67,6 +74,7 @@ impl std::fmt::Debug for Attachment {
             .field("content", &format_args!("<{} bytes>", self.content.len()))
             .field("inline", &self.inline)
             .field("content_id", &self.content_id)
+            .field("in_raw", &self.in_raw)
             .finish()
     }
 }

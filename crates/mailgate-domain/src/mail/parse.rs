@@ -33,7 +33,7 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
     let mut parsed = ParsedMessage::default();
     read_headers(&message, &mut parsed, &mut problems);
     read_bodies(&buffer, &message, &mut parsed, &mut problems);
-    parsed.attachments = attachments::collect(&buffer, &message);
+    parsed.attachments = attachments::collect(raw, &buffer, &message);
     // What classifying needs of the MIME structure, read now rather than parsed again.
     parsed.headers = raw_headers(&message);
     parsed.report = dsn::from_report(&message);

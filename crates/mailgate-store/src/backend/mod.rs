@@ -8,6 +8,40 @@ const CREDENTIAL_COLUMNS: &str = "id, kind, owner_id, subject, scope, granted_sc
 
 const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at";
 
+/// Where an attachment stands in its message's raw bytes, from the three `raw_` columns.
+pub(crate) fn raw_part(
+    offset: Option<i64>,
+    length: Option<i64>,
+    encoding: Option<String>,
+) -> Result<Option<mailgate_domain::mail::RawPart>, crate::StoreError> {
+    let (Some(offset), Some(length), Some(encoding)) = (offset, length, encoding) else {
+        return Ok(None);
+    };
+    let corrupt =
+        || crate::StoreError::Corrupt(format!("attachment range {offset}+{length} ({encoding})"));
+    Ok(Some(mailgate_domain::mail::RawPart {
+        offset: usize::try_from(offset).map_err(|_| corrupt())?,
+        length: usize::try_from(length).map_err(|_| corrupt())?,
+        encoding: mailgate_domain::mail::PartEncoding::parse(&encoding).ok_or_else(corrupt)?,
+    }))
+}
+
+/// An attachment's bytes from its range of the raw message, checked against its size.
+pub(crate) fn read_raw_part(
+    part: &mailgate_domain::mail::RawPart,
+    encoded: Option<Vec<u8>>,
+    size: i64,
+) -> Result<Vec<u8>, crate::StoreError> {
+    let content = encoded.and_then(|e| part.encoding.decode(&e));
+    match content {
+        Some(c) if c.len() as i64 == size => Ok(c),
+        _ => Err(crate::StoreError::Corrupt(format!(
+            "the attachment at {}+{} of its message does not decode to its {size} bytes",
+            part.offset, part.length
+        ))),
+    }
+}
+
 pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, crate::StoreError> {
     text.parse()
         .map_err(|_| crate::StoreError::Corrupt(format!("{column} `{text}` is not a UUID")))
@@ -146,6 +180,7 @@ macro_rules! sql_store {
                     inline: row.try_get("inline")?,
                     content_id: row.try_get("content_id")?,
                     content: if with_content { row.try_get("content")? } else { Vec::new() },
+                    in_raw: $crate::backend::raw_part(row.try_get("raw_offset")?, row.try_get("raw_length")?, row.try_get("raw_encoding")?)?,
                 })
             }
 
@@ -317,18 +352,24 @@ macro_rules! sql_store {
                 .execute(&mut **tx)
                 .await?;
                 for a in &message.attachments {
+                    // Kept as a range of the raw message when it can be read back from there.
+                    let content: &[u8] = if a.in_raw.is_some() { &[] } else { &a.content };
                     sqlx::query(
-                        "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content, raw_offset, raw_length, raw_encoding) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(a.id.to_string())
                     .bind(message.id.to_string())
                     .bind(a.position)
                     .bind(&a.filename)
                     .bind(&a.content_type)
-                    .bind(a.content.len() as i64)
+                    .bind(a.size)
                     .bind(a.inline)
                     .bind(&a.content_id)
-                    .bind(&a.content)
+                    .bind(content)
+                    .bind(a.in_raw.map(|p| p.offset as i64))
+                    .bind(a.in_raw.map(|p| p.length as i64))
+                    .bind(a.in_raw.map(|p| p.encoding.as_str()))
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -697,7 +738,10 @@ macro_rules! sql_store {
                 .await?;
                 let mut messages: Vec<$crate::MessageRow> = rows.iter().map(Self::message_row).collect::<Result<_, _>>()?;
                 for m in &mut messages {
-                    let rows = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id FROM attachments WHERE message_id = $1 ORDER BY position")
+                    let rows = sqlx::query(
+                        "SELECT id, message_id, position, filename, content_type, size, inline, content_id, raw_offset, raw_length, raw_encoding \
+                         FROM attachments WHERE message_id = $1 ORDER BY position",
+                    )
                         .bind(m.id.to_string())
                         .fetch_all(&self.pool)
                         .await?;
@@ -707,11 +751,23 @@ macro_rules! sql_store {
             }
 
             async fn attachment(&self, id: mailgate_domain::Id) -> Result<Option<$crate::AttachmentRow>, $crate::StoreError> {
-                let row = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id, content FROM attachments WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(|r| Self::attachment_row(r, true)).transpose()
+                use sqlx::Row;
+                // A range of the raw message is cut out by the database (offsets fit in 32 bits:
+                // messages are at most 1 GiB).
+                let row = sqlx::query(
+                    "SELECT a.id, a.message_id, a.position, a.filename, a.content_type, a.size, a.inline, a.content_id, a.content, a.raw_offset, a.raw_length, a.raw_encoding, \
+                     CASE WHEN a.raw_offset IS NULL THEN NULL ELSE substr(m.raw, CAST(a.raw_offset AS INTEGER) + 1, CAST(a.raw_length AS INTEGER)) END AS raw_part \
+                     FROM attachments a JOIN ticket_messages m ON m.id = a.message_id WHERE a.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut attachment = Self::attachment_row(&row, true)?;
+                if let Some(part) = &attachment.in_raw {
+                    attachment.content = $crate::backend::read_raw_part(part, row.try_get("raw_part")?, attachment.size)?;
+                }
+                Ok(Some(attachment))
             }
 
             async fn count_messages(&self) -> Result<i64, $crate::StoreError> {

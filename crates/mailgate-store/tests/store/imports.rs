@@ -3,6 +3,8 @@
 
 use crate::store_test;
 use crate::tickets::{import, parts, request, server, source};
+use mailgate_domain::Id;
+use mailgate_domain::mail::{PartEncoding, RawPart};
 use mailgate_store::{ImportOutcome, ImportRequest, NewEvent, Store};
 
 /// The event the receive pipeline would write: which request, and what became of it.
@@ -179,5 +181,43 @@ store_test!(
             import(store.as_ref(), &retry[1], 13).await,
             ImportOutcome::AlreadySeen
         );
+    }
+);
+
+store_test!(
+    an_attachment_kept_in_the_raw_message_is_read_back_from_it,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let mut r = request(server, 1, "big@x", "Logs");
+        let message = &mut parts(&mut r).message;
+        let head = b"Subject: Logs\r\n\r\n".to_vec();
+        message.raw = [head.clone(), b"aGVsbG8g\r\nd29ybGQ=\r\n".to_vec()].concat();
+        let kept = &mut message.attachments[0];
+        kept.size = 11;
+        kept.content = Vec::new();
+        kept.in_raw = Some(RawPart {
+            offset: head.len(),
+            length: 18,
+            encoding: PartEncoding::Base64,
+        });
+        // A second one whose range does not decode to its size: refused on reading, not served.
+        let mut broken = kept.clone();
+        broken.id = Id::new();
+        broken.position = 1;
+        broken.size = 12;
+        message.attachments.push(broken.clone());
+        let ImportOutcome::Imported { ticket_number, .. } = import(store.as_ref(), &r, 1).await
+        else {
+            panic!()
+        };
+        let listed = &store.ticket_messages(ticket_number).await.unwrap()[0].attachments;
+        assert_eq!(
+            (listed[0].size, listed[0].in_raw.map(|p| p.offset)),
+            (11, Some(head.len()))
+        );
+        let read = store.attachment(listed[0].id).await.unwrap().unwrap();
+        assert_eq!(read.content, b"hello world");
+        let e = store.attachment(broken.id).await.unwrap_err();
+        assert!(e.to_string().contains("does not decode"), "{e}");
     }
 );

@@ -72,6 +72,7 @@ pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> 
                 inline: false,
                 content_id: None,
                 content: vec![1, 2, 3],
+                in_raw: None,
             }],
         },
     };
