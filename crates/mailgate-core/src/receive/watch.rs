@@ -223,9 +223,10 @@ pub async fn pop3_session(
         let body = client
             .retr(number, core.settings.receive_max_message_bytes)
             .await;
-        // After a refusal or a message too large the client is unusable: what was read so far
-        // is imported first.
-        let last = matches!(&body, Err(e) if !matches!(e, ProtoError::TooLarge { .. }));
+        // A failed read leaves the client unusable (one too large too: the rest of it is
+        // unread), so what was read so far is imported at once, the too-large one recorded as
+        // skipped; any other failure then ends the pass with its error.
+        let last = body.is_err();
         pending_bytes += body.as_ref().map_or(0, Vec::len);
         let source = MailSource {
             server_id: mailbox.server_id,
