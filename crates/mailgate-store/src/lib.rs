@@ -8,9 +8,10 @@ mod url;
 
 pub use error::StoreError;
 pub use model::{
-    AdminTokenRow, AttachmentRow, AttemptRow, CredentialKind, CredentialRow, EventRow,
-    ImportOutcome, ImportRequest, Link, MessageRow, NewTicket, OAuthStateRow, ObjectKind,
-    ObjectRow, OutboxFinish, OutboxQuery, OutboxRow, StateUse, TicketQuery, TicketRow,
+    AdminTokenRow, AttachmentRow, AttemptRow, CredentialKind, CredentialRow, EventFor, EventRow,
+    ImportOutcome, ImportRequest, ImportedBatch, Link, MailSource, MessageImport, MessageRow,
+    NewEvent, NewTicket, OAuthStateRow, ObjectKind, ObjectRow, OutboxFinish, OutboxQuery,
+    OutboxRow, StateUse, TicketQuery, TicketRow,
 };
 pub use url::DatabaseUrl;
 
@@ -89,13 +90,21 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<StateUse, StoreError>;
 
-    /// Records a message read from a mailbox, and imports it into a ticket unless told to skip
-    /// it, in one transaction (see [`ImportRequest`]).
-    async fn import_message(
+    /// Records messages read from mailboxes and imports those not skipped into tickets, in one
+    /// transaction with their sources, the mailboxes' progress (written once, at the end) and
+    /// the event `event` gives for each outcome. Requests are handled in order, each seeing
+    /// the ones before it: a Message-ID or source twice in a batch is imported once, a reply
+    /// threads into a ticket opened earlier in the batch.
+    ///
+    /// When one request fails, the transaction is rolled back and the requests before it are
+    /// imported again on their own: a bad message costs the batch nothing but itself and what
+    /// comes after it, which stays unread (see [`ImportedBatch`]).
+    async fn import_batch(
         &self,
-        request: &ImportRequest,
+        requests: &[ImportRequest],
+        event: &EventFor<'_>,
         now_ms: i64,
-    ) -> Result<ImportOutcome, StoreError>;
+    ) -> ImportedBatch;
     /// IMAP: `(uid_validity, last_uid)` read so far.
     async fn mailbox_progress(&self, server_id: Id) -> Result<Option<(i64, i64)>, StoreError>;
     /// Whether a source was handled (POP3 compares its UIDL list with this).

@@ -274,6 +274,9 @@ pub struct AttachmentRow {
     pub content_id: Option<String>,
     /// Empty unless read with its content.
     pub content: Vec<u8>,
+    /// Where the content stands in the message's raw bytes. On import, when set, only that is
+    /// stored (not `content`): reading the attachment decodes it from the raw message.
+    pub in_raw: Option<mailgate_domain::mail::RawPart>,
 }
 
 impl std::fmt::Debug for AttachmentRow {
@@ -286,17 +289,41 @@ impl std::fmt::Debug for AttachmentRow {
     }
 }
 
-/// Everything one read message leads to, written in one transaction: where it came from (so it
-/// is never imported twice), how far the mailbox has been read, and the ticket message itself.
-#[derive(Debug, Clone)]
-pub struct ImportRequest {
+/// Where a message read from a mailbox came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSource {
     pub server_id: Id,
-    /// `"{server}:{uidvalidity}:{uid}"` (IMAP) or `"{server}:uidl:{uidl}"` (POP3).
-    pub source_key: String,
-    /// IMAP: `(uid_validity, uid)` to record as read.
+    /// `"{server}:{uidvalidity}:{uid}"` (IMAP) or `"{server}:uidl:{uidl}"` (POP3): a message is
+    /// handled once per source, whatever becomes of it.
+    pub key: String,
+    /// IMAP: `(uid_validity, uid)`, recorded as read with the message.
     pub progress: Option<(i64, i64)>,
-    /// What became of the message when it is not imported (`ignored`, `loop`, ...); `None` to import.
-    pub skip: Option<String>,
+}
+
+/// One message read from a mailbox and what to do with it. Either way its source is recorded,
+/// in the transaction that imports it (see [`crate::Store::import_batch`]).
+#[derive(Debug, Clone)]
+pub enum ImportRequest {
+    /// Recorded as read and not imported; `outcome` says why (`loop`, `ignored`, `too_large`).
+    Skip { source: MailSource, outcome: String },
+    /// Imported into the ticket it threads into, or a new one.
+    Import {
+        source: MailSource,
+        import: Box<MessageImport>,
+    },
+}
+
+impl ImportRequest {
+    pub fn source(&self) -> &MailSource {
+        match self {
+            ImportRequest::Skip { source, .. } | ImportRequest::Import { source, .. } => source,
+        }
+    }
+}
+
+/// A message to import, and how to find or open its ticket.
+#[derive(Debug, Clone)]
+pub struct MessageImport {
     /// Our Message-IDs the message refers to, most specific first.
     pub thread_message_ids: Vec<String>,
     /// The ticket number tagged in the subject.
@@ -317,12 +344,37 @@ pub enum ImportOutcome {
         message_id: Id,
         new_ticket: bool,
     },
-    /// The same Message-ID came in before (another mailbox, a re-delivery): not imported again.
+    /// The same Message-ID came in before (another mailbox, a re-delivery, earlier in the same
+    /// batch): not imported again.
     Duplicate { ticket_number: i64 },
     /// This source was handled before (a retry after a crash between commit and ack).
     AlreadySeen,
-    /// Recorded as read and not imported (`skip` was given).
+    /// Recorded as read and not imported: [`ImportRequest::Skip`], or an auto-reply or bounce
+    /// that threads into no ticket.
     Skipped,
+}
+
+/// An event written in the transaction of the import it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub kind: String,
+    pub subject_id: Option<String>,
+    /// JSON.
+    pub data: String,
+}
+
+/// The event an outcome leads to, asked with the index of its request in the batch.
+pub type EventFor<'a> = dyn Fn(usize, &ImportOutcome) -> Option<NewEvent> + Send + Sync + 'a;
+
+/// What became of a batch (see [`crate::Store::import_batch`]).
+#[derive(Debug)]
+pub struct ImportedBatch {
+    /// The outcome of every request committed, in order: all of them unless `failed`.
+    pub outcomes: Vec<ImportOutcome>,
+    /// Why the request at index `outcomes.len()` could not be imported (or, with no outcomes,
+    /// why nothing could be committed). Nothing of it or of the requests after it was
+    /// committed, their progress included: the mailbox offers them again.
+    pub failed: Option<crate::StoreError>,
 }
 
 /// A ticket search.

@@ -1,5 +1,7 @@
-//! One message read from a mailbox: parse, classify (loops, auto-replies, bounces), filter,
-//! thread, and import it with the mailbox's progress in one transaction. Malformed mail is kept
+//! Messages read from a mailbox: each is parsed, classified (loops, auto-replies, bounces),
+//! filtered and threaded ([`prepare`]: CPU only, no I/O, so a batch can be prepared on a
+//! blocking thread while the next one is fetched); then a batch is imported with the
+//! mailbox's progress and its events in one transaction ([`import`]). Malformed mail is kept
 //! raw and flagged; nothing here stops a mailbox.
 
 use crate::Core;
@@ -8,27 +10,24 @@ use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingServerSpec;
 use mailgate_domain::mail::{self, Kind, Ours, ThreadHint};
 use mailgate_store::{
-    AttachmentRow, ImportOutcome, ImportRequest, MessageRow, NewTicket, StoreError,
+    AttachmentRow, ImportOutcome, ImportRequest, ImportedBatch, MailSource, MessageImport,
+    MessageRow, NewEvent, NewTicket, StoreError,
 };
 
 /// The ticket tag prefix: subjects carry `[#42]`.
 pub const TAG_PREFIX: &str = "#";
 /// Our X-Loop header value: mail carrying it came from us.
 pub const LOOP_MARKER: &str = "mailgate";
+/// Attachments from this size on are kept as their place in the raw message (smaller ones
+/// are stored as they are: reading them then needs no raw message).
+const IN_RAW_FROM_BYTES: usize = 4096;
 
 /// The mailbox a message came from.
+#[derive(Debug, Clone)]
 pub struct Mailbox {
     pub server_id: Id,
     pub name: String,
     pub spec: IncomingServerSpec,
-}
-
-/// Where a message came from, and how far it moves the mailbox's progress.
-pub struct Source {
-    /// `"{server}:{uidvalidity}:{uid}"` or `"{server}:uidl:{uidl}"`.
-    pub key: String,
-    /// IMAP `(uid_validity, uid)`.
-    pub progress: Option<(i64, i64)>,
 }
 
 /// The domain of our Message-IDs (`<uuid@mailgate.example.com>`): mail that comes back with one
@@ -45,26 +44,102 @@ pub fn message_id_domain(core: &Core) -> String {
     }
 }
 
-pub async fn process(
-    core: &Core,
-    mailbox: &Mailbox,
-    source: Source,
-    raw: Vec<u8>,
-) -> Result<ImportOutcome, StoreError> {
+/// A message ready to import: the store's request, and what its events and metrics say.
+pub struct Prepared {
+    request: ImportRequest,
+    note: Note,
+}
+
+/// What a message's event says, whatever the store decides.
+struct Note {
+    /// `normal`, `auto_reply`, `bounce`.
+    kind: &'static str,
+    /// From and subject, for the event (none for a message that was not read).
+    about: Option<(String, String)>,
+    /// Why it is skipped before the store sees it: the metric label, and the event's reason.
+    skip: Option<(&'static str, String)>,
+}
+
+impl Note {
+    /// The event an outcome leads to, written in the import's transaction.
+    fn event(&self, server: &str, outcome: &ImportOutcome) -> Option<NewEvent> {
+        let mut data = match outcome {
+            ImportOutcome::Imported {
+                ticket_number,
+                message_id,
+                ..
+            } => {
+                serde_json::json!({"ticket": ticket_number, "message": message_id, "server": server, "kind": self.kind})
+            }
+            ImportOutcome::Skipped => {
+                let reason = match &self.skip {
+                    Some((_, reason)) => reason.clone(),
+                    None => format!("an {} that answers no ticket", self.kind),
+                };
+                serde_json::json!({"server": server, "reason": reason})
+            }
+            ImportOutcome::Duplicate { .. } | ImportOutcome::AlreadySeen => return None,
+        };
+        if let Some((from, subject)) = &self.about {
+            data["from"] = from.as_str().into();
+            data["subject"] = subject.as_str().into();
+        }
+        let (kind, subject_id) = match outcome {
+            ImportOutcome::Imported {
+                ticket_number,
+                new_ticket,
+                ..
+            } => (
+                if *new_ticket {
+                    events::kind::TICKET_CREATED
+                } else {
+                    events::kind::TICKET_MESSAGE_ADDED
+                },
+                ticket_number.to_string(),
+            ),
+            _ => (events::kind::MESSAGE_IGNORED, server.to_owned()),
+        };
+        Some(NewEvent {
+            kind: kind.to_owned(),
+            subject_id: Some(subject_id),
+            data: data.to_string(),
+        })
+    }
+
+    fn label(&self, outcome: &ImportOutcome) -> &'static str {
+        match outcome {
+            ImportOutcome::Imported {
+                new_ticket: true, ..
+            } => "ticket_created",
+            ImportOutcome::Imported { .. } => "message_added",
+            ImportOutcome::Duplicate { .. } => "duplicate",
+            ImportOutcome::AlreadySeen => "already_seen",
+            ImportOutcome::Skipped => self.skip.as_ref().map_or("unthreaded", |(l, _)| *l),
+        }
+    }
+}
+
+/// Parses, classifies, filters and threads one message read from `mailbox`. CPU only.
+pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>) -> Prepared {
     let mut parsed = mail::parse(&raw);
-    let domain = message_id_domain(core);
     let addresses = vec![mailbox.spec.email.as_str().to_owned()];
     let ours = Ours {
-        message_id_domain: &domain,
+        message_id_domain: domain,
         loop_marker: LOOP_MARKER,
         addresses: &addresses,
     };
-    let kind = mail::classify(&raw, &parsed, return_path(&raw).as_deref(), &ours);
+    // The envelope sender is the Return-Path header the delivering server wrote.
+    let kind = mail::classify(&parsed, None, &ours);
     let from = parsed
         .from
         .as_ref()
         .map(|m| m.address.clone())
         .unwrap_or_default();
+    let subject = if parsed.subject.trim().is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        parsed.subject.clone()
+    };
 
     let mut skip = None;
     if let Kind::Loop { reason } = &kind {
@@ -84,56 +159,70 @@ pub async fn process(
             ));
         }
     }
+    let (kind_label, only_if_threaded) = match &kind {
+        Kind::AutoReply { .. } => ("auto_reply", Some("auto_reply_unthreaded".to_owned())),
+        Kind::Bounce { .. } => ("bounce", Some("bounce_unmatched".to_owned())),
+        _ => ("normal", None),
+    };
+    let note = |skip| Note {
+        kind: kind_label,
+        about: Some((from.clone(), subject.clone())),
+        skip,
+    };
+    if let Some((label, reason)) = skip {
+        return Prepared {
+            request: ImportRequest::Skip {
+                source,
+                outcome: label.to_owned(),
+            },
+            note: note(Some((label, reason))),
+        };
+    }
 
     let (mut thread_message_ids, thread_tag) = match mail::thread_hint(&parsed, &ours, TAG_PREFIX) {
         ThreadHint::MessageIds(ids) => (ids, None),
         ThreadHint::Tag(n) => (Vec::new(), i64::try_from(n).ok()),
         ThreadHint::None => (Vec::new(), None),
     };
-    let (kind_label, only_if_threaded) = match &kind {
-        Kind::AutoReply { .. } => ("auto_reply", Some("auto_reply_unthreaded".to_owned())),
-        Kind::Bounce {
-            original_message_id,
-            ..
-        } => {
-            // A bounce belongs to the ticket whose message bounced.
-            if let Some(original) = original_message_id {
-                thread_message_ids.insert(0, original.clone());
-            }
-            ("bounce", Some("bounce_unmatched".to_owned()))
-        }
-        _ => ("normal", None),
-    };
+    // A bounce belongs to the ticket whose message bounced.
+    if let Kind::Bounce {
+        original_message_id: Some(original),
+        ..
+    } = &kind
+    {
+        thread_message_ids.insert(0, original.clone());
+    }
 
     let message_id = Id::new();
-    // Moved, not copied: attachments can be megabytes.
+    // Moved, not copied: attachments can be megabytes. A large one that can be read back
+    // from the raw message is stored as its place there, not a second time.
     let attachments = std::mem::take(&mut parsed.attachments)
         .into_iter()
         .enumerate()
-        .map(|(i, a)| AttachmentRow {
-            id: Id::new(),
-            message_id,
-            position: i as i64,
-            size: a.content.len() as i64,
-            filename: a.filename,
-            content_type: a.content_type,
-            inline: a.inline,
-            content_id: a.content_id,
-            content: a.content,
+        .map(|(i, a)| {
+            let size = a.content.len();
+            let in_raw = a.in_raw.filter(|_| size >= IN_RAW_FROM_BYTES);
+            AttachmentRow {
+                id: Id::new(),
+                message_id,
+                position: i as i64,
+                size: size as i64,
+                filename: a.filename,
+                content_type: a.content_type,
+                inline: a.inline,
+                content_id: a.content_id,
+                content: if in_raw.is_some() {
+                    Vec::new()
+                } else {
+                    a.content
+                },
+                in_raw,
+            }
         })
         .collect();
     let addresses =
         |list: &[mail::Mailbox]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
-    let subject = if parsed.subject.trim().is_empty() {
-        "(no subject)".to_owned()
-    } else {
-        parsed.subject.clone()
-    };
-    let request = ImportRequest {
-        server_id: mailbox.server_id,
-        source_key: source.key,
-        progress: source.progress,
-        skip: skip.as_ref().map(|(outcome, _)| (*outcome).to_owned()),
+    let import = MessageImport {
         thread_message_ids,
         thread_tag,
         only_if_threaded,
@@ -161,8 +250,8 @@ pub async fn process(
                 serde_json::json!({"to": addresses(&parsed.to), "cc": addresses(&parsed.cc)})
                     .to_string(),
             subject: subject.clone(),
-            body_text: parsed.text.clone(),
-            body_html: parsed.html.clone(),
+            body_text: std::mem::take(&mut parsed.text),
+            body_html: parsed.html.take(),
             problems: serde_json::to_string(&parsed.problems).unwrap_or_else(|_| "[]".into()),
             raw,
             incoming_server_id: Some(mailbox.server_id),
@@ -170,117 +259,65 @@ pub async fn process(
             attachments,
         },
     };
-    let outcome = core
-        .store
-        .import_message(&request, core.clock.now_ms())
-        .await?;
-    let label = match &outcome {
-        ImportOutcome::Imported {
-            new_ticket: true, ..
-        } => "ticket_created",
-        ImportOutcome::Imported { .. } => "message_added",
-        ImportOutcome::Duplicate { .. } => "duplicate",
-        ImportOutcome::AlreadySeen => "already_seen",
-        ImportOutcome::Skipped => skip.as_ref().map(|(o, _)| *o).unwrap_or("unthreaded"),
-    };
-    metrics::counter!("mailgate_messages_received_total", "outcome" => label).increment(1);
-    let server = mailbox.server_id.to_string();
-    match &outcome {
-        ImportOutcome::Imported {
-            ticket_number,
-            message_id,
-            new_ticket,
-        } => {
-            let kind = if *new_ticket {
-                events::kind::TICKET_CREATED
-            } else {
-                events::kind::TICKET_MESSAGE_ADDED
-            };
-            events::record(core, kind, Some(&ticket_number.to_string()), serde_json::json!({"ticket": ticket_number, "message": message_id, "server": server, "from": from, "subject": subject, "kind": kind_label})).await;
-        }
-        ImportOutcome::Skipped => {
-            let reason = skip
-                .map(|(_, r)| r)
-                .unwrap_or_else(|| format!("an {kind_label} that answers no ticket"));
-            events::record(core, events::kind::MESSAGE_IGNORED, Some(&server), serde_json::json!({"server": server, "from": from, "subject": subject, "reason": reason})).await;
-        }
-        _ => {}
+    Prepared {
+        request: ImportRequest::Import {
+            source,
+            import: Box::new(import),
+        },
+        note: note(None),
     }
-    Ok(outcome)
 }
 
-/// Records a message that cannot be imported (too large) as read, with an event, so that the
-/// mailbox moves on past it.
-pub async fn skip(
+/// A message that cannot be imported (larger than `receive.max_message_bytes`): recorded as
+/// read, with an event, so that the mailbox moves on past it.
+pub fn too_large(source: MailSource, reason: String) -> Prepared {
+    Prepared {
+        request: ImportRequest::Skip {
+            source,
+            outcome: "too_large".to_owned(),
+        },
+        note: Note {
+            kind: "normal",
+            about: None,
+            skip: Some(("too_large", reason)),
+        },
+    }
+}
+
+/// Imports a batch of prepared messages of one mailbox in one transaction, with their events
+/// (see [`mailgate_store::Store::import_batch`] for a failing message).
+pub async fn import(core: &Core, server_id: Id, batch: Vec<Prepared>) -> ImportedBatch {
+    let (requests, notes): (Vec<ImportRequest>, Vec<Note>) =
+        batch.into_iter().map(|p| (p.request, p.note)).unzip();
+    let server = server_id.to_string();
+    let event = |i: usize, outcome: &ImportOutcome| notes.get(i)?.event(&server, outcome);
+    let done = core
+        .store
+        .import_batch(&requests, &event, core.clock.now_ms())
+        .await;
+    for (i, (note, outcome)) in notes.iter().zip(&done.outcomes).enumerate() {
+        metrics::counter!("mailgate_messages_received_total", "outcome" => note.label(outcome))
+            .increment(1);
+        if let Some(e) = event(i, outcome) {
+            let subject = e.subject_id.unwrap_or_default();
+            tracing::info!(event = e.kind, subject, data = %e.data, "event");
+        }
+    }
+    done
+}
+
+/// One message on its own: [`prepare`], then [`import`] a batch of one.
+pub async fn process(
     core: &Core,
     mailbox: &Mailbox,
-    source: Source,
-    outcome: &str,
-    reason: String,
+    source: MailSource,
+    raw: Vec<u8>,
 ) -> Result<ImportOutcome, StoreError> {
-    let request = ImportRequest {
-        server_id: mailbox.server_id,
-        source_key: source.key,
-        progress: source.progress,
-        skip: Some(outcome.to_owned()),
-        thread_message_ids: Vec::new(),
-        thread_tag: None,
-        only_if_threaded: None,
-        new_ticket: NewTicket {
-            id: Id::new(),
-            subject: String::new(),
-            requester: String::new(),
-            requester_name: None,
-            group: None,
-            category: None,
-        },
-        message: MessageRow {
-            id: Id::new(),
-            ticket_number: 0,
-            direction: "in".into(),
-            kind: "normal".into(),
-            message_id: None,
-            from_address: None,
-            from_name: None,
-            recipients: "{}".into(),
-            subject: String::new(),
-            body_text: String::new(),
-            body_html: None,
-            problems: "[]".into(),
-            raw: Vec::new(),
-            incoming_server_id: Some(mailbox.server_id),
-            created_at_ms: 0,
-            attachments: Vec::new(),
-        },
-    };
-    let result = core
-        .store
-        .import_message(&request, core.clock.now_ms())
-        .await?;
-    metrics::counter!("mailgate_messages_received_total", "outcome" => "too_large").increment(1);
-    let server = mailbox.server_id.to_string();
-    events::record(
-        core,
-        events::kind::MESSAGE_IGNORED,
-        Some(&server),
-        serde_json::json!({"server": server, "reason": reason}),
-    )
-    .await;
-    Ok(result)
-}
-
-/// The envelope sender the delivering server recorded (`<>` for bounces).
-fn return_path(raw: &[u8]) -> Option<String> {
-    let head_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
-        .unwrap_or(raw.len().min(64 * 1024));
-    let head = String::from_utf8_lossy(&raw[..head_end]);
-    head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("return-path")
-            .then(|| value.trim().to_owned())
-    })
+    let prepared = prepare(&message_id_domain(core), mailbox, source, raw);
+    let done = import(core, mailbox.server_id, vec![prepared]).await;
+    match (done.failed, done.outcomes.into_iter().next()) {
+        (None, Some(outcome)) => Ok(outcome),
+        (Some(e), _) => Err(e),
+        (None, None) => Err(StoreError::Corrupt("an import answered nothing".into())),
+    }
 }

@@ -3,7 +3,8 @@
 //! or polling) and go again. Each mailbox runs in its own task: a slow, broken or unauthorised
 //! mailbox never delays another.
 
-use super::pipeline::{self, Mailbox, Source};
+use super::batch;
+use super::pipeline::{self, Mailbox};
 use crate::Core;
 use crate::events;
 use crate::objects::{IncomingServers, Objects};
@@ -16,7 +17,8 @@ use mailgate_proto::dial::Endpoint;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::sasl::Credentials;
 use mailgate_proto::{imap, pop3};
-use mailgate_store::{ImportOutcome, StoreError};
+use mailgate_store::{MailSource, StoreError};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -46,6 +48,9 @@ pub enum WatchError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Config(String),
+    /// A task of the mailbox's pipeline failed (a bug): the session is retried.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl WatchError {
@@ -57,6 +62,12 @@ impl WatchError {
                 code: "internal",
                 message: e.to_string(),
                 hint: "check the database".into(),
+                severity: mailgate_domain::troubleshoot::Severity::Transient,
+            },
+            WatchError::Internal(m) => Diagnosis {
+                code: "internal",
+                message: m.clone(),
+                hint: "this is a bug in mailgate; the mailbox is read again after a pause".into(),
                 severity: mailgate_domain::troubleshoot::Severity::Transient,
             },
             WatchError::Config(m) => Diagnosis {
@@ -152,7 +163,7 @@ fn stopped(stop: &watch::Receiver<bool>) -> bool {
 /// One IMAP session: import what is new, then IDLE (or poll) until new mail, a stop, or the
 /// token nearing its end. Returns how it ended.
 pub async fn imap_session(
-    core: &Core,
+    core: &Arc<Core>,
     mailbox: &Mailbox,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
@@ -160,54 +171,13 @@ pub async fn imap_session(
     let client = imap::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
     let mut session = client.login(&creds).await?;
     let folder = session.select(&mailbox.spec.folder).await?;
-    let validity = i64::from(folder.uid_validity);
+    // Shared with the blocking threads that prepare batches.
+    let mailbox = Arc::new(mailbox.clone());
     loop {
-        let after = match core.store.mailbox_progress(mailbox.server_id).await? {
-            Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
-            // First sync, or the server renumbered the folder: every UID is new (Message-IDs
-            // still catch what was imported before).
-            _ => 0,
-        };
-        for uid in session.uids_since(after).await? {
-            if stopped(stop) {
-                let _ = session.logout().await;
-                return Ok(Ended::Stopped);
-            }
-            let source = Source {
-                key: format!("{}:{validity}:{uid}", mailbox.server_id),
-                progress: Some((validity, i64::from(uid))),
-            };
-            let outcome = match session
-                .fetch(uid, core.settings.receive_max_message_bytes)
-                .await
-            {
-                Ok(raw) => pipeline::process(core, mailbox, source, raw).await?,
-                // Too large to import: recorded as read (with an event), the mailbox goes on.
-                Err(ProtoError::TooLarge { size, max, .. }) => {
-                    let size = size
-                        .map(|s| format!("{s} bytes"))
-                        .unwrap_or_else(|| "more".into());
-                    let reason = format!(
-                        "UID {uid} is larger ({size}) than receive.max_message_bytes ({max})"
-                    );
-                    pipeline::skip(core, mailbox, source, "too_large", reason).await?
-                }
-                Err(e) => return Err(e.into()),
-            };
-            // The action runs only after the import is committed: a crash in between leaves the
-            // message in place, and the next pass finds it already seen.
-            if !matches!(outcome, ImportOutcome::Skipped) {
-                match mailbox.spec.after_import {
-                    AfterImport::MarkSeen => session.mark_seen(uid).await?,
-                    AfterImport::Move => {
-                        session
-                            .move_to(uid, mailbox.spec.move_to.as_deref().unwrap_or("Processed"))
-                            .await?
-                    }
-                    AfterImport::Delete => session.delete(uid).await?,
-                    AfterImport::Leave | AfterImport::Keep => {}
-                }
-            }
+        batch::imap_import_new(core, &mailbox, &mut session, folder.uid_validity, stop).await?;
+        if stopped(stop) {
+            let _ = session.logout().await;
+            return Ok(Ended::Stopped);
         }
         let mut wait = IDLE_MAX;
         if let Some(expires) = token_expires {
@@ -225,10 +195,11 @@ pub async fn imap_session(
     }
 }
 
-/// One POP3 pass: import every message whose UIDL was not seen, delete when asked (after the
-/// import is committed), QUIT (which is when the server deletes).
+/// One POP3 pass: import every message whose UIDL was not seen, in batches, delete when asked
+/// (after the batch is committed; a message already seen is deleted too), QUIT (which is when
+/// the server deletes).
 pub async fn pop3_session(
-    core: &Core,
+    core: &Arc<Core>,
     mailbox: &Mailbox,
     stop: &watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
@@ -236,49 +207,48 @@ pub async fn pop3_session(
     let mut client = pop3::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
     client.login(&creds).await?;
     let delete = mailbox.spec.after_import == AfterImport::Delete;
+    let mailbox = Arc::new(mailbox.clone());
+    let domain: Arc<str> = pipeline::message_id_domain(core).into();
+    let (mut pending, mut pending_bytes) = (Vec::new(), 0);
+    let mut due = Vec::new();
     for (number, uidl) in client.uidl().await? {
         if stopped(stop) {
             break;
         }
         let key = format!("{}:uidl:{uidl}", mailbox.server_id);
-        let outcome = if core.store.source_seen(&key).await? {
-            ImportOutcome::AlreadySeen
-        } else {
-            match client
-                .retr(number, core.settings.receive_max_message_bytes)
-                .await
-            {
-                Ok(raw) => {
-                    pipeline::process(
-                        core,
-                        mailbox,
-                        Source {
-                            key,
-                            progress: None,
-                        },
-                        raw,
-                    )
-                    .await?
-                }
-                Err(ProtoError::TooLarge { max, .. }) => {
-                    let reason =
-                        format!("message {uidl} is larger than receive.max_message_bytes ({max})");
-                    pipeline::skip(
-                        core,
-                        mailbox,
-                        Source {
-                            key,
-                            progress: None,
-                        },
-                        "too_large",
-                        reason,
-                    )
-                    .await?
-                }
-                Err(e) => return Err(e.into()),
-            }
+        if core.store.source_seen(&key).await? {
+            due.push(number);
+            continue;
+        }
+        let body = client
+            .retr(number, core.settings.receive_max_message_bytes)
+            .await;
+        // A failed read leaves the client unusable (one too large too: the rest of it is
+        // unread), so what was read so far is imported at once, the too-large one recorded as
+        // skipped; any other failure then ends the pass with its error.
+        let last = body.is_err();
+        pending_bytes += body.as_ref().map_or(0, Vec::len);
+        let source = MailSource {
+            server_id: mailbox.server_id,
+            key,
+            progress: None,
         };
-        if delete && !matches!(outcome, ImportOutcome::Skipped) {
+        pending.push(batch::Fetched {
+            id: number,
+            source,
+            body,
+        });
+        if last
+            || pending.len() >= batch::BATCH_MESSAGES
+            || pending_bytes as u64 >= batch::BATCH_BYTES
+        {
+            pending_bytes = 0;
+            flush(core, &mailbox, &domain, &mut pending, &mut due).await?;
+        }
+    }
+    flush(core, &mailbox, &domain, &mut pending, &mut due).await?;
+    if delete {
+        for number in due {
             client.dele(number).await?;
         }
     }
@@ -288,6 +258,23 @@ pub async fn pop3_session(
     } else {
         Ended::Again
     })
+}
+
+/// Imports the messages read so far, adding the ones now due for deletion to `due`.
+async fn flush(
+    core: &Arc<Core>,
+    mailbox: &Arc<Mailbox>,
+    domain: &Arc<str>,
+    pending: &mut Vec<batch::Fetched>,
+    due: &mut Vec<u32>,
+) -> Result<(), WatchError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let prepared = batch::prepare(mailbox, domain, std::mem::take(pending)).await?;
+    let (imported, error) = batch::import(core.clone(), mailbox.server_id, prepared).await;
+    due.extend(imported);
+    error.map_or(Ok(()), Err)
 }
 
 /// Runs one mailbox until `stop`: sessions back to back, with backoff after errors (5 s doubling

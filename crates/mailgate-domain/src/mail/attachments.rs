@@ -1,29 +1,31 @@
 //! Attachments: their exact bytes, a content type safe to serve, and a file name safe to
 //! store (mail-parser hands names over as the sender wrote them: `../../etc/passwd`).
 
-use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
-use super::Attachment;
 use super::mime::{part_bytes, strip_id};
+use super::{Attachment, PartEncoding, RawPart};
 
 const MAX_CHARS: usize = 200;
 const MAX_BYTES: usize = 255;
 /// Extensions longer than this are not kept apart when a long name is shortened.
 const MAX_EXTENSION_CHARS: usize = 16;
 
-/// The attachments of a message, in MIME order.
-pub(crate) fn collect(buffer: &[u8], message: &Message<'_>) -> Vec<Attachment> {
+/// The attachments of a message, in MIME order. `buffer` is what mail-parser read (`raw`
+/// with its headers perhaps rewritten).
+pub(crate) fn collect(raw: &[u8], buffer: &[u8], message: &Message<'_>) -> Vec<Attachment> {
     let parts = message.attachments.iter();
     let parts = parts.filter_map(|&id| message.parts.get(id as usize));
     parts
         .filter(|part| !matches!(part.body, PartType::Multipart(_)))
         .enumerate()
-        .map(|(i, part)| attachment(buffer, part, i + 1))
+        .map(|(i, part)| attachment(raw, buffer, part, i + 1))
         .collect()
 }
 
-fn attachment(buffer: &[u8], part: &MessagePart<'_>, number: usize) -> Attachment {
+fn attachment(raw: &[u8], buffer: &[u8], part: &MessagePart<'_>, number: usize) -> Attachment {
     let (content, exact) = part_bytes(buffer, part);
+    let in_raw = in_raw(raw, part, &content);
     let content_type = content_type(part, exact);
     let name = match (part.attachment_name(), &part.body) {
         (Some(name), _) => Some(name.to_owned()),
@@ -37,7 +39,26 @@ fn attachment(buffer: &[u8], part: &MessagePart<'_>, number: usize) -> Attachmen
         content,
         inline: disposition_inline || matches!(part.body, PartType::InlineBinary(_)),
         content_id: part.content_id().and_then(strip_id),
+        in_raw,
     }
+}
+
+/// Where `content` stands in `raw`, if decoding the part's bytes there gives it exactly. The
+/// part's offsets are into mail-parser's buffer: when headers were rewritten they point
+/// elsewhere in `raw`, and the check fails.
+fn in_raw(raw: &[u8], part: &MessagePart<'_>, content: &[u8]) -> Option<RawPart> {
+    let (offset, end) = (part.offset_body as usize, part.offset_end as usize);
+    let encoded = raw.get(offset..end)?;
+    let encoding = match part.encoding {
+        Encoding::None => PartEncoding::Identity,
+        Encoding::Base64 => PartEncoding::Base64,
+        Encoding::QuotedPrintable => return None,
+    };
+    encoding.decodes_to(encoded, content).then_some(RawPart {
+        offset,
+        length: end - offset,
+        encoding,
+    })
 }
 
 /// `type/subtype` in lower case from the part's Content-Type, or from what the part holds

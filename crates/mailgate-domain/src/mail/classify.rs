@@ -1,8 +1,7 @@
 //! Auto-replies, bounces and loops: mail that must never open a ticket nor be answered, or two
 //! auto-responders would write to each other forever.
 
-use super::charset::transcode_headers;
-use super::mime::{header_value, header_values, parse_mime, raw_headers};
+use super::mime::{header_value, header_values};
 use super::thread::is_our_message_id;
 use super::{Kind, Ours, ParsedMessage, dsn};
 
@@ -26,30 +25,25 @@ const AUTO_SUBJECTS: &[&str] = &[
 ];
 
 /// What kind of message this is, in this order: a loop (our own mail came back), a bounce (or
-/// another delivery report), an auto-reply, otherwise normal. `raw` is the message `parsed`
-/// came from; `return_path` the envelope sender when the caller knows it (otherwise the
-/// Return-Path header is used).
-pub fn classify(
-    raw: &[u8],
-    parsed: &ParsedMessage,
-    return_path: Option<&str>,
-    ours: &Ours<'_>,
-) -> Kind {
-    let (buffer, _) = transcode_headers(raw);
-    let message = parse_mime(&buffer).ok().flatten();
-    let headers = message.as_ref().map(raw_headers).unwrap_or_default();
-    let null_sender = is_null_sender(return_path.or(header_value(&headers, "Return-Path")));
+/// another delivery report), an auto-reply, otherwise normal. Reads only what [`parse`]
+/// kept (no second parse of the raw message); `return_path` is the envelope sender when the
+/// caller knows it (otherwise the Return-Path header is used).
+///
+/// [`parse`]: super::parse
+pub fn classify(parsed: &ParsedMessage, return_path: Option<&str>, ours: &Ours<'_>) -> Kind {
+    let headers = &parsed.headers;
+    let null_sender = is_null_sender(return_path.or(header_value(headers, "Return-Path")));
 
-    if let Some(reason) = loop_reason(&headers, parsed, ours) {
+    if let Some(reason) = loop_reason(headers, parsed, ours) {
         return Kind::Loop { reason };
     }
-    if let Some(kind) = message.as_ref().and_then(dsn::from_report) {
+    if let Some(kind) = &parsed.report {
+        return kind.clone();
+    }
+    if let Some(kind) = dsn::from_plain(parsed, null_sender) {
         return kind;
     }
-    if let Some(kind) = dsn::from_plain(message.as_ref(), parsed, null_sender) {
-        return kind;
-    }
-    match auto_reply_reason(&headers, parsed, null_sender, ours) {
+    match auto_reply_reason(headers, parsed, null_sender, ours) {
         Some(reason) => Kind::AutoReply { reason },
         None => Kind::Normal,
     }
@@ -67,7 +61,7 @@ fn is_null_sender(return_path: Option<&str>) -> bool {
 }
 
 fn loop_reason(
-    headers: &[(&str, String)],
+    headers: &[(String, String)],
     parsed: &ParsedMessage,
     ours: &Ours<'_>,
 ) -> Option<String> {
@@ -92,7 +86,7 @@ fn loop_reason(
 }
 
 fn auto_reply_reason(
-    headers: &[(&str, String)],
+    headers: &[(String, String)],
     parsed: &ParsedMessage,
     null_sender: bool,
     ours: &Ours<'_>,

@@ -217,7 +217,7 @@ fn normalise_address(a: &str) -> Option<String> {
 
 /// The Message-ID of the returned message: from a message/rfc822 part or from the headers of
 /// a text/rfc822-headers part.
-fn original_message_id(message: &Message<'_>) -> Option<String> {
+pub(crate) fn original_message_id(message: &Message<'_>) -> Option<String> {
     message
         .parts
         .iter()
@@ -240,11 +240,7 @@ fn is_headers_part(part: &MessagePart<'_>) -> bool {
 /// A bounce without multipart/report: from MAILER-DAEMON or postmaster with a bounce subject,
 /// or from the null sender with a bounce subject or body. Mail from MAILER-DAEMON that is not
 /// a bounce (a delay warning) is still automatic.
-pub(crate) fn from_plain(
-    message: Option<&Message<'_>>,
-    parsed: &ParsedMessage,
-    null_sender: bool,
-) -> Option<Kind> {
+pub(crate) fn from_plain(parsed: &ParsedMessage, null_sender: bool) -> Option<Kind> {
     let local = parsed.from.as_ref().map(|f| {
         let local = f
             .address
@@ -263,8 +259,9 @@ pub(crate) fn from_plain(
     };
     if (daemon && bounce_subject) || (null_sender && (bounce_subject || bounce_body())) {
         return Some(Kind::Bounce {
-            original_message_id: message
-                .and_then(original_message_id)
+            original_message_id: parsed
+                .returned_message_id
+                .clone()
                 .or_else(|| quoted_message_id(&parsed.text)),
             recipient: failed_recipient(&parsed.text),
             reason: smtp_reply_line(&parsed.text).unwrap_or_else(|| parsed.subject.clone()),

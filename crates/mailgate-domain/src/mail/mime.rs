@@ -54,7 +54,7 @@ pub(crate) fn parse_mime(buffer: &[u8]) -> Result<Option<Message<'_>>, Problem> 
 }
 
 /// The top-level header fields as (name, value), values unfolded and trimmed, in order.
-pub(crate) fn raw_headers<'m>(message: &'m Message<'_>) -> Vec<(&'m str, String)> {
+pub(crate) fn raw_headers(message: &Message<'_>) -> Vec<(String, String)> {
     let Some(root) = message.parts.first() else {
         return Vec::new();
     };
@@ -66,14 +66,14 @@ pub(crate) fn raw_headers<'m>(message: &'m Message<'_>) -> Vec<(&'m str, String)
                 .get(h.offset_start as usize..h.offset_end as usize)
                 .map(|v| unfold(&String::from_utf8_lossy(v)))
                 .unwrap_or_default();
-            (h.name.as_str(), value)
+            (h.name.as_str().to_owned(), value)
         })
         .collect()
 }
 
 /// The values of every field with this (case-insensitive) name.
 pub(crate) fn header_values<'h>(
-    headers: &'h [(&str, String)],
+    headers: &'h [(String, String)],
     name: &'h str,
 ) -> impl Iterator<Item = &'h str> + 'h {
     headers
@@ -83,7 +83,7 @@ pub(crate) fn header_values<'h>(
 }
 
 /// The value of the first field with this (case-insensitive) name.
-pub(crate) fn header_value<'h>(headers: &'h [(&str, String)], name: &str) -> Option<&'h str> {
+pub(crate) fn header_value<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))

@@ -18,6 +18,7 @@ pub mod compose;
 mod dsn;
 mod mime;
 mod parse;
+mod raw_part;
 mod text;
 mod thread;
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use attachments::sanitize_filename;
 pub use classify::classify;
 pub use parse::parse;
+pub use raw_part::{PartEncoding, RawPart};
 pub use text::html_to_text;
 pub use thread::{base_subject, new_message_id, tagged_subject, thread_hint, ticket_tag};
 
@@ -58,6 +60,11 @@ pub struct Attachment {
     pub inline: bool,
     /// The Content-ID without `<>`, which `cid:` URLs of the HTML body refer to.
     pub content_id: Option<String>,
+    /// Where [`Attachment::content`] stands in the raw message, when reading it back from
+    /// there gives it exactly (checked while parsing): a store may keep that instead of a
+    /// copy. `None` when it cannot be had that way (quoted-printable, a text part converted,
+    /// headers rewritten).
+    pub in_raw: Option<RawPart>,
 }
 
 // Hand-written so that a 10 MB attachment does not flood a log line.
@@ -69,6 +76,7 @@ impl std::fmt::Debug for Attachment {
             .field("content", &format_args!("<{} bytes>", self.content.len()))
             .field("inline", &self.inline)
             .field("content_id", &self.content_id)
+            .field("in_raw", &self.in_raw)
             .finish()
     }
 }
@@ -98,6 +106,16 @@ pub struct ParsedMessage {
     /// What was malformed, one sentence each ("no From header", "undecodable charset x-foo
     /// (read as UTF-8)", ...); empty when the message is clean.
     pub problems: Vec<String>,
+    /// The top-level header fields as (name, value), values unfolded and trimmed, in order:
+    /// what [`classify`] reads (X-Loop, Auto-Submitted, Precedence, List-Id...), kept so that
+    /// classifying needs no second parse of the raw message.
+    pub headers: Vec<(String, String)>,
+    /// What a delivery report (multipart/report) says, read while parsing: a bounce, a delay
+    /// notice or a read receipt; `None` when the message is no report.
+    pub report: Option<Kind>,
+    /// The Message-ID (without `<>`) of a message returned inside this one, in a
+    /// message/rfc822 or text/rfc822-headers part: what a bounce is about.
+    pub returned_message_id: Option<String>,
 }
 
 /// What kind of message arrived, which decides whether it may open or update a ticket.

@@ -10,9 +10,9 @@ use mail_parser::{
 use super::charset::{
     decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
 };
-use super::mime::{Problem, parse_mime, strip_id, transfer_decoded};
+use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
-use super::{Mailbox, ParsedMessage, attachments};
+use super::{Mailbox, ParsedMessage, attachments, dsn};
 
 /// More problems than this are summed up in one line: a garbage message could list hundreds.
 const MAX_PROBLEMS: usize = 20;
@@ -33,7 +33,11 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
     let mut parsed = ParsedMessage::default();
     read_headers(&message, &mut parsed, &mut problems);
     read_bodies(&buffer, &message, &mut parsed, &mut problems);
-    parsed.attachments = attachments::collect(&buffer, &message);
+    parsed.attachments = attachments::collect(raw, &buffer, &message);
+    // What classifying needs of the MIME structure, read now rather than parsed again.
+    parsed.headers = raw_headers(&message);
+    parsed.report = dsn::from_report(&message);
+    parsed.returned_message_id = dsn::original_message_id(&message);
     structure_problems(&buffer, &message, &mut problems);
     parsed.problems = summarise(problems);
     parsed

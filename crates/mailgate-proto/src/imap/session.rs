@@ -10,6 +10,7 @@ use async_imap::imap_proto::{
     AttributeValue, Capability, MailboxDatum, Response, ResponseCode, Status,
 };
 use mailgate_domain::troubleshoot::MailProtocol;
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -169,86 +170,150 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         Ok(uids)
     }
 
-    /// The raw message with UID `uid` (`BODY.PEEK[]`: the \Seen flag is left alone). At most
-    /// `max_bytes + 1` bytes are asked for (a partial fetch), so a message over the cap costs
-    /// no more than the cap and fails with [`ProtoError::TooLarge`]; the session stays usable.
+    /// The UIDs above `after` with their sizes (RFC822.SIZE), ascending: what is new and how
+    /// large, so that it can be fetched in batches of bounded size. Filtered like
+    /// [`ImapSession::uids_since`].
+    pub async fn sizes_since(&mut self, after: u32) -> Result<Vec<(u32, u64)>, ProtoError> {
+        let Some(first) = after.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<(u32, u64)> = Vec::new();
+        let command = format!("UID FETCH {first}:* (UID RFC822.SIZE)");
+        self.run(&command, "UID FETCH", |resp| {
+            if let Response::Fetch(_, attrs) = resp {
+                let uid = attrs.iter().find_map(|a| match a {
+                    AttributeValue::Uid(u) => Some(*u),
+                    _ => None,
+                });
+                let size = attrs.iter().find_map(|a| match a {
+                    AttributeValue::Rfc822Size(s) => Some(u64::from(*s)),
+                    _ => None,
+                });
+                // Flag changes of other messages may come in between, without a size.
+                if let (Some(uid), Some(size)) = (uid, size) {
+                    found.push((uid, size));
+                }
+            }
+        })
+        .await?;
+        found.retain(|&(u, _)| u > after);
+        found.sort_unstable();
+        found.dedup_by_key(|(u, _)| *u);
+        Ok(found)
+    }
+
+    /// The raw message with UID `uid`: [`ImapSession::fetch_many`] for one.
     pub async fn fetch(&mut self, uid: u32, max_bytes: usize) -> Result<Vec<u8>, ProtoError> {
+        let mut fetched = self.fetch_many(&[uid], max_bytes).await?;
+        match fetched.pop() {
+            Some((_, body)) => body,
+            None => Err(ProtoError::NoSuchMessage {
+                id: format!("UID {uid}"),
+            }),
+        }
+    }
+
+    /// The raw messages with these UIDs, in one command (`BODY.PEEK[]`: the \Seen flag is left
+    /// alone), in the order asked. At most `max_bytes + 1` bytes of each are asked for (a
+    /// partial fetch), so a message over the cap costs no more than the cap and comes back as
+    /// [`ProtoError::TooLarge`]; one the server did not return (expunged meanwhile) as
+    /// [`ProtoError::NoSuchMessage`]. Either way the session stays usable.
+    pub async fn fetch_many(
+        &mut self,
+        uids: &[u32],
+        max_bytes: usize,
+    ) -> Result<Vec<(u32, Result<Vec<u8>, ProtoError>)>, ProtoError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
         let ask = (max_bytes as u64)
             .saturating_add(1)
             .min(u64::from(u32::MAX));
-        let mut size = None;
-        let mut body = None;
-        let command = format!("UID FETCH {uid} (UID RFC822.SIZE BODY.PEEK[]<0.{ask}>)");
+        let mut found: HashMap<u32, (Option<u64>, Option<Vec<u8>>)> =
+            uids.iter().map(|&u| (u, (None, None))).collect();
+        let command = format!(
+            "UID FETCH {} (UID RFC822.SIZE BODY.PEEK[]<0.{ask}>)",
+            uid_set(uids)
+        );
         self.run(&command, "UID FETCH", |resp| {
             let Response::Fetch(_, attrs) = resp else {
                 return;
             };
-            // Other messages' FETCH (flag changes) may come in between: only ours counts.
-            if !attrs
-                .iter()
-                .any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
-            {
+            // Other messages' FETCH (flag changes) may come in between: only ours count.
+            let uid = attrs.iter().find_map(|a| match a {
+                AttributeValue::Uid(u) => Some(*u),
+                _ => None,
+            });
+            let Some(entry) = uid.and_then(|u| found.get_mut(&u)) else {
                 return;
-            }
+            };
             for attr in attrs {
                 match attr {
-                    AttributeValue::Rfc822Size(s) => size = Some(u64::from(*s)),
+                    AttributeValue::Rfc822Size(s) => entry.0 = Some(u64::from(*s)),
                     AttributeValue::BodySection {
                         section: None,
                         data: Some(data),
                         ..
-                    } => body = Some(data.to_vec()),
+                    } => entry.1 = Some(data.to_vec()),
                     _ => {}
                 }
             }
         })
         .await?;
-        let body = body.ok_or_else(|| ProtoError::NoSuchMessage {
-            id: format!("UID {uid}"),
-        })?;
-        if body.len() > max_bytes {
-            return Err(ProtoError::TooLarge {
-                id: format!("UID {uid}"),
-                size,
-                max: max_bytes as u64,
-            });
-        }
-        Ok(body)
+        let mut answer = |uid: u32| {
+            let (size, body) = found.remove(&uid).unwrap_or_default();
+            match body {
+                None => Err(ProtoError::NoSuchMessage {
+                    id: format!("UID {uid}"),
+                }),
+                Some(body) if body.len() > max_bytes => Err(ProtoError::TooLarge {
+                    id: format!("UID {uid}"),
+                    size,
+                    max: max_bytes as u64,
+                }),
+                Some(body) => Ok(body),
+            }
+        };
+        Ok(uids.iter().map(|&uid| (uid, answer(uid))).collect())
     }
 
     /// Adds the \Seen flag.
-    pub async fn mark_seen(&mut self, uid: u32) -> Result<(), ProtoError> {
-        self.store(uid, "\\Seen").await
+    pub async fn mark_seen(&mut self, uids: &[u32]) -> Result<(), ProtoError> {
+        self.store(uids, "\\Seen").await
     }
 
-    /// Moves the message to `folder`: MOVE (RFC 6851) when offered, else COPY, \Deleted and
+    /// Moves the messages to `folder`: MOVE (RFC 6851) when offered, else COPY, \Deleted and
     /// UID EXPUNGE (UIDPLUS) or, as a last resort, EXPUNGE (which also removes other messages
     /// already flagged \Deleted in the folder).
-    pub async fn move_to(&mut self, uid: u32, folder: &str) -> Result<(), ProtoError> {
+    pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), ProtoError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         let target = quoted(&mutf7::encode(folder))?;
+        let set = uid_set(uids);
         if self.capabilities.has("MOVE") {
             return self
                 .run(
-                    &format!("UID MOVE {uid} {target}"),
+                    &format!("UID MOVE {set} {target}"),
                     &format!("MOVE to {folder}"),
                     ignore,
                 )
                 .await;
         }
         self.run(
-            &format!("UID COPY {uid} {target}"),
+            &format!("UID COPY {set} {target}"),
             &format!("COPY to {folder}"),
             ignore,
         )
         .await?;
-        self.store(uid, "\\Deleted").await?;
-        self.expunge(uid).await
+        self.store(uids, "\\Deleted").await?;
+        self.expunge(uids).await
     }
 
-    /// Deletes the message: \Deleted, then UID EXPUNGE (or EXPUNGE without UIDPLUS).
-    pub async fn delete(&mut self, uid: u32) -> Result<(), ProtoError> {
-        self.store(uid, "\\Deleted").await?;
-        self.expunge(uid).await
+    /// Deletes the messages: \Deleted, then UID EXPUNGE (or EXPUNGE without UIDPLUS).
+    pub async fn delete(&mut self, uids: &[u32]) -> Result<(), ProtoError> {
+        self.store(uids, "\\Deleted").await?;
+        self.expunge(uids).await
     }
 
     /// NOOP: keeps the session alive and collects news (an EXISTS makes the next IDLE return
@@ -262,19 +327,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         self.run("LOGOUT", "LOGOUT", ignore).await
     }
 
-    async fn store(&mut self, uid: u32, flag: &str) -> Result<(), ProtoError> {
+    async fn store(&mut self, uids: &[u32], flag: &str) -> Result<(), ProtoError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         self.run(
-            &format!("UID STORE {uid} +FLAGS.SILENT ({flag})"),
+            &format!("UID STORE {} +FLAGS.SILENT ({flag})", uid_set(uids)),
             &format!("STORE {flag}"),
             ignore,
         )
         .await
     }
 
-    async fn expunge(&mut self, uid: u32) -> Result<(), ProtoError> {
+    async fn expunge(&mut self, uids: &[u32]) -> Result<(), ProtoError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         if self.capabilities.has("UIDPLUS") {
-            self.run(&format!("UID EXPUNGE {uid}"), "UID EXPUNGE", ignore)
-                .await
+            self.run(
+                &format!("UID EXPUNGE {}", uid_set(uids)),
+                "UID EXPUNGE",
+                ignore,
+            )
+            .await
         } else {
             self.run("EXPUNGE", "EXPUNGE", ignore).await
         }
@@ -368,6 +443,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             }
         }
     }
+}
+
+/// A UID set with runs folded (`5:7,9`), ascending.
+pub(super) fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for uid in sorted {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(uid) => *end = uid,
+            _ => runs.push((uid, uid)),
+        }
+    }
+    let runs: Vec<String> = runs
+        .into_iter()
+        .map(|(start, end)| {
+            if start == end {
+                start.to_string()
+            } else {
+                format!("{start}:{end}")
+            }
+        })
+        .collect();
+    runs.join(",")
 }
 
 /// For commands whose untagged answers do not matter.

@@ -128,9 +128,9 @@ async fn a_whole_session_known_answers() {
     assert_eq!(s.uids_since(0).await.unwrap(), [5, 6, 7]);
     assert_eq!(s.uids_since(7).await.unwrap(), Vec::<u32>::new());
     assert_eq!(s.fetch(5, 1000).await.unwrap(), message);
-    s.mark_seen(5).await.unwrap();
-    s.move_to(5, "Archive").await.unwrap();
-    s.delete(6).await.unwrap();
+    s.mark_seen(&[5]).await.unwrap();
+    s.move_to(&[5], "Archive").await.unwrap();
+    s.delete(&[6]).await.unwrap();
     s.logout().await.unwrap();
     server.await.unwrap();
 }
@@ -150,7 +150,7 @@ async fn without_move_a_move_is_copy_delete_expunge() {
         ],
     )
     .await;
-    s.move_to(5, "Entrée").await.unwrap();
+    s.move_to(&[5], "Entrée").await.unwrap();
     server.await.unwrap();
 
     let (mut s, server) = session_with(
@@ -163,8 +163,82 @@ async fn without_move_a_move_is_copy_delete_expunge() {
         ],
     )
     .await;
-    s.delete(9).await.unwrap();
+    s.delete(&[9]).await.unwrap();
     server.await.unwrap();
+}
+
+#[tokio::test]
+async fn batches_list_sizes_fetch_many_in_one_command_and_act_on_uid_sets() {
+    let (one, two) = (b"Subject: one\r\n\r\n1\r\n", b"Subject: two\r\n\r\n22\r\n");
+    let (mut s, server) = session(vec![
+        // `6:*` with 5 as the highest UID answers 5: filtered out.
+        expect("A0003 UID FETCH 6:* (UID RFC822.SIZE)"),
+        send("* 1 FETCH (UID 5 RFC822.SIZE 20)\r\n* 2 FETCH (FLAGS (\\Seen))\r\n* 4 FETCH (UID 9 RFC822.SIZE 5000)\r\n* 3 FETCH (UID 7 RFC822.SIZE 21)\r\nA0003 OK Fetch completed.\r\n"),
+        expect("A0004 UID FETCH 7:9,12 (UID RFC822.SIZE BODY.PEEK[]<0.101>)"),
+        send(format!(
+            "* 3 FETCH (UID 7 RFC822.SIZE {} BODY[]<0> {{{}}}\r\n",
+            one.len(),
+            one.len()
+        )),
+        send(&one[..]),
+        send(")\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n"),
+        send("* 4 FETCH (UID 9 RFC822.SIZE 5000 BODY[]<0> {101}\r\n"),
+        send("x".repeat(101)),
+        send(format!(
+            ")\r\n* 5 FETCH (UID 8 RFC822.SIZE {} BODY[]<0> {{{}}}\r\n",
+            two.len(),
+            two.len()
+        )),
+        send(&two[..]),
+        // UID 12 was expunged meanwhile: no answer for it.
+        send(")\r\nA0004 OK Fetch completed.\r\n"),
+        expect("A0005 UID STORE 7:8 +FLAGS.SILENT (\\Seen)"),
+        send("A0005 OK Store completed.\r\n"),
+        expect("A0006 UID MOVE 3,7:9 \"Archive\""),
+        send("A0006 OK Move completed.\r\n"),
+    ])
+    .await;
+    assert_eq!(s.sizes_since(5).await.unwrap(), [(7, 21), (9, 5000)]);
+    let fetched = s.fetch_many(&[7, 8, 9, 12], 100).await.unwrap();
+    let uids: Vec<u32> = fetched.iter().map(|(u, _)| *u).collect();
+    assert_eq!(uids, [7, 8, 9, 12], "in the order asked");
+    assert_eq!(fetched[0].1.as_deref().unwrap(), one);
+    assert_eq!(fetched[1].1.as_deref().unwrap(), two);
+    assert!(
+        matches!(
+            fetched[2].1,
+            Err(ProtoError::TooLarge {
+                size: Some(5000),
+                max: 100,
+                ..
+            })
+        ),
+        "{:?}",
+        fetched[2].1
+    );
+    assert!(
+        matches!(fetched[3].1, Err(ProtoError::NoSuchMessage { .. })),
+        "{:?}",
+        fetched[3].1
+    );
+    s.mark_seen(&[8, 7]).await.unwrap();
+    s.move_to(&[9, 3, 8, 7], "Archive").await.unwrap();
+    // Nothing to do, nothing sent.
+    s.mark_seen(&[]).await.unwrap();
+    s.delete(&[]).await.unwrap();
+    server.await.unwrap();
+}
+
+#[test]
+fn uid_sets_fold_runs() {
+    for (uids, want) in [
+        (&[5][..], "5"),
+        (&[1, 2, 3, 5, 7, 8][..], "1:3,5,7:8"),
+        (&[9, 8, 8, 1][..], "1,8:9"),
+        (&[u32::MAX - 1, u32::MAX][..], "4294967294:4294967295"),
+    ] {
+        assert_eq!(session::uid_set(uids), want, "{uids:?}");
+    }
 }
 
 #[tokio::test]
@@ -630,9 +704,11 @@ fn session_futures_are_send() {
         s.select("INBOX").await.unwrap();
         let uids = s.uids_since(0).await.unwrap();
         s.fetch(uids[0], 10).await.unwrap();
-        s.mark_seen(1).await.unwrap();
-        s.move_to(1, "Archive").await.unwrap();
-        s.delete(1).await.unwrap();
+        s.sizes_since(0).await.unwrap();
+        s.fetch_many(&uids, 10).await.unwrap();
+        s.mark_seen(&[1]).await.unwrap();
+        s.move_to(&[1], "Archive").await.unwrap();
+        s.delete(&[1]).await.unwrap();
         let (s, _) = s.idle(TIMEOUT).await.unwrap();
         s.logout().await.unwrap();
     }

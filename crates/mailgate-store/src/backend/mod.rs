@@ -10,6 +10,40 @@ const OUTBOX_COLUMNS: &str = "id, idempotency_key, request_hash, status, server_
 
 const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at";
 
+/// Where an attachment stands in its message's raw bytes, from the three `raw_` columns.
+pub(crate) fn raw_part(
+    offset: Option<i64>,
+    length: Option<i64>,
+    encoding: Option<String>,
+) -> Result<Option<mailgate_domain::mail::RawPart>, crate::StoreError> {
+    let (Some(offset), Some(length), Some(encoding)) = (offset, length, encoding) else {
+        return Ok(None);
+    };
+    let corrupt =
+        || crate::StoreError::Corrupt(format!("attachment range {offset}+{length} ({encoding})"));
+    Ok(Some(mailgate_domain::mail::RawPart {
+        offset: usize::try_from(offset).map_err(|_| corrupt())?,
+        length: usize::try_from(length).map_err(|_| corrupt())?,
+        encoding: mailgate_domain::mail::PartEncoding::parse(&encoding).ok_or_else(corrupt)?,
+    }))
+}
+
+/// An attachment's bytes from its range of the raw message, checked against its size.
+pub(crate) fn read_raw_part(
+    part: &mailgate_domain::mail::RawPart,
+    encoded: Option<Vec<u8>>,
+    size: i64,
+) -> Result<Vec<u8>, crate::StoreError> {
+    let content = encoded.and_then(|e| part.encoding.decode(&e));
+    match content {
+        Some(c) if c.len() as i64 == size => Ok(c),
+        _ => Err(crate::StoreError::Corrupt(format!(
+            "the attachment at {}+{} of its message does not decode to its {size} bytes",
+            part.offset, part.length
+        ))),
+    }
+}
+
 pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, crate::StoreError> {
     text.parse()
         .map_err(|_| crate::StoreError::Corrupt(format!("{column} `{text}` is not a UUID")))
@@ -173,12 +207,13 @@ macro_rules! sql_store {
                     inline: row.try_get("inline")?,
                     content_id: row.try_get("content_id")?,
                     content: if with_content { row.try_get("content")? } else { Vec::new() },
+                    in_raw: $crate::backend::raw_part(row.try_get("raw_offset")?, row.try_get("raw_length")?, row.try_get("raw_encoding")?)?,
                 })
             }
 
             /// The ticket an incoming message belongs to: one of ours it refers to, else the tag.
-            async fn find_thread(tx: &mut sqlx::Transaction<'_, $db>, request: &$crate::ImportRequest) -> Result<Option<i64>, $crate::StoreError> {
-                for message_id in &request.thread_message_ids {
+            async fn find_thread(tx: &mut sqlx::Transaction<'_, $db>, import: &$crate::MessageImport) -> Result<Option<i64>, $crate::StoreError> {
+                for message_id in &import.thread_message_ids {
                     let found: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 ORDER BY created_at LIMIT 1")
                         .bind(message_id)
                         .fetch_optional(&mut **tx)
@@ -187,10 +222,185 @@ macro_rules! sql_store {
                         return Ok(found);
                     }
                 }
-                if let Some(tag) = request.thread_tag {
+                if let Some(tag) = import.thread_tag {
                     return Ok(sqlx::query_scalar("SELECT number FROM tickets WHERE number = $1").bind(tag).fetch_optional(&mut **tx).await?);
                 }
                 Ok(None)
+            }
+
+            /// One transaction for the whole batch; on failure, the index of the request that
+            /// failed (`None` when it was the transaction itself).
+            async fn import_all(
+                &self,
+                requests: &[$crate::ImportRequest],
+                event: &$crate::EventFor<'_>,
+                now_ms: i64,
+            ) -> Result<Vec<$crate::ImportOutcome>, (Option<usize>, $crate::StoreError)> {
+                let whole = |e: sqlx::Error| (None, $crate::StoreError::from(e));
+                let mut tx = self.pool.begin().await.map_err(whole)?;
+                let mut outcomes = Vec::with_capacity(requests.len());
+                // The last position read per mailbox, written once at the end.
+                let mut progress: Vec<(mailgate_domain::Id, (i64, i64))> = Vec::new();
+                for (i, request) in requests.iter().enumerate() {
+                    let outcome = Self::import_one(&mut tx, request, now_ms).await.map_err(|e| (Some(i), e))?;
+                    if let Some(e) = event(i, &outcome) {
+                        sqlx::query("INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4)")
+                            .bind(&e.kind)
+                            .bind(&e.subject_id)
+                            .bind(&e.data)
+                            .bind(now_ms)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| (Some(i), e.into()))?;
+                    }
+                    let source = request.source();
+                    if let Some((validity, uid)) = source.progress {
+                        match progress.iter_mut().find(|(server, _)| *server == source.server_id) {
+                            // Same rule as the statement below: a lower UID of the same validity never moves it back.
+                            Some((_, (v, u))) if *v == validity && *u > uid => {}
+                            Some((_, last)) => *last = (validity, uid),
+                            None => progress.push((source.server_id, (validity, uid))),
+                        }
+                    }
+                    outcomes.push(outcome);
+                }
+                for (server, (validity, uid)) in progress {
+                    sqlx::query(
+                        "INSERT INTO mailbox_progress (server_id, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (server_id) DO UPDATE SET last_uid = CASE WHEN mailbox_progress.uid_validity = excluded.uid_validity \
+                         AND mailbox_progress.last_uid > excluded.last_uid THEN mailbox_progress.last_uid ELSE excluded.last_uid END, \
+                         uid_validity = excluded.uid_validity, updated_at = excluded.updated_at",
+                    )
+                    .bind(server.to_string())
+                    .bind(validity)
+                    .bind(uid)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(whole)?;
+                }
+                tx.commit().await.map_err(whole)?;
+                Ok(outcomes)
+            }
+
+            /// One request, inside the batch's transaction. The source is claimed first, as
+            /// imported by this message: the common case costs one statement, the rare ones
+            /// (duplicate, unthreaded) correct the outcome after.
+            async fn import_one(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                request: &$crate::ImportRequest,
+                now_ms: i64,
+            ) -> Result<$crate::ImportOutcome, $crate::StoreError> {
+                let source = request.source();
+                let (outcome, message_id) = match request {
+                    $crate::ImportRequest::Skip { outcome, .. } => (outcome.as_str(), None),
+                    $crate::ImportRequest::Import { import, .. } => ("imported", Some(import.message.id.to_string())),
+                };
+                let claimed = sqlx::query(
+                    "INSERT INTO mailbox_sources (source_key, server_id, outcome, ticket_message_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (source_key) DO NOTHING",
+                )
+                .bind(&source.key)
+                .bind(source.server_id.to_string())
+                .bind(outcome)
+                .bind(message_id)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
+                let import = match request {
+                    _ if claimed.rows_affected() == 0 => return Ok($crate::ImportOutcome::AlreadySeen),
+                    $crate::ImportRequest::Skip { .. } => return Ok($crate::ImportOutcome::Skipped),
+                    $crate::ImportRequest::Import { import, .. } => import,
+                };
+                let message = &import.message;
+                let set_outcome = |outcome: &str| {
+                    sqlx::query("UPDATE mailbox_sources SET outcome = $1, ticket_message_id = NULL WHERE source_key = $2")
+                        .bind(outcome.to_owned())
+                        .bind(&source.key)
+                };
+                if let Some(message_id) = &message.message_id {
+                    let earlier: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 AND direction = 'in' LIMIT 1")
+                        .bind(message_id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    if let Some(ticket_number) = earlier {
+                        set_outcome("duplicate").execute(&mut **tx).await?;
+                        return Ok($crate::ImportOutcome::Duplicate { ticket_number });
+                    }
+                }
+                let existing = Self::find_thread(tx, import).await?;
+                if let (None, Some(outcome)) = (existing, &import.only_if_threaded) {
+                    set_outcome(outcome).execute(&mut **tx).await?;
+                    return Ok($crate::ImportOutcome::Skipped);
+                }
+                let (ticket_number, new_ticket) = match existing {
+                    Some(number) => {
+                        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(now_ms).bind(number).execute(&mut **tx).await?;
+                        (number, false)
+                    }
+                    None => {
+                        let t = &import.new_ticket;
+                        let number: i64 = sqlx::query_scalar(
+                            "INSERT INTO tickets (id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING number",
+                        )
+                        .bind(t.id.to_string())
+                        .bind(&t.subject)
+                        .bind(&t.requester)
+                        .bind(&t.requester_name)
+                        .bind(source.server_id.to_string())
+                        .bind(&t.group)
+                        .bind(&t.category)
+                        .bind(now_ms)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        (number, true)
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(message.id.to_string())
+                .bind(ticket_number)
+                .bind(&message.direction)
+                .bind(&message.kind)
+                .bind(&message.message_id)
+                .bind(&message.from_address)
+                .bind(&message.from_name)
+                .bind(&message.recipients)
+                .bind(&message.subject)
+                .bind(&message.body_text)
+                .bind(&message.body_html)
+                .bind(&message.problems)
+                .bind(&message.raw)
+                .bind(source.server_id.to_string())
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
+                for a in &message.attachments {
+                    // Kept as a range of the raw message when it can be read back from there.
+                    let content: &[u8] = if a.in_raw.is_some() { &[] } else { &a.content };
+                    sqlx::query(
+                        "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content, raw_offset, raw_length, raw_encoding) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(a.id.to_string())
+                    .bind(message.id.to_string())
+                    .bind(a.position)
+                    .bind(&a.filename)
+                    .bind(&a.content_type)
+                    .bind(a.size)
+                    .bind(a.inline)
+                    .bind(&a.content_id)
+                    .bind(content)
+                    .bind(a.in_raw.map(|p| p.offset as i64))
+                    .bind(a.in_raw.map(|p| p.length as i64))
+                    .bind(a.in_raw.map(|p| p.encoding.as_str()))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok($crate::ImportOutcome::Imported { ticket_number, message_id: message.id, new_ticket })
             }
 
             /// Only one object of a kind is primary: clear the flag on the others first.
@@ -482,120 +692,29 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn import_message(&self, request: &$crate::ImportRequest, now_ms: i64) -> Result<$crate::ImportOutcome, $crate::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let outcome = request.skip.as_deref().unwrap_or("imported");
-                let claimed = sqlx::query("INSERT INTO mailbox_sources (source_key, server_id, outcome, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (source_key) DO NOTHING")
-                    .bind(&request.source_key)
-                    .bind(request.server_id.to_string())
-                    .bind(outcome)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                if let Some((validity, uid)) = request.progress {
-                    sqlx::query(
-                        "INSERT INTO mailbox_progress (server_id, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (server_id) DO UPDATE SET last_uid = CASE WHEN mailbox_progress.uid_validity = excluded.uid_validity \
-                         AND mailbox_progress.last_uid > excluded.last_uid THEN mailbox_progress.last_uid ELSE excluded.last_uid END, \
-                         uid_validity = excluded.uid_validity, updated_at = excluded.updated_at",
-                    )
-                    .bind(request.server_id.to_string())
-                    .bind(validity)
-                    .bind(uid)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if claimed.rows_affected() == 0 {
-                    tx.commit().await?;
-                    return Ok($crate::ImportOutcome::AlreadySeen);
-                }
-                if request.skip.is_some() {
-                    tx.commit().await?;
-                    return Ok($crate::ImportOutcome::Skipped);
-                }
-                let message = &request.message;
-                if let Some(message_id) = &message.message_id {
-                    let earlier: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 AND direction = 'in' LIMIT 1")
-                        .bind(message_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(ticket_number) = earlier {
-                        sqlx::query("UPDATE mailbox_sources SET outcome = 'duplicate' WHERE source_key = $1").bind(&request.source_key).execute(&mut *tx).await?;
-                        tx.commit().await?;
-                        return Ok($crate::ImportOutcome::Duplicate { ticket_number });
+            async fn import_batch(
+                &self,
+                requests: &[$crate::ImportRequest],
+                event: &$crate::EventFor<'_>,
+                now_ms: i64,
+            ) -> $crate::ImportedBatch {
+                let mut end = requests.len();
+                let mut failed = None;
+                loop {
+                    match self.import_all(&requests[..end], event, now_ms).await {
+                        Ok(outcomes) => {
+                            self.wrote();
+                            return $crate::ImportedBatch { outcomes, failed };
+                        }
+                        // Rolled back: the requests before the failing one go in again without it
+                        // (each round is shorter, so this ends).
+                        Err((Some(at), error)) if at > 0 && at < end => {
+                            failed = Some(error);
+                            end = at;
+                        }
+                        Err((_, error)) => return $crate::ImportedBatch { outcomes: Vec::new(), failed: Some(error) },
                     }
                 }
-                let existing = Self::find_thread(&mut tx, request).await?;
-                if let (None, Some(outcome)) = (existing, &request.only_if_threaded) {
-                    sqlx::query("UPDATE mailbox_sources SET outcome = $1 WHERE source_key = $2").bind(outcome).bind(&request.source_key).execute(&mut *tx).await?;
-                    tx.commit().await?;
-                    return Ok($crate::ImportOutcome::Skipped);
-                }
-                let (ticket_number, new_ticket) = match existing {
-                    Some(number) => {
-                        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(now_ms).bind(number).execute(&mut *tx).await?;
-                        (number, false)
-                    }
-                    None => {
-                        let t = &request.new_ticket;
-                        let number: i64 = sqlx::query_scalar(
-                            "INSERT INTO tickets (id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING number",
-                        )
-                        .bind(t.id.to_string())
-                        .bind(&t.subject)
-                        .bind(&t.requester)
-                        .bind(&t.requester_name)
-                        .bind(request.server_id.to_string())
-                        .bind(&t.group)
-                        .bind(&t.category)
-                        .bind(now_ms)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        (number, true)
-                    }
-                };
-                sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(message.id.to_string())
-                .bind(ticket_number)
-                .bind(&message.direction)
-                .bind(&message.kind)
-                .bind(&message.message_id)
-                .bind(&message.from_address)
-                .bind(&message.from_name)
-                .bind(&message.recipients)
-                .bind(&message.subject)
-                .bind(&message.body_text)
-                .bind(&message.body_html)
-                .bind(&message.problems)
-                .bind(&message.raw)
-                .bind(request.server_id.to_string())
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-                for a in &message.attachments {
-                    sqlx::query(
-                        "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(a.id.to_string())
-                    .bind(message.id.to_string())
-                    .bind(a.position)
-                    .bind(&a.filename)
-                    .bind(&a.content_type)
-                    .bind(a.content.len() as i64)
-                    .bind(a.inline)
-                    .bind(&a.content_id)
-                    .bind(&a.content)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query("UPDATE mailbox_sources SET ticket_message_id = $1 WHERE source_key = $2").bind(message.id.to_string()).bind(&request.source_key).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok($crate::ImportOutcome::Imported { ticket_number, message_id: message.id, new_ticket })
             }
 
             async fn mailbox_progress(&self, server_id: mailgate_domain::Id) -> Result<Option<(i64, i64)>, $crate::StoreError> {
@@ -646,7 +765,10 @@ macro_rules! sql_store {
                 .await?;
                 let mut messages: Vec<$crate::MessageRow> = rows.iter().map(Self::message_row).collect::<Result<_, _>>()?;
                 for m in &mut messages {
-                    let rows = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id FROM attachments WHERE message_id = $1 ORDER BY position")
+                    let rows = sqlx::query(
+                        "SELECT id, message_id, position, filename, content_type, size, inline, content_id, raw_offset, raw_length, raw_encoding \
+                         FROM attachments WHERE message_id = $1 ORDER BY position",
+                    )
                         .bind(m.id.to_string())
                         .fetch_all(&self.pool)
                         .await?;
@@ -656,11 +778,23 @@ macro_rules! sql_store {
             }
 
             async fn attachment(&self, id: mailgate_domain::Id) -> Result<Option<$crate::AttachmentRow>, $crate::StoreError> {
-                let row = sqlx::query("SELECT id, message_id, position, filename, content_type, size, inline, content_id, content FROM attachments WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(|r| Self::attachment_row(r, true)).transpose()
+                use sqlx::Row;
+                // A range of the raw message is cut out by the database (offsets fit in 32 bits:
+                // messages are at most 1 GiB).
+                let row = sqlx::query(
+                    "SELECT a.id, a.message_id, a.position, a.filename, a.content_type, a.size, a.inline, a.content_id, a.content, a.raw_offset, a.raw_length, a.raw_encoding, \
+                     CASE WHEN a.raw_offset IS NULL THEN NULL ELSE substr(m.raw, CAST(a.raw_offset AS INTEGER) + 1, CAST(a.raw_length AS INTEGER)) END AS raw_part \
+                     FROM attachments a JOIN ticket_messages m ON m.id = a.message_id WHERE a.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut attachment = Self::attachment_row(&row, true)?;
+                if let Some(part) = &attachment.in_raw {
+                    attachment.content = $crate::backend::read_raw_part(part, row.try_get("raw_part")?, attachment.size)?;
+                }
+                Ok(Some(attachment))
             }
 
             async fn count_messages(&self) -> Result<i64, $crate::StoreError> {

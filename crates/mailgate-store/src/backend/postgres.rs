@@ -25,6 +25,9 @@ impl PostgresStore {
             .map_err(StoreError::Migrate)?;
         Ok(Self { pool })
     }
+
+    /// PostgreSQL needs nothing after a write.
+    fn wrote(&self) {}
 }
 
 sql_store!(PostgresStore, sqlx::Postgres, "postgres");

@@ -7,7 +7,9 @@
 mod admin_tokens;
 mod credentials;
 mod harness;
+mod imports;
 mod meta;
 mod objects;
 mod outbox;
+mod sqlite;
 mod tickets;

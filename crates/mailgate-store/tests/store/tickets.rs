@@ -1,11 +1,11 @@
 use crate::store_test;
 use mailgate_domain::Id;
 use mailgate_store::{
-    AttachmentRow, ImportOutcome, ImportRequest, Link, MessageRow, NewTicket, ObjectKind,
-    ObjectRow, TicketQuery,
+    AttachmentRow, ImportOutcome, ImportRequest, Link, MailSource, MessageImport, MessageRow,
+    NewTicket, ObjectKind, ObjectRow, Store, TicketQuery,
 };
 
-async fn server(store: &dyn mailgate_store::Store) -> Id {
+pub(crate) async fn server(store: &dyn Store) -> Id {
     let row = ObjectRow {
         id: Id::new(),
         kind: ObjectKind::IncomingServer,
@@ -22,13 +22,19 @@ async fn server(store: &dyn mailgate_store::Store) -> Id {
     row.id
 }
 
-fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> ImportRequest {
-    let id = Id::new();
-    ImportRequest {
+/// UID `uid` of UIDVALIDITY 7 of `server`'s mailbox.
+pub(crate) fn source(server: Id, uid: i64) -> MailSource {
+    MailSource {
         server_id: server,
-        source_key: format!("{server}:7:{uid}"),
+        key: format!("{server}:7:{uid}"),
         progress: Some((7, uid)),
-        skip: None,
+    }
+}
+
+/// A message with one attachment, to import from UID `uid`.
+pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> ImportRequest {
+    let id = Id::new();
+    let import = MessageImport {
         thread_message_ids: Vec::new(),
         thread_tag: None,
         only_if_threaded: None,
@@ -66,9 +72,35 @@ fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> ImportReque
                 inline: false,
                 content_id: None,
                 content: vec![1, 2, 3],
+                in_raw: None,
             }],
         },
+    };
+    ImportRequest::Import {
+        source: source(server, uid),
+        import: Box::new(import),
     }
+}
+
+/// The message part of an import request, to adjust.
+pub(crate) fn parts(request: &mut ImportRequest) -> &mut MessageImport {
+    match request {
+        ImportRequest::Import { import, .. } => import,
+        ImportRequest::Skip { .. } => panic!("not an import"),
+    }
+}
+
+/// Imports one request on its own (no events), which must not fail.
+pub(crate) async fn import(
+    store: &dyn Store,
+    request: &ImportRequest,
+    now_ms: i64,
+) -> ImportOutcome {
+    let batch = store
+        .import_batch(std::slice::from_ref(request), &|_, _| None, now_ms)
+        .await;
+    assert!(batch.failed.is_none(), "{:?}", batch.failed);
+    batch.outcomes.into_iter().next().unwrap()
 }
 
 store_test!(
@@ -80,17 +112,17 @@ store_test!(
             ticket_number,
             message_id,
             new_ticket: true,
-        } = store.import_message(&first, 100).await.unwrap()
+        } = import(store.as_ref(), &first, 100).await
         else {
             panic!()
         };
         assert_eq!(
-            store.import_message(&first, 101).await.unwrap(),
+            import(store.as_ref(), &first, 101).await,
             ImportOutcome::AlreadySeen,
             "the same source is never imported twice"
         );
         assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((7, 10)));
-        assert!(store.source_seen(&first.source_key).await.unwrap());
+        assert!(store.source_seen(&first.source().key).await.unwrap());
 
         let ticket = store.get_ticket(ticket_number).await.unwrap().unwrap();
         assert_eq!(
@@ -122,16 +154,14 @@ store_test!(
     the_same_message_id_from_another_source_is_a_duplicate,
     |store| {
         let server = server(store.as_ref()).await;
-        let ImportOutcome::Imported { ticket_number, .. } = store
-            .import_message(&request(server, 1, "same@x", "S"), 1)
-            .await
-            .unwrap()
+        let ImportOutcome::Imported { ticket_number, .. } =
+            import(store.as_ref(), &request(server, 1, "same@x", "S"), 1).await
         else {
             panic!()
         };
         let again = request(server, 2, "same@x", "S");
         assert_eq!(
-            store.import_message(&again, 2).await.unwrap(),
+            import(store.as_ref(), &again, 2).await,
             ImportOutcome::Duplicate { ticket_number }
         );
         assert_eq!(store.count_messages().await.unwrap(), 1);
@@ -147,27 +177,25 @@ store_test!(
     replies_thread_by_message_id_or_tag_and_skips_are_recorded,
     |store| {
         let server = server(store.as_ref()).await;
-        let ImportOutcome::Imported { ticket_number, .. } = store
-            .import_message(&request(server, 1, "first@x", "Help"), 1)
-            .await
-            .unwrap()
+        let ImportOutcome::Imported { ticket_number, .. } =
+            import(store.as_ref(), &request(server, 1, "first@x", "Help"), 1).await
         else {
             panic!()
         };
         let mut by_header = request(server, 2, "second@x", "Re: Help");
-        by_header.thread_message_ids = vec!["unknown@x".into(), "first@x".into()];
+        parts(&mut by_header).thread_message_ids = vec!["unknown@x".into(), "first@x".into()];
         assert!(
-            matches!(store.import_message(&by_header, 2).await.unwrap(), ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
+            matches!(import(store.as_ref(), &by_header, 2).await, ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
         );
         let mut by_tag = request(server, 3, "third@x", "Re: [#1] Help");
-        by_tag.thread_tag = Some(ticket_number);
+        parts(&mut by_tag).thread_tag = Some(ticket_number);
         assert!(
-            matches!(store.import_message(&by_tag, 3).await.unwrap(), ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
+            matches!(import(store.as_ref(), &by_tag, 3).await, ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number)
         );
         let mut unknown_tag = request(server, 4, "fourth@x", "Re: [#999] Other");
-        unknown_tag.thread_tag = Some(999);
+        parts(&mut unknown_tag).thread_tag = Some(999);
         assert!(matches!(
-            store.import_message(&unknown_tag, 4).await.unwrap(),
+            import(store.as_ref(), &unknown_tag, 4).await,
             ImportOutcome::Imported {
                 new_ticket: true,
                 ..
@@ -175,31 +203,33 @@ store_test!(
         ));
 
         let mut stray_auto_reply = request(server, 6, "auto@x", "Out of office");
-        stray_auto_reply.only_if_threaded = Some("auto_reply".into());
+        parts(&mut stray_auto_reply).only_if_threaded = Some("auto_reply".into());
         assert_eq!(
-            store.import_message(&stray_auto_reply, 4).await.unwrap(),
+            import(store.as_ref(), &stray_auto_reply, 4).await,
             ImportOutcome::Skipped,
             "an auto-reply never opens a ticket"
         );
         let mut threaded_auto_reply = request(server, 7, "auto2@x", "Out of office");
-        threaded_auto_reply.only_if_threaded = Some("auto_reply".into());
-        threaded_auto_reply.thread_message_ids = vec!["first@x".into()];
+        parts(&mut threaded_auto_reply).only_if_threaded = Some("auto_reply".into());
+        parts(&mut threaded_auto_reply).thread_message_ids = vec!["first@x".into()];
         assert!(matches!(
-            store.import_message(&threaded_auto_reply, 4).await.unwrap(),
+            import(store.as_ref(), &threaded_auto_reply, 4).await,
             ImportOutcome::Imported {
                 new_ticket: false,
                 ..
             }
         ));
 
-        let mut ignored = request(server, 5, "fifth@x", "spam");
-        ignored.skip = Some("ignored".into());
+        let ignored = ImportRequest::Skip {
+            source: source(server, 5),
+            outcome: "ignored".into(),
+        };
         assert_eq!(
-            store.import_message(&ignored, 5).await.unwrap(),
+            import(store.as_ref(), &ignored, 5).await,
             ImportOutcome::Skipped
         );
         assert_eq!(
-            store.import_message(&ignored, 6).await.unwrap(),
+            import(store.as_ref(), &ignored, 6).await,
             ImportOutcome::AlreadySeen
         );
         assert_eq!(
@@ -245,13 +275,15 @@ store_test!(
 
 store_test!(a_new_uid_validity_replaces_the_progress, |store| {
     let server = server(store.as_ref()).await;
-    store
-        .import_message(&request(server, 50, "a@x", "A"), 1)
-        .await
-        .unwrap();
-    let mut after_reset = request(server, 3, "b@x", "B");
-    after_reset.source_key = format!("{server}:8:3");
-    after_reset.progress = Some((8, 3));
-    store.import_message(&after_reset, 2).await.unwrap();
+    import(store.as_ref(), &request(server, 50, "a@x", "A"), 1).await;
+    let after_reset = ImportRequest::Import {
+        source: MailSource {
+            server_id: server,
+            key: format!("{server}:8:3"),
+            progress: Some((8, 3)),
+        },
+        import: Box::new(parts(&mut request(server, 3, "b@x", "B")).clone()),
+    };
+    import(store.as_ref(), &after_reset, 2).await;
     assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((8, 3)));
 });

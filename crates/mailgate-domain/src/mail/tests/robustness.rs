@@ -10,6 +10,16 @@ fn process(raw: &[u8], context: &str) -> ParsedMessage {
     let ours = ours(&addresses);
     let parsed = parse(raw);
     assert_invariants(&parsed, context);
+    for a in &parsed.attachments {
+        if let Some(part) = a.in_raw {
+            assert_eq!(
+                part.read(raw).as_deref(),
+                Some(a.content.as_slice()),
+                "{context}: {} read back from the raw message",
+                a.filename
+            );
+        }
+    }
     assert!(
         !parsed
             .problems
@@ -17,8 +27,8 @@ fn process(raw: &[u8], context: &str) -> ParsedMessage {
             .any(|p| p.contains("MIME parser failed")),
         "{context}: mail-parser panicked"
     );
-    let _ = classify(raw, &parsed, None, &ours);
-    let _ = classify(raw, &parsed, Some("<>"), &ours);
+    let _ = classify(&parsed, None, &ours);
+    let _ = classify(&parsed, Some("<>"), &ours);
     let _ = thread_hint(&parsed, &ours, "#");
     let _ = tagged_subject(&parsed.subject, 1, "#");
     parsed

@@ -12,7 +12,7 @@ fn message(extra: &str, subject: &str, from: &str, body: &str) -> Vec<u8> {
 
 fn kind_of(raw: &[u8], return_path: Option<&str>) -> Kind {
     let addresses = our_addresses();
-    classify(raw, &parse(raw), return_path, &ours(&addresses))
+    classify(&parse(raw), return_path, &ours(&addresses))
 }
 
 fn auto(reason: &str) -> Kind {

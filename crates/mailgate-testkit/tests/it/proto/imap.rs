@@ -190,10 +190,10 @@ async fn imap_select_list_fetch_flag_move_and_delete_delivered_mail() {
     let e = s.fetch(last + 100, MAX).await.unwrap_err();
     assert!(matches!(e, ProtoError::NoSuchMessage { .. }), "{e}");
 
-    s.mark_seen(uids[0]).await.unwrap();
-    s.move_to(uids[0], "Archive").await.unwrap();
+    s.mark_seen(&[uids[0]]).await.unwrap();
+    s.move_to(&[uids[0]], "Archive").await.unwrap();
     assert_eq!(s.uids_since(0).await.unwrap(), &uids[1..]);
-    s.delete(uids[1]).await.unwrap();
+    s.delete(&[uids[1]]).await.unwrap();
     assert_eq!(s.uids_since(0).await.unwrap(), &uids[2..]);
 
     let archive = s.select("Archive").await.unwrap();

@@ -1,5 +1,6 @@
 //! Receiving mail into tickets: the pipeline on its own (this file), then the mailbox watchers
 //! against Dovecot.
 
+mod batches;
 mod pipeline;
 mod watch;

@@ -1,6 +1,6 @@
 use mailgate_core::objects::{IncomingServers, Objects};
-use mailgate_core::receive::pipeline::{self, Mailbox, Source};
-use mailgate_store::ImportOutcome;
+use mailgate_core::receive::pipeline::{self, Mailbox};
+use mailgate_store::{ImportOutcome, MailSource};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
@@ -25,7 +25,8 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
 }
 
 async fn feed(app: &TestApp, mailbox: &Mailbox, uid: i64, raw: &str) -> ImportOutcome {
-    let source = Source {
+    let source = MailSource {
+        server_id: mailbox.server_id,
         key: format!("{}:1:{uid}", mailbox.server_id),
         progress: Some((1, uid)),
     };
@@ -317,6 +318,22 @@ async fn malformed_mail_is_kept_and_flagged_and_nothing_is_doubled() {
     assert_eq!(app.core.store.count_messages().await.unwrap(), 2);
 }
 
+/// The first attachment of a ticket's first message, as the API lists it.
+async fn first_attachment(app: &TestApp, ticket_number: i64) -> Value {
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{ticket_number}"))
+        .await
+        .body;
+    ticket["messages"][0]["attachments"][0].clone()
+}
+
+/// An attachment's download link, followed.
+async fn download(app: &TestApp, attachment: &Value) -> reqwest::Response {
+    let url = format!("{}{}", app.address, attachment["url"].as_str().unwrap());
+    let res = app.http.get(url).bearer_auth(&app.token).send().await;
+    res.unwrap()
+}
+
 #[tokio::test]
 async fn attachments_are_stored_with_safe_names_and_downloadable() {
     let app = spawn_app().await;
@@ -327,27 +344,46 @@ async fn attachments_are_stored_with_safe_names_and_downloadable() {
     let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, raw).await else {
         panic!()
     };
-    let ticket = app
-        .get(&format!("/api/v1/tickets/{ticket_number}"))
-        .await
-        .body;
-    let attachment = &ticket["messages"][0]["attachments"][0];
+    let attachment = first_attachment(&app, ticket_number).await;
     assert_eq!(attachment["filename"], "passwd");
     assert_eq!(attachment["size"], 11);
-    let res = app
-        .http
-        .get(format!(
-            "{}{}",
-            app.address,
-            attachment["url"].as_str().unwrap()
-        ))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let res = download(&app, &attachment).await;
     assert_eq!(
         res.headers()["content-disposition"],
         "attachment; filename=\"passwd\""
     );
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"hello world");
+}
+
+/// A large attachment is kept as its place in the raw message (not stored twice) and is
+/// downloaded with its exact bytes, decoded from there.
+#[tokio::test]
+async fn a_large_attachment_is_read_back_from_the_raw_message() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let mb = mailbox(&app, json!({})).await;
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let raw = format!(
+        "From: ann@customer.example\r\nTo: support@example.test\r\nSubject: Dump\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
+         --X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--X\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"core.bin\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--X--\r\n",
+        lines.join("\r\n")
+    );
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &raw).await else {
+        panic!()
+    };
+    let listed = app.core.store.ticket_messages(ticket_number).await.unwrap();
+    let kept = &listed[0].attachments[0];
+    assert!(kept.in_raw.is_some(), "{kept:?} kept in the raw message");
+    let attachment = first_attachment(&app, ticket_number).await;
+    assert_eq!(attachment["size"], 100_000);
+    let res = download(&app, &attachment).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }

@@ -29,15 +29,32 @@ async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Val
     }
 }
 
-fn mail(to: &str, subject: &str) -> String {
+pub(super) fn mail(to: &str, subject: &str) -> String {
     format!(
         "From: Customer <customer@example.com>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@customer.example>\r\n\r\nBody of {subject}.\r\n",
         uuid::Uuid::new_v4()
     )
 }
 
+/// One IMAP session of the server's mailbox in a task, and the switch that stops it.
+pub(super) async fn imap_session(
+    app: &TestApp,
+    server_id: &str,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<Result<watch::Ended, watch::WatchError>>,
+) {
+    let mb = watch::load_mailbox(&app.core, server_id.parse().unwrap())
+        .await
+        .unwrap();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let core = app.core.clone();
+    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    (stop, session)
+}
+
 /// An OAuth (emulator) server for a fresh mailbox of the stack, connected by consent.
-async fn oauth_server(app: &TestApp, body: Value) -> (String, Value) {
+pub(super) async fn oauth_server(app: &TestApp, body: Value) -> (String, Value) {
     let oauth = app.google_oauth_app().await;
     let mailbox = app.world().fresh_user("watch");
     let mut server = json!({"name": format!("Watch {mailbox}"), "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "port": app.world().stack.imaps_port, "security": "ssl"});
@@ -182,15 +199,7 @@ async fn a_password_mailbox_moves_imported_mail_to_a_folder() {
     app.world()
         .read_inbox(alice, 1, Duration::from_secs(10))
         .await;
-    let mb = watch::load_mailbox(
-        &app.core,
-        server.body["id"].as_str().unwrap().parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let core = app.core.clone();
-    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let (stop, session) = imap_session(&app, server.body["id"].as_str().unwrap()).await;
     let messages = until_tickets(&app, 1, Duration::from_secs(15)).await;
     assert!(
         messages.iter().any(|m| m["subject"] == subject.as_str()),
@@ -456,12 +465,7 @@ async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
         .await;
     world.read_inbox(&mailbox, 3, Duration::from_secs(10)).await;
 
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
-        .await
-        .unwrap();
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let core = app.core.clone();
-    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let (stop, session) = imap_session(&app, server["id"].as_str().unwrap()).await;
     let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
     let subjects: Vec<&str> = messages
         .iter()

@@ -1,0 +1,252 @@
+//! Reading a mailbox in batches. An IMAP pass lists what is new with its sizes and cuts it
+//! into batches of bounded bytes; then three stages run side by side: a batch is fetched (one
+//! `UID FETCH` for all of it), the one before is prepared on a blocking thread, and the one
+//! before that imported in one transaction. A batch's after-import action (one command for
+//! the batch) runs once its import is committed. At most three batches are in memory.
+
+use super::pipeline::{self, Mailbox, Prepared};
+use super::watch::WatchError;
+use crate::Core;
+use mailgate_domain::incoming::AfterImport;
+use mailgate_proto::dial::MailStream;
+use mailgate_proto::error::ProtoError;
+use mailgate_proto::imap::ImapSession;
+use mailgate_store::{ImportOutcome, MailSource};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// A batch holds at most this many bytes of messages (a larger message is a batch of its own)...
+pub const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// ... and at most this many messages (one command line lists their UIDs).
+pub const BATCH_MESSAGES: usize = 200;
+
+/// A message as the server answered: its id in the session (IMAP UID, POP3 number), where it
+/// comes from, and its bytes (or why there are none).
+pub struct Fetched {
+    pub id: u32,
+    pub source: MailSource,
+    pub body: Result<Vec<u8>, ProtoError>,
+}
+
+/// Cuts `(uid, size)` in order into batches of at most [`BATCH_BYTES`] (each message counted
+/// at most at `max_message_bytes`, the most that is fetched of it) and [`BATCH_MESSAGES`].
+pub fn plan(listed: &[(u32, u64)], max_message_bytes: usize) -> Vec<Vec<u32>> {
+    let cap = max_message_bytes as u64 + 1;
+    let mut batches: Vec<Vec<u32>> = Vec::new();
+    let mut bytes = 0;
+    for &(uid, size) in listed {
+        let size = size.min(cap);
+        match batches.last_mut() {
+            Some(batch) if batch.len() < BATCH_MESSAGES && bytes + size <= BATCH_BYTES => {
+                batch.push(uid);
+                bytes += size;
+            }
+            _ => {
+                batches.push(vec![uid]);
+                bytes = size;
+            }
+        }
+    }
+    batches
+}
+
+/// A batch parsed and classified, ready to import.
+pub struct PreparedBatch {
+    ready: Vec<(u32, Prepared)>,
+    /// What stopped the batch before its end (a message the server did not return): reported
+    /// once the messages before it are imported.
+    stopped_at: Option<ProtoError>,
+}
+
+/// Parses and classifies a fetched batch on a blocking thread (megabytes of MIME would hold
+/// up the fetching otherwise).
+pub async fn prepare(
+    mailbox: &Arc<Mailbox>,
+    domain: &Arc<str>,
+    batch: Vec<Fetched>,
+) -> Result<PreparedBatch, WatchError> {
+    let (mailbox, domain) = (mailbox.clone(), domain.clone());
+    let work = move || {
+        let mut ready = Vec::with_capacity(batch.len());
+        for Fetched { id, source, body } in batch {
+            let prepared = match body {
+                Ok(raw) => pipeline::prepare(&domain, &mailbox, source, raw),
+                // Too large to import: recorded as read (with an event), the mailbox goes on.
+                Err(ProtoError::TooLarge {
+                    id: what,
+                    size,
+                    max,
+                }) => {
+                    let size = size.map_or_else(|| "more".into(), |s| format!("{s} bytes"));
+                    let reason =
+                        format!("{what} is larger ({size}) than receive.max_message_bytes ({max})");
+                    pipeline::too_large(source, reason)
+                }
+                Err(e) => {
+                    return PreparedBatch {
+                        ready,
+                        stopped_at: Some(e),
+                    };
+                }
+            };
+            ready.push((id, prepared));
+        }
+        PreparedBatch {
+            ready,
+            stopped_at: None,
+        }
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WatchError::Internal(format!("preparing a batch of messages failed: {e}")))
+}
+
+/// Imports a prepared batch in one transaction. Returns the ids whose after-import action is
+/// due (committed and not skipped), and the error that stopped the batch: a message the
+/// server did not return, or one the store refused (the messages before it are committed; it
+/// and the rest are offered again by the next pass).
+pub async fn import(
+    core: Arc<Core>,
+    server_id: mailgate_domain::Id,
+    batch: PreparedBatch,
+) -> (Vec<u32>, Option<WatchError>) {
+    let (ids, prepared): (Vec<u32>, Vec<Prepared>) = batch.ready.into_iter().unzip();
+    let done = pipeline::import(&core, server_id, prepared).await;
+    let due = ids
+        .iter()
+        .zip(&done.outcomes)
+        .filter(|(_, outcome)| !matches!(outcome, ImportOutcome::Skipped))
+        .map(|(id, _)| *id)
+        .collect();
+    let error = done
+        .failed
+        .map(WatchError::Store)
+        .or(batch.stopped_at.map(WatchError::Proto));
+    (due, error)
+}
+
+/// Imports everything above the mailbox's progress, in batches, until done or `stop` (the
+/// batches under way are finished first). Three stages run side by side: batch k+2 is
+/// fetched while batch k+1 is prepared and batch k imported; batch k's action follows.
+pub async fn imap_import_new(
+    core: &Arc<Core>,
+    mailbox: &Arc<Mailbox>,
+    session: &mut ImapSession<MailStream>,
+    validity: u32,
+    stop: &watch::Receiver<bool>,
+) -> Result<(), WatchError> {
+    let validity = i64::from(validity);
+    let after = match core.store.mailbox_progress(mailbox.server_id).await? {
+        Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
+        // First sync, or the server renumbered the folder: every UID is new (Message-IDs
+        // still catch what was imported before).
+        _ => 0,
+    };
+    let max = core.settings.receive_max_message_bytes;
+    let listed = session.sizes_since(after).await?;
+    let mut batches = plan(&listed, max).into_iter();
+    let domain: Arc<str> = pipeline::message_id_domain(core).into();
+    let fetched_batch = |messages: Vec<(u32, Result<Vec<u8>, ProtoError>)>| {
+        let fetched = |(uid, body)| Fetched {
+            id: uid,
+            source: MailSource {
+                server_id: mailbox.server_id,
+                key: format!("{}:{validity}:{uid}", mailbox.server_id),
+                progress: Some((validity, i64::from(uid))),
+            },
+            body,
+        };
+        messages.into_iter().map(fetched).collect::<Vec<_>>()
+    };
+    let (mut fetched, mut prepared) = (None, None);
+    loop {
+        let next = if *stop.borrow() { None } else { batches.next() };
+        if next.is_none() && fetched.is_none() && prepared.is_none() {
+            return Ok(());
+        }
+        let fetching = async {
+            match &next {
+                Some(uids) => Some(session.fetch_many(uids, max).await),
+                None => None,
+            }
+        };
+        let preparing = async {
+            match fetched.take() {
+                Some(batch) => Some(prepare(mailbox, &domain, batch).await),
+                None => None,
+            }
+        };
+        let importing = async {
+            match prepared.take() {
+                // A task of its own: the statements' round trips to the database go on while
+                // this task reads the next batch.
+                Some(batch) => {
+                    Some(tokio::spawn(import(core.clone(), mailbox.server_id, batch)).await)
+                }
+                None => None,
+            }
+        };
+        let (got, ready, imported) = tokio::join!(fetching, preparing, importing);
+        let (due, import_error) = match imported.transpose() {
+            Ok(imported) => imported.unwrap_or_default(),
+            Err(e) => (
+                Vec::new(),
+                Some(WatchError::Internal(format!(
+                    "importing a batch failed: {e}"
+                ))),
+            ),
+        };
+        // The action runs only after the import is committed: a crash in between leaves the
+        // messages in place, and the next pass finds them already seen.
+        let acted = act(session, mailbox, &due).await;
+        let got = got.transpose()?;
+        if let Some(e) = import_error {
+            return Err(e);
+        }
+        acted?;
+        prepared = ready.transpose()?;
+        fetched = got.map(fetched_batch);
+    }
+}
+
+/// The mailbox's after-import action, on a batch's UIDs.
+async fn act(
+    session: &mut ImapSession<MailStream>,
+    mailbox: &Mailbox,
+    uids: &[u32],
+) -> Result<(), ProtoError> {
+    match mailbox.spec.after_import {
+        AfterImport::MarkSeen => session.mark_seen(uids).await,
+        AfterImport::Move => {
+            let folder = mailbox.spec.move_to.as_deref().unwrap_or("Processed");
+            session.move_to(uids, folder).await
+        }
+        AfterImport::Delete => session.delete(uids).await,
+        AfterImport::Leave | AfterImport::Keep => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_bounded_by_bytes_and_count_and_keep_the_order() {
+        let mb = 1024 * 1024;
+        let listed = [(1, mb), (2, 3 * mb), (3, 5 * mb), (4, 20 * mb), (5, 10)];
+        assert_eq!(
+            plan(&listed, 50 * 1024 * 1024),
+            [vec![1, 2], vec![3], vec![4], vec![5]]
+        );
+        // A message over the cap counts as what is fetched of it: the cap.
+        assert_eq!(
+            plan(&listed, 1024 * 1024),
+            [vec![1, 2, 3, 4, 5]],
+            "at most 1 MiB + 1 each"
+        );
+        let small: Vec<(u32, u64)> = (1..=450).map(|u| (u, 100)).collect();
+        let sizes: Vec<usize> = plan(&small, mb as usize).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [200, 200, 50]);
+        assert!(plan(&[], 10).is_empty());
+    }
+}

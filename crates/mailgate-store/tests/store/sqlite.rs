@@ -1,0 +1,40 @@
+//! SQLite only: the page size of new databases, and checkpoints done by the background task
+//! rather than by the writer.
+
+use crate::tickets::{parts, request, server};
+use mailgate_store::{DatabaseUrl, StoreOptions};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn new_databases_have_large_pages_and_imports_are_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mailgate.db");
+    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
+        .await
+        .unwrap();
+    let header = std::fs::read(&path).unwrap();
+    // Bytes 16-17 of the header: the page size, 1 meaning 65536.
+    assert_eq!(header[16..18], [0, 1], "64 KiB pages");
+    let before = std::fs::metadata(&path).unwrap().len();
+
+    // 8 MB: far below the writer's own checkpoint threshold (64 MB of WAL).
+    let server = server(store.as_ref()).await;
+    let batch: Vec<_> = (1..=4)
+        .map(|uid| {
+            let mut r = request(server, uid, &format!("{uid}@x"), "Big");
+            parts(&mut r).message.raw = vec![b'x'; 2_000_000];
+            r
+        })
+        .collect();
+    let done = store.import_batch(&batch, &|_, _| None, 1).await;
+    assert!(done.failed.is_none(), "{:?}", done.failed);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() < before + 8_000_000 {
+        assert!(
+            Instant::now() < deadline,
+            "the WAL was not copied into the database"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
