@@ -109,6 +109,9 @@ pub trait Store: Send + Sync + 'static {
     async fn mailbox_progress(&self, server_id: Id) -> Result<Option<(i64, i64)>, StoreError>;
     /// Whether a source was handled (POP3 compares its UIDL list with this).
     async fn source_seen(&self, source_key: &str) -> Result<bool, StoreError>;
+    /// Of `source_keys`, those whose message was imported or recognised as a duplicate: the
+    /// ones a mailbox's after-import action applies to (skipped ones stay where they are).
+    async fn sources_to_act_on(&self, source_keys: &[String]) -> Result<Vec<String>, StoreError>;
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Vec<TicketRow>, StoreError>;
     async fn get_ticket(&self, number: i64) -> Result<Option<TicketRow>, StoreError>;
     /// A ticket's messages, oldest first, with attachment metadata (no content, no raw).

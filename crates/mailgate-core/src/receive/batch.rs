@@ -151,7 +151,7 @@ pub async fn imap_import_new(
             id: uid,
             source: MailSource {
                 server_id: mailbox.server_id,
-                key: format!("{}:{validity}:{uid}", mailbox.server_id),
+                key: imap_key(mailbox.server_id, validity, uid),
                 progress: Some((validity, i64::from(uid))),
             },
             body,
@@ -207,6 +207,58 @@ pub async fn imap_import_new(
         prepared = ready.transpose()?;
         fetched = got.map(fetched_batch);
     }
+}
+
+/// Where an IMAP message comes from, as the store records it.
+fn imap_key(server_id: mailgate_domain::Id, validity: i64, uid: u32) -> String {
+    format!("{server_id}:{validity}:{uid}")
+}
+
+/// Runs the after-import action on messages already imported that still wait for it: a batch
+/// committed whose action was cut short (a crash, a dropped connection), or mail imported
+/// before the action was changed. Skipped messages (ignored, loops, too large) stay where they
+/// are. Called once per session, before new mail is read.
+pub async fn imap_catch_up(
+    core: &Core,
+    mailbox: &Mailbox,
+    session: &mut ImapSession<MailStream>,
+    validity: u32,
+) -> Result<(), WatchError> {
+    let unseen_only = match mailbox.spec.after_import {
+        AfterImport::Leave | AfterImport::Keep => return Ok(()),
+        AfterImport::MarkSeen => true,
+        AfterImport::Move | AfterImport::Delete => false,
+    };
+    let validity = i64::from(validity);
+    let last = match core.store.mailbox_progress(mailbox.server_id).await? {
+        Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
+        // Nothing read in this numbering yet.
+        _ => return Ok(()),
+    };
+    let present = session.uids_up_to(last, unseen_only).await?;
+    let key = |uid| imap_key(mailbox.server_id, validity, uid);
+    let keys: Vec<String> = present.iter().map(|&uid| key(uid)).collect();
+    let due: std::collections::HashSet<String> = core
+        .store
+        .sources_to_act_on(&keys)
+        .await?
+        .into_iter()
+        .collect();
+    let uids: Vec<u32> = present
+        .into_iter()
+        .filter(|&uid| due.contains(&key(uid)))
+        .collect();
+    if !uids.is_empty() {
+        tracing::info!(
+            server = %mailbox.server_id,
+            messages = uids.len(),
+            "finishing the after-import action of messages imported before"
+        );
+    }
+    for chunk in uids.chunks(BATCH_MESSAGES) {
+        act(session, mailbox, chunk).await?;
+    }
+    Ok(())
 }
 
 /// The mailbox's after-import action, on a batch's UIDs.

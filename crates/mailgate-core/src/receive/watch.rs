@@ -172,6 +172,7 @@ pub async fn imap_session(
     let mut session = client.login(&creds).await?;
     let folder = session.select(&mailbox.spec.folder).await?;
     // Shared with the blocking threads that prepare batches.
+    batch::imap_catch_up(core, mailbox, &mut session, folder.uid_validity).await?;
     let mailbox = Arc::new(mailbox.clone());
     loop {
         batch::imap_import_new(core, &mailbox, &mut session, folder.uid_validity, stop).await?;

@@ -170,6 +170,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         Ok(uids)
     }
 
+    /// The UIDs up to `last` in the selected folder, ascending; only those without `\\Seen`
+    /// when `unseen_only` (what a mark-as-seen left undone would find).
+    pub async fn uids_up_to(
+        &mut self,
+        last: u32,
+        unseen_only: bool,
+    ) -> Result<Vec<u32>, ProtoError> {
+        if last == 0 {
+            return Ok(Vec::new());
+        }
+        let unseen = if unseen_only { " UNSEEN" } else { "" };
+        let mut uids: Vec<u32> = Vec::new();
+        self.run(
+            &format!("UID SEARCH UID 1:{last}{unseen}"),
+            "UID SEARCH",
+            |resp| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = resp {
+                    uids.extend_from_slice(found);
+                }
+            },
+        )
+        .await?;
+        uids.retain(|&u| u <= last);
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
     /// The UIDs above `after` with their sizes (RFC822.SIZE), ascending: what is new and how
     /// large, so that it can be fetched in batches of bounded size. Filtered like
     /// [`ImapSession::uids_since`].

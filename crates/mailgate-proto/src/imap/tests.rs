@@ -261,6 +261,32 @@ async fn listing_with_fetch_is_a_named_switch_and_is_filtered_too() {
 }
 
 #[tokio::test]
+async fn uids_up_to_searches_the_range_and_drops_what_lies_beyond_it() {
+    let creds = xoauth2("t");
+    let mut script = vec![send(GREETING)];
+    script.extend(login_steps(&creds, AFTER_LOGIN));
+    script.extend([
+        expect("A0003 UID SEARCH UID 1:9 UNSEEN"),
+        // A server may answer with UIDs outside the range; they are not ours to act on.
+        send("* SEARCH 4 2 12\r\nA0003 OK Search completed.\r\n"),
+        expect("A0004 UID SEARCH UID 1:9"),
+        send("* SEARCH 1 2 4 9\r\nA0004 OK Search completed.\r\n"),
+    ]);
+    let (stream, server) = scripted(script);
+    let client = ImapClient::greet(stream, "h", 993, options())
+        .await
+        .unwrap();
+    let mut s = client.login(&creds).await.unwrap();
+    assert_eq!(s.uids_up_to(9, true).await.unwrap(), [2, 4]);
+    assert_eq!(s.uids_up_to(9, false).await.unwrap(), [1, 2, 4, 9]);
+    assert!(
+        s.uids_up_to(0, false).await.unwrap().is_empty(),
+        "no command"
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
 async fn xoauth2_failure_answers_the_challenge_empty_and_keeps_the_json() {
     let creds = xoauth2("ya29.revoked");
     let (stream, server) = scripted(vec![

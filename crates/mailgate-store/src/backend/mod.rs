@@ -728,6 +728,24 @@ macro_rules! sql_store {
                 Ok(found.is_some())
             }
 
+            async fn sources_to_act_on(&self, source_keys: &[String]) -> Result<Vec<String>, $crate::StoreError> {
+                let mut found = Vec::new();
+                for chunk in source_keys.chunks(200) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT source_key FROM mailbox_sources WHERE outcome IN ('imported', 'duplicate') AND source_key IN ({})",
+                        marks.join(", ")
+                    );
+                    // Only numbered placeholders are formatted in; the keys are bound.
+                    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+                    for key in chunk {
+                        query = query.bind(key);
+                    }
+                    found.extend(query.fetch_all(&self.pool).await?);
+                }
+                Ok(found)
+            }
+
             async fn list_tickets(&self, query: &$crate::TicketQuery) -> Result<Vec<$crate::TicketRow>, $crate::StoreError> {
                 let pattern = query.text.as_ref().map(|t| format!("%{}%", t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
                 let rows = sqlx::query(

@@ -85,6 +85,18 @@ store_test!(
                 "UID {uid}"
             );
         }
+        // The after-import action applies to the imported and the duplicate, not to the
+        // skipped ones nor to a source never read (UID 4).
+        let keys: Vec<String> = (1..=6).map(|uid| source(server, uid).key).collect();
+        let mut due = store.sources_to_act_on(&keys).await.unwrap();
+        due.sort();
+        let mut want: Vec<String> = [1, 2, 3]
+            .iter()
+            .map(|&uid| source(server, uid).key)
+            .collect();
+        want.sort();
+        assert_eq!(due, want);
+        assert!(store.sources_to_act_on(&[]).await.unwrap().is_empty());
         let expected: Vec<(String, String)> = [
             ("imported", 0),
             ("imported", 2),

@@ -50,3 +50,68 @@ async fn a_mailbox_of_several_batches_is_imported_and_emptied_batch_by_batch() {
         "nothing doubled"
     );
 }
+
+/// Imported mail still in the folder (its batch's action was cut short, or the action was
+/// changed since) gets the action when the next session starts; ignored mail stays, and
+/// nothing is imported twice.
+#[tokio::test]
+async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignored_mail() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(
+        &app,
+        json!({"after_import": "leave", "filter": {"type": "ignore", "keywords": ["newsletter"]}}),
+    )
+    .await;
+    let id = server["id"].as_str().unwrap();
+    let world = app.world();
+    for subject in ["First", "Second", "Our newsletter", "Third"] {
+        world
+            .deliver("customer@example.com", &mailbox, &mail(&mailbox, subject))
+            .await;
+    }
+    world.read_inbox(&mailbox, 4, Duration::from_secs(10)).await;
+    let (stop, session) = imap_session(&app, id).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.core.store.count_messages().await.unwrap() < 3 {
+        assert!(Instant::now() < deadline, "not all imported");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(
+        world.read_inbox(&mailbox, 0, Duration::ZERO).await.len(),
+        4,
+        "left in place"
+    );
+
+    let patched = app
+        .patch(
+            &format!("/api/v1/incoming-servers/{id}"),
+            json!({"after_import": "delete"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let (stop, session) = imap_session(&app, id).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let left = loop {
+        let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
+        if inbox.len() <= 1 {
+            break inbox;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} still in the mailbox",
+            inbox.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    stop.send(true).unwrap();
+    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(left.len(), 1);
+    assert!(left[0].contains("Our newsletter"), "the ignored one stays");
+    assert_eq!(
+        app.core.store.count_messages().await.unwrap(),
+        3,
+        "nothing imported twice"
+    );
+}
