@@ -8,11 +8,9 @@ use super::pipeline::{self, Mailbox};
 use crate::Core;
 use crate::events;
 use crate::objects::{IncomingServers, Objects};
-use crate::tokens::{self, CredentialKey};
+use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
-use mailgate_domain::server::Auth;
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
-use mailgate_domain::{ExposeSecret, Id};
 use mailgate_proto::dial::Endpoint;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::sasl::Credentials;
@@ -105,41 +103,23 @@ pub(super) async fn credentials(
     core: &Core,
     mailbox: &Mailbox,
 ) -> Result<(Credentials, Option<i64>), WatchError> {
-    let user = mailbox.spec.email.as_str().to_owned();
-    match &mailbox.spec.auth {
-        Auth::Oauth { .. } => {
-            let key = CredentialKey::for_server(&mailbox.spec.auth, &user, false)
-                .ok_or_else(|| WatchError::Config("no credential for this server".into()))?;
-            let token = tokens::access_token(core, &key)
-                .await
-                .map_err(WatchError::Credential)?;
-            Ok((
-                Credentials::XOAuth2 {
-                    user,
-                    token: token.token,
-                },
-                Some(token.expires_at_ms),
-            ))
+    let login = crate::login::login::<IncomingServers>(
+        core,
+        mailbox.server_id,
+        &mailbox.spec.auth,
+        mailbox.spec.email.as_str(),
+        false,
+    )
+    .await
+    .map_err(|d| {
+        if mailgate_domain::troubleshoot::setup::is_server_misconfigured(&d) {
+            WatchError::Config(d.message)
+        } else {
+            WatchError::Credential(d)
         }
-        Auth::Basic { username } => {
-            let (_, _, secrets) = Objects::<IncomingServers>::load(core, mailbox.server_id)
-                .await
-                .map_err(|e| WatchError::Config(e.to_string()))?;
-            let password = secrets
-                .get("password")
-                .ok_or_else(|| WatchError::Config("no password is stored".into()))?;
-            Ok((
-                Credentials::Plain {
-                    user: username.clone(),
-                    password: password.expose_secret().into(),
-                },
-                None,
-            ))
-        }
-        Auth::None => Err(WatchError::Config(
-            "a mailbox cannot be read without authentication".into(),
-        )),
-    }
+    })?
+    .ok_or_else(|| WatchError::Config("a mailbox cannot be read without authentication".into()))?;
+    Ok((login.credentials, login.expires_at_ms))
 }
 
 pub(super) fn endpoint(mailbox: &Mailbox) -> Endpoint {

@@ -22,6 +22,12 @@ pub fn no_outgoing_server() -> Diagnosis {
     )
 }
 
+/// Whether `diagnosis` is [`server_misconfigured`]'s: the configuration is wrong, not the
+/// provider or the network.
+pub fn is_server_misconfigured(diagnosis: &Diagnosis) -> bool {
+    diagnosis.code == SERVER_MISCONFIGURED.code
+}
+
 /// The server's configuration lacks something (`what` is a sentence without its full stop).
 pub fn server_misconfigured(what: &str) -> Diagnosis {
     let what = what.trim().trim_end_matches('.');

@@ -40,4 +40,6 @@ fn configuration_failures_name_the_fix() {
         setup::server_misconfigured("  ").message,
         "The server's configuration cannot be used."
     );
+    assert!(setup::is_server_misconfigured(&d));
+    assert!(!setup::is_server_misconfigured(&setup::no_outgoing_server()));
 }
