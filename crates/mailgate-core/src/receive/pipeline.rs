@@ -179,11 +179,14 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
         };
     }
 
-    let (mut thread_message_ids, thread_tag) = match mail::thread_hint(&parsed, &ours, TAG_PREFIX) {
-        ThreadHint::MessageIds(ids) => (ids, None),
-        ThreadHint::Tag(n) => (Vec::new(), i64::try_from(n).ok()),
-        ThreadHint::None => (Vec::new(), None),
+    let mut thread_message_ids = match mail::thread_hint(&parsed, &ours, TAG_PREFIX) {
+        ThreadHint::MessageIds(ids) => ids,
+        ThreadHint::Tag(_) | ThreadHint::None => Vec::new(),
     };
+    // The tag is the fallback when none of the Message-IDs is on record (a reply to a
+    // message sent before mailgate, or one whose ticket message was deleted).
+    let thread_tag =
+        mail::subject_tag(&parsed.subject, TAG_PREFIX).and_then(|n| i64::try_from(n).ok());
     // A bounce belongs to the ticket whose message bounced.
     if let Kind::Bounce {
         original_message_id: Some(original),

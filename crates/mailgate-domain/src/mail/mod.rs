@@ -32,7 +32,9 @@ pub use classify::classify;
 pub use parse::parse;
 pub use raw_part::{PartEncoding, RawPart};
 pub use text::html_to_text;
-pub use thread::{base_subject, new_message_id, tagged_subject, thread_hint, ticket_tag};
+pub use thread::{
+    base_subject, new_message_id, subject_tag, tagged_subject, thread_hint, ticket_tag,
+};
 
 /// One address of a header such as From or To.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

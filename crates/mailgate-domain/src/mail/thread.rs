@@ -27,10 +27,16 @@ pub fn thread_hint(parsed: &ParsedMessage, ours: &Ours<'_>, tag_prefix: &str) ->
     if !ids.is_empty() {
         return ThreadHint::MessageIds(ids);
     }
-    match find_tag(&parsed.subject, tag_prefix) {
-        Some((number, _, _)) => ThreadHint::Tag(number),
+    match subject_tag(&parsed.subject, tag_prefix) {
+        Some(number) => ThreadHint::Tag(number),
         None => ThreadHint::None,
     }
+}
+
+/// The ticket number of the first tag with our prefix in a subject: the fallback when the
+/// Message-IDs a reply names are not (or no longer) ours on record.
+pub fn subject_tag(subject: &str, tag_prefix: &str) -> Option<u64> {
+    find_tag(subject, tag_prefix).map(|(number, _, _)| number)
 }
 
 /// Whether a Message-ID (without `<>`) is one we made: it ends with `@{domain}`.

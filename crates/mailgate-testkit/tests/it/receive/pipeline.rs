@@ -69,6 +69,22 @@ async fn a_new_message_opens_a_ticket_and_a_tagged_reply_joins_it() {
     assert!(
         matches!(feed(&app, &mb, 2, &reply).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number)
     );
+    // A reply naming one of our Message-IDs that is not on record still follows the tag.
+    let domain = pipeline::message_id_domain(&app.core);
+    let unknown_ours = format!(
+        "In-Reply-To: <{}@{domain}>\r\n",
+        uuid::Uuid::new_v4().simple()
+    );
+    let reply = message(
+        "ann@customer.example",
+        &format!("Re: [#{ticket_number}] Printer on fire"),
+        &unknown_ours,
+        "Any news?",
+    );
+    assert!(
+        matches!(feed(&app, &mb, 3, &reply).await, ImportOutcome::Imported { new_ticket: false, ticket_number: n, .. } if n == ticket_number),
+        "the tag is the fallback for unknown Message-IDs"
+    );
 
     let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await;
     assert_eq!(ticket.status, 200, "{}", ticket.body);
@@ -86,7 +102,7 @@ async fn a_new_message_opens_a_ticket_and_a_tagged_reply_joins_it() {
         .iter()
         .map(|m| m["text"].as_str().unwrap().trim())
         .collect();
-    assert_eq!(texts, ["It burns.", "Still burning."]);
+    assert_eq!(texts, ["It burns.", "Still burning.", "Any news?"]);
     let kinds: Vec<_> = app
         .get("/api/v1/events")
         .await
@@ -131,6 +147,24 @@ async fn filters_work_both_ways_and_ignored_mail_is_recorded() {
             ImportOutcome::Imported { .. }
         ),
         "a keyword in the subject passes"
+    );
+    assert!(
+        matches!(
+            feed(
+                &app,
+                &allow,
+                4,
+                &message(
+                    "d@elsewhere.example",
+                    "Question",
+                    "",
+                    "This is Urgent, please."
+                )
+            )
+            .await,
+            ImportOutcome::Imported { .. }
+        ),
+        "a keyword in the body passes, whatever its case"
     );
     assert_eq!(
         feed(
