@@ -383,7 +383,8 @@ pub struct TicketQuery {
     pub status: Option<String>,
     pub group: Option<String>,
     pub category: Option<String>,
-    /// Matched (case-insensitively) against subject and requester.
+    /// Matched against the subject, the requester (address and name) and the text of every
+    /// message; case-insensitively (on SQLite, for ASCII letters only).
     pub text: Option<String>,
     /// Tickets with a number below this (newest first paging).
     pub before: Option<i64>,

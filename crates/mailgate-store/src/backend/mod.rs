@@ -747,19 +747,28 @@ macro_rules! sql_store {
             }
 
             async fn list_tickets(&self, query: &$crate::TicketQuery) -> Result<Vec<$crate::TicketRow>, $crate::StoreError> {
-                let pattern = query.text.as_ref().map(|t| format!("%{}%", t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+                let like = |t: &str| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                // `$4` is the folded text, `$7` the text as typed: SQLite's LOWER folds ASCII only,
+                // so a non-ASCII word still matches when typed in the same case.
+                let folded = query.text.as_deref().map(|t| like(&t.to_lowercase()));
+                let typed = query.text.as_deref().map(like);
                 let rows = sqlx::query(
                     "SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at FROM tickets \
                      WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR grp = $2) AND ($3 IS NULL OR category = $3) \
-                     AND ($4 IS NULL OR LOWER(subject) LIKE $4 ESCAPE '\\' OR LOWER(requester) LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR number < $5) \
+                     AND ($4 IS NULL OR LOWER(subject) LIKE $4 ESCAPE '\\' OR subject LIKE $7 ESCAPE '\\' \
+                          OR LOWER(requester) LIKE $4 ESCAPE '\\' OR LOWER(requester_name) LIKE $4 ESCAPE '\\' OR requester_name LIKE $7 ESCAPE '\\' \
+                          OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_number = tickets.number \
+                                     AND (LOWER(m.body_text) LIKE $4 ESCAPE '\\' OR m.body_text LIKE $7 ESCAPE '\\'))) \
+                     AND ($5 IS NULL OR number < $5) \
                      ORDER BY number DESC LIMIT $6",
                 )
                 .bind(&query.status)
                 .bind(&query.group)
                 .bind(&query.category)
-                .bind(&pattern)
+                .bind(&folded)
                 .bind(query.before)
                 .bind(query.limit.clamp(1, 500))
+                .bind(&typed)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::ticket_row).collect()

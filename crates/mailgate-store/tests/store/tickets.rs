@@ -287,3 +287,59 @@ store_test!(a_new_uid_validity_replaces_the_progress, |store| {
     import(store.as_ref(), &after_reset, 2).await;
     assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((8, 3)));
 });
+
+store_test!(
+    the_text_search_looks_at_subjects_names_and_message_bodies,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let mut numbers = Vec::new();
+        for (uid, subject, body) in [
+            (1, "Éclair au café", "the oven is cold"),
+            (2, "Invoice", "Die Zahlungsverzögerung tut uns leid"),
+            (3, "Other", "nothing to see"),
+        ] {
+            let mut req = request(server, uid, &format!("{uid}@x"), subject);
+            parts(&mut req).message.body_text = body.into();
+            let ImportOutcome::Imported { ticket_number, .. } =
+                import(store.as_ref(), &req, uid).await
+            else {
+                panic!()
+            };
+            numbers.push(ticket_number);
+        }
+        let search = |text: &str| {
+            let store = store.clone();
+            let text = text.to_owned();
+            async move {
+                store
+                    .list_tickets(&TicketQuery {
+                        text: Some(text),
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.number)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            search("OVEN").await,
+            vec![numbers[0]],
+            "a body, any ASCII case"
+        );
+        assert_eq!(
+            search("Éclair").await,
+            vec![numbers[0]],
+            "non-ASCII as typed"
+        );
+        assert_eq!(search("verzögerung").await, vec![numbers[1]]);
+        assert_eq!(search("CUSTOMER").await.len(), 3, "the requester's name");
+        assert_eq!(
+            search("100%").await,
+            Vec::<i64>::new(),
+            "wildcards are literal"
+        );
+    }
+);
