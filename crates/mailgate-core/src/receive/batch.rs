@@ -7,7 +7,7 @@
 use super::pipeline::{self, Mailbox, Prepared};
 use super::watch::WatchError;
 use crate::Core;
-use mailgate_domain::incoming::AfterImport;
+use mailgate_domain::incoming::{AfterImport, IncomingServerSpec};
 use mailgate_proto::dial::MailStream;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::ImapSession;
@@ -135,7 +135,7 @@ pub async fn imap_import_new(
     validity: u32,
     stop: &watch::Receiver<bool>,
 ) -> Result<(), WatchError> {
-    let validity = i64::from(validity);
+    let validity = numbering(&mailbox.spec, validity);
     let after = match core.store.mailbox_progress(mailbox.server_id).await? {
         Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
         // First sync, or the server renumbered the folder: every UID is new (Message-IDs
@@ -209,6 +209,26 @@ pub async fn imap_import_new(
     }
 }
 
+/// Which numbering of UIDs a folder's progress belongs to. A UID names a message only within
+/// one folder of one account with one UIDVALIDITY (RFC 9051 2.3.1.1), and another folder or
+/// account may well use the same UIDVALIDITY (Dovecot derives it from the creation time).
+/// So the recorded validity is the UIDVALIDITY (low 32 bits) with a 31-bit hash of host,
+/// mailbox and folder above it: pointing the server at another folder starts afresh instead of
+/// skipping that folder's UIDs up to the old folder's last one.
+fn numbering(spec: &IncomingServerSpec, uid_validity: u32) -> i64 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let mut hash: u32 = 0x811c_9dc5;
+    let parts = [
+        spec.host.to_ascii_lowercase(),
+        spec.email.as_str().to_ascii_lowercase(),
+        spec.folder.clone(),
+    ];
+    for byte in parts.join("\0").bytes() {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    (i64::from(hash & 0x7fff_ffff) << 32) | i64::from(uid_validity)
+}
+
 /// Where an IMAP message comes from, as the store records it.
 fn imap_key(server_id: mailgate_domain::Id, validity: i64, uid: u32) -> String {
     format!("{server_id}:{validity}:{uid}")
@@ -229,7 +249,7 @@ pub async fn imap_catch_up(
         AfterImport::MarkSeen => true,
         AfterImport::Move | AfterImport::Delete => false,
     };
-    let validity = i64::from(validity);
+    let validity = numbering(&mailbox.spec, validity);
     let last = match core.store.mailbox_progress(mailbox.server_id).await? {
         Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
         // Nothing read in this numbering yet.
@@ -300,5 +320,31 @@ mod tests {
         let sizes: Vec<usize> = plan(&small, mb as usize).iter().map(Vec::len).collect();
         assert_eq!(sizes, [200, 200, 50]);
         assert!(plan(&[], 10).is_empty());
+    }
+
+    #[test]
+    fn each_folder_and_account_has_its_own_numbering() {
+        let spec: IncomingServerSpec = serde_json::from_value(serde_json::json!({
+            "name": "Support", "email": "support@example.com", "protocol": "imap",
+            "host": "imap.example.com", "port": 993, "security": "ssl", "auth": "basic",
+            "username": "support@example.com", "folder": "INBOX", "after_import": "leave",
+            "enabled": true, "primary": false
+        }))
+        .unwrap();
+        let other_folder = IncomingServerSpec {
+            folder: "Archive".into(),
+            ..spec.clone()
+        };
+        let other_host = IncomingServerSpec {
+            host: "imap.example.org".into(),
+            ..spec.clone()
+        };
+        let n = numbering(&spec, 1_700_000_000);
+        assert_eq!(n, numbering(&spec.clone(), 1_700_000_000), "stable");
+        assert_eq!(n & 0xffff_ffff, 1_700_000_000, "the UIDVALIDITY is kept");
+        assert!(n >= 0 && numbering(&spec, u32::MAX) >= 0);
+        assert_ne!(n, numbering(&other_folder, 1_700_000_000));
+        assert_ne!(n, numbering(&other_host, 1_700_000_000));
+        assert_ne!(n, numbering(&spec, 1_700_000_001));
     }
 }
