@@ -2,5 +2,6 @@
 //! against Dovecot.
 
 mod batches;
+mod passwords;
 mod pipeline;
 mod watch;
