@@ -4,4 +4,5 @@
 mod batches;
 mod passwords;
 mod pipeline;
+mod rules;
 mod watch;
