@@ -107,8 +107,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> ImportedBatch;
     /// IMAP: `(uid_validity, last_uid)` read so far.
     async fn mailbox_progress(&self, server_id: Id) -> Result<Option<(i64, i64)>, StoreError>;
-    /// Whether a source was handled (POP3 compares its UIDL list with this).
-    async fn source_seen(&self, source_key: &str) -> Result<bool, StoreError>;
+    /// What became of a source already handled (`imported`, `duplicate`, `ignored`, `loop`,
+    /// `too_large`, ...), `None` when it was never read: POP3 compares its UIDL list with this.
+    async fn source_outcome(&self, source_key: &str) -> Result<Option<String>, StoreError>;
     /// Of `source_keys`, those whose message was imported or recognised as a duplicate: the
     /// ones a mailbox's after-import action applies to (skipped ones stay where they are).
     async fn sources_to_act_on(&self, source_keys: &[String]) -> Result<Vec<String>, StoreError>;

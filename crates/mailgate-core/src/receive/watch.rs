@@ -177,8 +177,8 @@ pub async fn imap_session(
 }
 
 /// One POP3 pass: import every message whose UIDL was not seen, in batches, delete when asked
-/// (after the batch is committed; a message already seen is deleted too), QUIT (which is when
-/// the server deletes).
+/// (after the batch is committed; a message seen before is deleted too, unless it was too large
+/// to store), QUIT (which is when the server deletes).
 pub async fn pop3_session(
     core: &Arc<Core>,
     mailbox: &Mailbox,
@@ -197,9 +197,14 @@ pub async fn pop3_session(
             break;
         }
         let key = format!("{}:uidl:{uidl}", mailbox.server_id);
-        if core.store.source_seen(&key).await? {
-            due.push(number);
-            continue;
+        match core.store.source_outcome(&key).await?.as_deref() {
+            None => {}
+            // Never stored: deleting it would lose it. It stays for the admin to fetch.
+            Some("too_large") => continue,
+            Some(_) => {
+                due.push(number);
+                continue;
+            }
         }
         let body = client
             .retr(number, core.settings.receive_max_message_bytes)

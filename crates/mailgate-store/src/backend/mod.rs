@@ -723,9 +723,8 @@ macro_rules! sql_store {
                 row.map(|r| Ok((r.try_get("uid_validity")?, r.try_get("last_uid")?))).transpose()
             }
 
-            async fn source_seen(&self, source_key: &str) -> Result<bool, $crate::StoreError> {
-                let found: Option<String> = sqlx::query_scalar("SELECT source_key FROM mailbox_sources WHERE source_key = $1").bind(source_key).fetch_optional(&self.pool).await?;
-                Ok(found.is_some())
+            async fn source_outcome(&self, source_key: &str) -> Result<Option<String>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT outcome FROM mailbox_sources WHERE source_key = $1").bind(source_key).fetch_optional(&self.pool).await?)
             }
 
             async fn sources_to_act_on(&self, source_keys: &[String]) -> Result<Vec<String>, $crate::StoreError> {

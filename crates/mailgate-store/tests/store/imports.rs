@@ -79,12 +79,27 @@ store_test!(
             Some((7, 6)),
             "the last UID of the batch"
         );
-        for uid in [1, 2, 3, 5, 6] {
-            assert!(
-                store.source_seen(&source(server, uid).key).await.unwrap(),
-                "UID {uid}"
+        let mut outcomes = Vec::new();
+        for uid in 1..=6 {
+            outcomes.push(
+                store
+                    .source_outcome(&source(server, uid).key)
+                    .await
+                    .unwrap(),
             );
         }
+        let outcomes: Vec<Option<&str>> = outcomes.iter().map(Option::as_deref).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Some("imported"),
+                Some("duplicate"),
+                Some("imported"),
+                None,
+                Some("ignored"),
+                Some("auto_reply_unthreaded"),
+            ]
+        );
         // The after-import action applies to the imported and the duplicate, not to the
         // skipped ones nor to a source never read (UID 4).
         let keys: Vec<String> = (1..=6).map(|uid| source(server, uid).key).collect();
@@ -154,10 +169,20 @@ store_test!(
             Some((7, 1)),
             "progress stops before the failing one"
         );
-        assert!(store.source_seen(&source(server, 1).key).await.unwrap());
+        assert!(
+            store
+                .source_outcome(&source(server, 1).key)
+                .await
+                .unwrap()
+                .is_some()
+        );
         for uid in [2, 3] {
             assert!(
-                !store.source_seen(&source(server, uid).key).await.unwrap(),
+                store
+                    .source_outcome(&source(server, uid).key)
+                    .await
+                    .unwrap()
+                    .is_none(),
                 "UID {uid} stays unread"
             );
         }

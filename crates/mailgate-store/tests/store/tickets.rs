@@ -122,7 +122,13 @@ store_test!(
             "the same source is never imported twice"
         );
         assert_eq!(store.mailbox_progress(server).await.unwrap(), Some((7, 10)));
-        assert!(store.source_seen(&first.source().key).await.unwrap());
+        assert!(
+            store
+                .source_outcome(&first.source().key)
+                .await
+                .unwrap()
+                .is_some()
+        );
 
         let ticket = store.get_ticket(ticket_number).await.unwrap().unwrap();
         assert_eq!(

@@ -2,7 +2,7 @@
 //! against Dovecot.
 
 mod batches;
-mod passwords;
 mod pipeline;
+mod pop3;
 mod rules;
 mod watch;

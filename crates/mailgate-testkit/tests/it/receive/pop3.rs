@@ -1,6 +1,6 @@
-//! Mailboxes that sign in with a password (Dovecot's PLAIN/LOGIN users), over POP3.
+//! POP3 mailboxes against Dovecot: a password login, `keep`, and what `delete` leaves.
 
-use super::watch::mail;
+use super::watch::{mail, oauth_server};
 use mailgate_core::receive::watch;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
@@ -67,4 +67,53 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
         inbox.iter().any(|m| m.contains(&subject)),
         "kept on the server"
     );
+}
+
+/// With `delete`, imported mail is deleted after the commit, on this pass and the next; a
+/// message too large to store is never deleted, however many passes see it.
+#[tokio::test]
+async fn delete_never_removes_a_message_too_large_to_store() {
+    let ca = mailgate_testkit::world().stack.ca_pem.display().to_string();
+    let app = mailgate_testkit::spawn_app_with(
+        mailgate_testkit::TestConfig::default()
+            .set("tls.extra_ca_file", ca)
+            .set("receive.max_message_bytes", 4096),
+    )
+    .await;
+    let stack = &app.world().stack;
+    let (mailbox, server) = oauth_server(
+        &app,
+        json!({"protocol": "pop3", "port": stack.pop3s_port, "after_import": "delete"}),
+    )
+    .await;
+    let world = app.world();
+    let big = format!(
+        "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
+        "x".repeat(20_000)
+    );
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Small"))
+        .await;
+    world.deliver("customer@example.com", &mailbox, &big).await;
+    world.read_inbox(&mailbox, 2, Duration::from_secs(10)).await;
+    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    // The first pass ends at the big one: a POP3 connection cannot skip the rest of a RETR,
+    // so what was read before it is imported and the pass stops there (nothing deleted yet).
+    let first = watch::pop3_session(&app.core, &mb, &stopped).await;
+    assert_eq!(
+        app.core.store.count_messages().await.unwrap(),
+        1,
+        "{first:?}"
+    );
+    for pass in 2..=3 {
+        let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
+        assert_eq!(ended.unwrap(), watch::Ended::Again, "pass {pass}");
+    }
+    assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
+    let left = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
+    assert_eq!(left.len(), 1, "only the big one stays");
+    assert!(left[0].contains("Subject: Huge"));
 }
