@@ -3,4 +3,5 @@
 
 mod batches;
 mod pipeline;
+mod test_connection;
 mod watch;
