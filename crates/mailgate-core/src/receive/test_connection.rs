@@ -1,18 +1,21 @@
-//! Test Connection for an incoming server: each step (credential, connect with TLS,
-//! authenticate, open the folder) reported in order, with the fix for the one that fails.
+//! Test Connection for an incoming server: each step (credential, connect, TLS, authenticate,
+//! open the folder or STAT) timed and reported in order, with the fix for the one that fails.
+//! The credential, the endpoint, the TLS setup and the login are the mailbox watcher's own.
 
-use super::watch::{self, WatchError, load_mailbox};
+use super::watch::{self, load_mailbox};
 use crate::Core;
 use crate::objects::ServiceError;
+use crate::probe::{self, Steps};
 use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingProtocol;
+use mailgate_proto::error::ProtoError;
+use mailgate_proto::imap::{ImapClient, ImapOptions};
+use mailgate_proto::pop3::{Pop3Client, Pop3Options};
 use mailgate_proto::sasl::Credentials;
-use mailgate_proto::{imap, pop3};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-use crate::probe::Steps;
 pub use crate::probe::{Step, TestReport};
 
 pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
@@ -27,9 +30,10 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             id: id.to_owned(),
         })?;
     let spec = &mailbox.spec;
+    let provider = probe::provider(core, &spec.auth, &spec.host).await;
+    let diagnose = |e: ProtoError| e.diagnosis(provider);
     let mut steps = Steps(Vec::new());
 
-    // The same credential, endpoint and TLS setup the mailbox watcher uses.
     let t = Instant::now();
     let creds = match watch::credentials(core, &mailbox).await {
         Ok((creds, _)) => creds,
@@ -43,29 +47,37 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let t = Instant::now();
     let tls = match watch::tls(core) {
         Ok(tls) => tls,
-        Err(e) => return Ok(steps.fail("connect", t, e.diagnosis())),
+        Err(e) => return Ok(steps.fail("tls", t, e.diagnosis())),
     };
     let ep = watch::endpoint(&mailbox);
-    let security = serde_json::to_value(spec.security)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let fail = |e: mailgate_proto::error::ProtoError| WatchError::Proto(e).diagnosis();
+    let (host, port) = (ep.host.clone(), ep.port);
     match spec.protocol {
         IncomingProtocol::Imap => {
-            let client = match imap::connect(&ep, tls, TIMEOUT).await {
+            let options = ImapOptions::new(TIMEOUT);
+            let client = probe::connect_mailbox(
+                &mut steps,
+                &ep,
+                tls,
+                TIMEOUT,
+                diagnose,
+                async |stream| {
+                    let mut client = ImapClient::greet(stream, &host, port, options).await?;
+                    if client.capabilities().is_empty() {
+                        client.capability().await?;
+                    }
+                    Ok(client)
+                },
+                async |client, tls| client.starttls(tls).await,
+            )
+            .await;
+            let client = match client {
                 Ok(c) => c,
-                Err(e) => return Ok(steps.fail("connect", t, fail(e))),
+                Err(failed) => return Ok(steps.failed(failed)),
             };
-            steps.pass(
-                "connect",
-                t,
-                format!("{}:{} ({security}) answered", spec.host, spec.port),
-            );
             let t = Instant::now();
             let mut session = match client.login(&creds).await {
                 Ok(s) => s,
-                Err(e) => return Ok(steps.fail("authenticate", t, fail(e))),
+                Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
             };
             steps.pass("authenticate", t, format!("signed in as {}", creds.user()));
             let t = Instant::now();
@@ -75,23 +87,33 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                     t,
                     format!("{} holds {} messages", spec.folder, folder.exists),
                 ),
-                Err(e) => return Ok(steps.fail("select", t, fail(e))),
+                Err(e) => return Ok(steps.fail("select", t, diagnose(e))),
             }
             let _ = session.logout().await;
         }
         IncomingProtocol::Pop3 => {
-            let mut client = match pop3::connect(&ep, tls, TIMEOUT).await {
+            let options = Pop3Options::new(TIMEOUT);
+            let client = probe::connect_mailbox(
+                &mut steps,
+                &ep,
+                tls,
+                TIMEOUT,
+                diagnose,
+                async |stream| {
+                    let mut client = Pop3Client::greet(stream, &host, port, options).await?;
+                    client.capa().await?;
+                    Ok(client)
+                },
+                async |client, tls| client.stls(tls).await,
+            )
+            .await;
+            let mut client = match client {
                 Ok(c) => c,
-                Err(e) => return Ok(steps.fail("connect", t, fail(e))),
+                Err(failed) => return Ok(steps.failed(failed)),
             };
-            steps.pass(
-                "connect",
-                t,
-                format!("{}:{} ({security}) answered", spec.host, spec.port),
-            );
             let t = Instant::now();
             if let Err(e) = client.login(&creds).await {
-                return Ok(steps.fail("authenticate", t, fail(e)));
+                return Ok(steps.fail("authenticate", t, diagnose(e)));
             }
             steps.pass("authenticate", t, format!("signed in as {}", creds.user()));
             let t = Instant::now();
@@ -101,7 +123,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                     t,
                     format!("{} messages, {} bytes", stat.count, stat.size),
                 ),
-                Err(e) => return Ok(steps.fail("stat", t, fail(e))),
+                Err(e) => return Ok(steps.fail("stat", t, diagnose(e))),
             }
             let _ = client.quit().await;
         }

@@ -246,7 +246,7 @@ async fn connect(
 
 /// An OAuth token goes over XOAUTH2 (what Google and Microsoft offer), or over OAUTHBEARER
 /// (RFC 7628) when that is the only OAuth mechanism the server offers.
-fn oauthbearer_if_only_offered<S>(
+pub(super) fn oauthbearer_if_only_offered<S>(
     credentials: Credentials,
     client: &SmtpClient<S>,
     ep: &Endpoint,

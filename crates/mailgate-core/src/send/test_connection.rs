@@ -1,19 +1,39 @@
-//! Test Connection for an outgoing server: SMTP reports the credential, connect (with TLS),
-//! EHLO and authenticate; the Gmail API reports the credential and a profile call. Nothing is
-//! sent.
+//! Test Connection for an outgoing server, each step timed and reported in order with the fix
+//! for the one that fails. SMTP: the credential, connect (TCP, through the proxy if any), tls
+//! (the handshake, or STARTTLS), ehlo (the greeting and the capabilities), authenticate, as
+//! delivery signs in (OAUTHBEARER when it is the only OAuth mechanism offered, a refused token
+//! replaced once). The Gmail API: the credential (which proves the grant or the delegation) and
+//! a profile call when the granted scopes allow it. Nothing is sent.
 
-use super::deliver::{Failure, Server};
-use super::pool::{IO_TIMEOUT, ehlo_name, endpoint};
+use super::deliver::Server;
+use super::pool::{IO_TIMEOUT, ehlo_name, endpoint, oauthbearer_if_only_offered};
 use crate::Core;
-use crate::login;
+use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
-use crate::probe::{Steps, TestReport};
+use crate::probe::{self, Steps, TestReport};
+use crate::tokens::{self, SCOPE_GMAIL_SEND, SCOPE_MAIL};
 use mailgate_domain::Id;
 use mailgate_domain::outgoing::OutgoingTransport;
+use mailgate_domain::troubleshoot;
+use mailgate_proto::dial::{self, Security};
+use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::GmailClient;
 use mailgate_proto::sasl::Credentials;
-use mailgate_proto::smtp::{self, SmtpOptions};
+use mailgate_proto::smtp::{self, SmtpClient, SmtpOptions};
 use std::time::Instant;
+
+const GMAIL_COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
+const GMAIL_MODIFY: &str = "https://www.googleapis.com/auth/gmail.modify";
+/// The scopes `users.messages.send` accepts.
+const SEND_SCOPES: &[&str] = &[SCOPE_MAIL, SCOPE_GMAIL_SEND, GMAIL_COMPOSE, GMAIL_MODIFY];
+/// The scopes `users.getProfile` accepts (`gmail.send` alone is refused with a 403).
+const PROFILE_SCOPES: &[&str] = &[
+    SCOPE_MAIL,
+    GMAIL_MODIFY,
+    GMAIL_COMPOSE,
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.metadata",
+];
 
 pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let not_found = || ServiceError::NotFound {
@@ -46,95 +66,255 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         Ok(login) => login,
         Err(d) => return Ok(steps.fail("credential", t, d)),
     };
+    let granted = granted_scope(core, login.as_ref()).await;
     let detail = match login.as_ref().map(|l| &l.credentials) {
         None => "no authentication".to_owned(),
         Some(Credentials::Plain { user, .. }) => format!("the password of {user}"),
-        Some(other) => format!("an access token for {}", other.user()),
+        Some(other) => match &granted {
+            Some(scope) => format!("an access token for {} (scopes: {scope})", other.user()),
+            None => format!("an access token for {}", other.user()),
+        },
     };
     steps.pass("credential", t, detail);
 
-    match &server.spec.transport {
+    Ok(match &server.spec.transport {
         OutgoingTransport::GmailApi { api_base_url } => {
-            let t = Instant::now();
-            let Some(Credentials::XOAuth2 { token, .. }) = login.map(|l| l.credentials) else {
-                let d = login::config("the Gmail API needs an OAuth app or a service account");
-                return Ok(steps.fail("profile", t, d));
-            };
-            match GmailClient::new(core.http.clone(), api_base_url)
-                .profile(&token, "me")
-                .await
-            {
-                Ok(profile) => steps.pass(
-                    "profile",
-                    t,
-                    format!("the Gmail API answers for {}", profile.email_address),
-                ),
-                Err(e) => return Ok(steps.fail("profile", t, Failure::gmail(&e).diagnosis)),
-            }
+            gmail(core, steps, login, granted.as_deref(), api_base_url).await
         }
-        OutgoingTransport::Smtp {
-            host,
-            port,
-            security,
-        } => {
-            let t = Instant::now();
-            let tls = match mailgate_proto::tls::client_config(
-                core.settings.tls_extra_ca_file.as_deref(),
-                &[],
-            ) {
-                Ok(tls) => tls,
-                Err(e) => return Ok(steps.fail("connect", t, login::config(&e.to_string()))),
-            };
-            let Some(ep) = endpoint(&server) else {
-                return Ok(steps.fail("connect", t, login::config("not an SMTP server")));
-            };
-            let fail = |e| Failure::connection(&server, e).diagnosis;
-            let mut client = match smtp::connect(
-                &ep,
-                tls,
-                SmtpOptions::new(IO_TIMEOUT, ehlo_name(core)),
-            )
-            .await
-            {
-                Ok(c) => c,
-                Err(e) => return Ok(steps.fail("connect", t, fail(e))),
-            };
-            let security = serde_json::to_value(security)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            steps.pass("connect", t, format!("{host}:{port} ({security}) answered"));
-            let t = Instant::now();
-            let mechanisms = client.auth_mechanisms();
-            let size = client
-                .max_size()
-                .map(|s| format!(", messages up to {s} bytes"))
-                .unwrap_or_default();
-            steps.pass(
-                "ehlo",
+        OutgoingTransport::Smtp { .. } => smtp(core, &server, steps, login).await,
+    })
+}
+
+/// The scopes the provider granted to the login's credential, as recorded with its token.
+async fn granted_scope(core: &Core, login: Option<&Login>) -> Option<String> {
+    let key = login?.key.as_ref()?;
+    let row = core
+        .store
+        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
+        .await
+        .ok()??;
+    Some(row.granted_scope).filter(|s| !s.trim().is_empty())
+}
+
+/// The Gmail API's `profile` step: `users.getProfile` when the granted scopes allow it (the
+/// token is replaced once if refused, as delivery does); skipped for a send-only grant or
+/// delegation (`gmail.send`), whose token the credential step already obtained; failed when no
+/// granted scope may send.
+async fn gmail(
+    core: &Core,
+    mut steps: Steps,
+    login: Option<Login>,
+    granted: Option<&str>,
+    api_base_url: &str,
+) -> TestReport {
+    let t = Instant::now();
+    let Some((Credentials::XOAuth2 { token, .. }, key)) = login.map(|l| (l.credentials, l.key))
+    else {
+        let d = login::config("the Gmail API needs an OAuth app or a service account");
+        return steps.fail("profile", t, d);
+    };
+    if let Some(granted) = granted {
+        let has_any = |wanted: &[&str]| granted.split_whitespace().any(|s| wanted.contains(&s));
+        if !has_any(SEND_SCOPES) {
+            return steps.fail(
+                "profile",
                 t,
-                format!(
-                    "the server offers AUTH {}{size}",
-                    if mechanisms.is_empty() {
-                        "(none)".to_owned()
-                    } else {
-                        mechanisms.join(" ")
-                    }
+                troubleshoot::gmail_send_scope_missing(granted),
+            );
+        }
+        if !has_any(PROFILE_SCOPES) {
+            steps.skip(
+                "profile",
+                &format!(
+                    "the granted scopes ({granted}) may send but not read the mailbox's profile, which users.getProfile needs; the token was issued, which is what sending needs"
                 ),
             );
-            if let Some(login) = login {
-                let t = Instant::now();
-                if let Err(e) = client.authenticate(&login.credentials).await {
-                    return Ok(steps.fail("authenticate", t, fail(e)));
-                }
-                steps.pass(
-                    "authenticate",
-                    t,
-                    format!("signed in as {}", login.credentials.user()),
-                );
-            }
-            let _ = client.quit().await;
+            return steps.done();
         }
     }
-    Ok(steps.done())
+    let client = GmailClient::new(core.http.clone(), api_base_url);
+    let mut answer = client.profile(&token, "me").await;
+    if let (Err(e), Some(key)) = (&answer, &key)
+        && e.is_auth()
+    {
+        match tokens::replace_rejected(core, key, &token).await {
+            Ok(fresh) => answer = client.profile(&fresh.token, "me").await,
+            Err(d) => return steps.fail("profile", t, d),
+        }
+    }
+    match answer {
+        Ok(profile) => {
+            steps.pass(
+                "profile",
+                t,
+                format!("the Gmail API answers for {}", profile.email_address),
+            );
+            steps.done()
+        }
+        Err(e) => steps.fail("profile", t, e.diagnosis()),
+    }
+}
+
+/// The SMTP steps after the credential.
+async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Login>) -> TestReport {
+    let t = Instant::now();
+    let tls =
+        match mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[]) {
+            Ok(tls) => tls,
+            Err(e) => return steps.fail("tls", t, login::config(&e.to_string())),
+        };
+    let Some(ep) = endpoint(server) else {
+        return steps.fail("connect", t, login::config("not an SMTP server"));
+    };
+    let provider = probe::provider(core, &server.spec.auth, &ep.host).await;
+    let diagnose = |e: ProtoError| e.diagnosis(provider);
+    let options = || SmtpOptions::new(IO_TIMEOUT, ehlo_name(core));
+
+    let tcp = match dial::connect_tcp(&ep, IO_TIMEOUT).await {
+        Ok(tcp) => tcp,
+        Err(e) => return steps.fail("connect", t, diagnose(e)),
+    };
+    steps.pass("connect", t, probe::connected(&ep));
+    let t = Instant::now();
+    let greet = async |stream| SmtpClient::greet(stream, &ep.host, ep.port, options()).await;
+    let mut client = match ep.security {
+        Security::Ssl => {
+            let stream = match dial::secure(tcp, &ep, tls.clone(), IO_TIMEOUT).await {
+                Ok(s) => s,
+                Err(e) => return steps.fail("tls", t, diagnose(e)),
+            };
+            steps.pass("tls", t, probe::implicit_tls(&ep.host));
+            let t = Instant::now();
+            match greet(stream).await {
+                Ok(c) => {
+                    steps.pass("ehlo", t, ehlo_detail(&c));
+                    c
+                }
+                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
+            }
+        }
+        Security::Starttls => {
+            // The greeting and a first EHLO in clear come before STARTTLS: a refusal there is
+            // the ehlo step's.
+            let client = match greet(tcp).await {
+                Ok(c) => c,
+                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
+            };
+            let mut client = match client.starttls_without_ehlo(tls.clone()).await {
+                Ok(c) => c,
+                Err(e) => return steps.fail("tls", t, diagnose(e)),
+            };
+            steps.pass("tls", t, probe::starttls(&ep.host));
+            let t = Instant::now();
+            if let Err(e) = client.ehlo_again().await {
+                return steps.fail("ehlo", t, diagnose(e));
+            }
+            steps.pass("ehlo", t, ehlo_detail(&client));
+            client
+        }
+        Security::None => {
+            steps.skip("tls", probe::NO_TLS);
+            match greet(tcp).await {
+                Ok(c) => {
+                    steps.pass("ehlo", t, ehlo_detail(&c));
+                    c
+                }
+                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
+            }
+        }
+    };
+
+    let Some(mut login) = login else {
+        steps.skip(
+            "authenticate",
+            "the server is set to send without authentication",
+        );
+        let _ = client.quit().await;
+        return steps.done();
+    };
+    let t = Instant::now();
+    // As delivery signs in (send/pool.rs): the mechanism the server offers for the token, and a
+    // refused token replaced once, on a new connection.
+    login.credentials = oauthbearer_if_only_offered(login.credentials, &client, &ep);
+    let mut replaced = "";
+    if let Err(e) = client.authenticate(&login.credentials).await {
+        let refused = match &login.credentials {
+            Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. } => login
+                .key
+                .as_ref()
+                .filter(|_| e.is_auth())
+                .map(|k| (k, token)),
+            Credentials::Plain { .. } => None,
+        };
+        let Some((key, token)) = refused else {
+            return steps.fail("authenticate", t, diagnose(e));
+        };
+        let fresh = match tokens::replace_rejected(core, key, token).await {
+            Ok(fresh) => fresh,
+            Err(d) => return steps.fail("authenticate", t, d),
+        };
+        let again = async || -> Result<SmtpClient<_>, ProtoError> {
+            let mut client = smtp::connect(&ep, tls, options()).await?;
+            let credentials = oauthbearer_if_only_offered(
+                Credentials::XOAuth2 {
+                    user: login.credentials.user().to_owned(),
+                    token: fresh.token,
+                },
+                &client,
+                &ep,
+            );
+            client.authenticate(&credentials).await?;
+            Ok(client)
+        };
+        client = match again().await {
+            Ok(c) => c,
+            Err(e) => return steps.fail("authenticate", t, diagnose(e)),
+        };
+        replaced = "; the first token was refused, a fresh one was accepted";
+    }
+    steps.pass(
+        "authenticate",
+        t,
+        format!(
+            "signed in as {} ({}){replaced}",
+            login.credentials.user(),
+            mechanism(&login.credentials, &client)
+        ),
+    );
+    let _ = client.quit().await;
+    steps.done()
+}
+
+/// What the ehlo step saw: the greeting and the capabilities.
+fn ehlo_detail<S>(client: &SmtpClient<S>) -> String {
+    let mechanisms = client.auth_mechanisms();
+    let auth = if mechanisms.is_empty() {
+        "no AUTH".to_owned()
+    } else {
+        format!("AUTH {}", mechanisms.join(" "))
+    };
+    let size = client
+        .max_size()
+        .map(|s| format!(", messages up to {s} bytes"))
+        .unwrap_or_default();
+    let listed = if client.capabilities().is_empty() {
+        "no extension (the server only knows HELO)".to_owned()
+    } else {
+        client.capabilities().join(", ")
+    };
+    format!(
+        "the server greets `{}` and offers {auth}{size} (EHLO lists {listed})",
+        client.greeting()
+    )
+}
+
+/// The SASL mechanism the login used.
+fn mechanism<S>(credentials: &Credentials, client: &SmtpClient<S>) -> &'static str {
+    let offered = client.auth_mechanisms();
+    match credentials.mechanism() {
+        m @ mailgate_proto::sasl::Mechanism::Plain if !offered.iter().any(|o| o == m.name()) => {
+            "LOGIN"
+        }
+        m => m.name(),
+    }
 }

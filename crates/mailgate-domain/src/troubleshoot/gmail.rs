@@ -159,6 +159,15 @@ fn api_disabled(said: &str) -> Diagnosis {
     )
 }
 
+/// A Gmail API server whose grant holds no scope that may send (found by Test Connection from
+/// the scopes the provider granted, before anything is sent).
+pub fn gmail_send_scope_missing(granted: &str) -> Diagnosis {
+    let granted = provider_words(granted);
+    scope_insufficient(&format!(
+        "The grant holds only the scopes \"{granted}\", none of which may send mail."
+    ))
+}
+
 fn scope_insufficient(said: &str) -> Diagnosis {
     let message = advice::with_said(
         "The access token lacks the scope this Gmail API call needs.",

@@ -34,7 +34,7 @@ use serde::Serialize;
 
 pub use authorize::{account_mismatch, authorization_error};
 pub use catalog::{CATALOG, Entry, lookup};
-pub use gmail::gmail_api_error;
+pub use gmail::{gmail_api_error, gmail_send_scope_missing};
 pub use oauth::{Grant, TokenRequest, token_endpoint_error, token_request_error};
 pub use reply::{auth_reply, smtp_reply};
 pub use sasl::{sasl_failure, xoauth2_challenge};
@@ -93,6 +93,29 @@ impl From<crate::oauth_app::Provider> for ProviderKind {
 }
 
 impl ProviderKind {
+    /// The provider whose mail server `host` is (`smtp.gmail.com`, `outlook.office365.com`...);
+    /// [`ProviderKind::Generic`] for any other host.
+    pub fn of_host(host: &str) -> Self {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let under = |domains: &[&str]| {
+            domains
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        };
+        if under(&[
+            "gmail.com",
+            "googlemail.com",
+            "google.com",
+            "googleapis.com",
+        ]) {
+            ProviderKind::Google
+        } else if under(&["office365.com", "outlook.com", "hotmail.com", "live.com"]) {
+            ProviderKind::Microsoft
+        } else {
+            ProviderKind::Generic
+        }
+    }
+
     /// The provider's name as an admin knows it, for sentences.
     pub fn display_name(self) -> &'static str {
         match self {

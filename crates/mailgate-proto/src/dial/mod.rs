@@ -51,17 +51,34 @@ pub async fn connect(
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
 ) -> Result<MailStream, ProtoError> {
+    let tcp = connect_tcp(ep, timeout).await?;
+    secure(tcp, ep, tls, timeout).await
+}
+
+/// The first half of [`connect`]: the TCP connection (through the proxy when the endpoint has
+/// one), plain whatever the security. Test Connection reports it apart from the TLS handshake.
+pub async fn connect_tcp(ep: &Endpoint, timeout: Duration) -> Result<MailStream, ProtoError> {
     let tcp = match &ep.proxy {
         None => tcp_connect(&ep.host, ep.port, timeout).await?,
         Some(proxy) => proxy::tunnel(proxy, &ep.host, ep.port, timeout).await?,
     };
     // Commands are small and answered one by one: do not wait to fill segments.
     let _ = tcp.set_nodelay(true);
+    Ok(MailStream::Plain(tcp))
+}
+
+/// The second half of [`connect`]: for [`Security::Ssl`] the TLS handshake over the plain
+/// stream of [`connect_tcp`]; the stream as it is for the other securities (STARTTLS is the
+/// protocol client's business).
+pub async fn secure(
+    stream: MailStream,
+    ep: &Endpoint,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<MailStream, ProtoError> {
     match ep.security {
-        Security::Ssl => Ok(MailStream::Tls(Box::new(
-            stream::handshake(tcp, tls, &ep.host, ep.port, timeout).await?,
-        ))),
-        Security::Starttls | Security::None => Ok(MailStream::Plain(tcp)),
+        Security::Ssl => stream.starttls(tls, &ep.host, ep.port, timeout).await,
+        Security::Starttls | Security::None => Ok(stream),
     }
 }
 

@@ -208,6 +208,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             .await
     }
 
+    /// `EHLO` again (after STARTTLS: the server forgot what it knew), reading the capabilities
+    /// anew. A failure leaves the client unusable.
+    pub async fn ehlo_again(&mut self) -> Result<(), ProtoError> {
+        self.begin()?;
+        self.ehlo().await?;
+        self.busy = false;
+        Ok(())
+    }
+
     /// `EHLO`, or `HELO` when the server refuses EHLO with a 5xx (an RFC 821 server).
     async fn ehlo(&mut self) -> Result<(), ProtoError> {
         let name = self.options.ehlo_name.clone();
@@ -356,7 +365,18 @@ impl<S: TlsUpgrade> SmtpClient<S> {
     /// (they would otherwise count as protected: CVE-2011-0411).
     ///
     /// [`greet`]: SmtpClient::greet
-    pub async fn starttls(mut self, tls: Arc<rustls::ClientConfig>) -> Result<Self, ProtoError> {
+    pub async fn starttls(self, tls: Arc<rustls::ClientConfig>) -> Result<Self, ProtoError> {
+        let mut client = self.starttls_without_ehlo(tls).await?;
+        client.ehlo_again().await?;
+        Ok(client)
+    }
+
+    /// [`SmtpClient::starttls`] without the EHLO that follows the handshake: the client knows
+    /// no capabilities until [`SmtpClient::ehlo_again`]. Test Connection reports the two apart.
+    pub async fn starttls_without_ehlo(
+        mut self,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Self, ProtoError> {
         if !self.has_capability("STARTTLS") {
             return Err(self.peer.not_offered("STARTTLS"));
         }
@@ -381,7 +401,6 @@ impl<S: TlsUpgrade> SmtpClient<S> {
             .await?;
         self.io = LineReader::new(Timed::new(stream, self.options.timeout));
         self.capabilities.clear();
-        self.ehlo().await?;
         self.busy = false;
         Ok(self)
     }

@@ -62,3 +62,16 @@ fn google_words_are_quoted() {
     let d = gmail_api_error(403, DISABLED);
     assert!(d.message.contains("project 123456789012"), "{}", d.message);
 }
+
+#[test]
+fn a_grant_without_a_sending_scope_names_the_scope_to_add() {
+    let d = gmail_send_scope_missing("https://www.googleapis.com/auth/gmail.readonly openid");
+    assert_eq!(d.code, "token_scope_insufficient");
+    assert!(d.message.contains("gmail.readonly"), "{}", d.message);
+    assert!(
+        d.hint
+            .contains("https://www.googleapis.com/auth/gmail.send"),
+        "{}",
+        d.hint
+    );
+}

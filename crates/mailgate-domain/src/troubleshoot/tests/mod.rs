@@ -241,3 +241,19 @@ fn provider_kind_follows_the_oauth_app_provider() {
     );
     assert_eq!(ProviderKind::from(Provider::Generic), ProviderKind::Generic);
 }
+
+#[test]
+fn provider_kind_of_a_host() {
+    for (host, kind) in [
+        ("imap.gmail.com", ProviderKind::Google),
+        ("SMTP.Gmail.com.", ProviderKind::Google),
+        ("gmail.googleapis.com", ProviderKind::Google),
+        ("outlook.office365.com", ProviderKind::Microsoft),
+        ("smtp-mail.outlook.com", ProviderKind::Microsoft),
+        ("notgmail.com", ProviderKind::Generic),
+        ("127.0.0.1", ProviderKind::Generic),
+        ("mail.example.com", ProviderKind::Generic),
+    ] {
+        assert_eq!(ProviderKind::of_host(host), kind, "{host}");
+    }
+}

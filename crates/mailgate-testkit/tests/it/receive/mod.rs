@@ -5,4 +5,5 @@ mod batches;
 mod pipeline;
 mod pop3;
 mod rules;
+mod test_connection;
 mod watch;

@@ -312,7 +312,19 @@ async fn test_connection_reports_each_step_and_the_fix_for_the_failing_one() {
         .iter()
         .map(|s| s["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["credential", "connect", "authenticate", "select"]);
+    assert_eq!(
+        steps,
+        ["credential", "connect", "tls", "authenticate", "select"]
+    );
+    assert!(
+        report.body["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["ok"] == true && s["millis"].is_u64()),
+        "{}",
+        report.body
+    );
 
     // Nothing listens on that port.
     let closed = app

@@ -8,6 +8,7 @@ mod gmail;
 mod reply;
 mod route;
 mod smtp;
+mod test_connection;
 
 use mailgate_testkit::TestApp;
 use serde_json::{Value, json};

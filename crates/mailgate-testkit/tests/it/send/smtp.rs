@@ -169,7 +169,16 @@ async fn test_connection_reports_each_smtp_step_and_the_fix() {
         .iter()
         .map(|s| s["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["credential", "connect", "ehlo", "authenticate"]);
+    assert_eq!(
+        steps,
+        ["credential", "connect", "tls", "ehlo", "authenticate"]
+    );
+    let ehlo = &report.body["steps"][3];
+    assert!(
+        ehlo["detail"].as_str().unwrap().contains("AUTH ")
+            && ehlo["detail"].as_str().unwrap().contains("XOAUTH2"),
+        "the capabilities seen after STARTTLS: {ehlo:#}"
+    );
 
     // The same server with a port nothing listens on: the connect step fails with the fix.
     let port = fake::closed_port().await;
