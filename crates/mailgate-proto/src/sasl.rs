@@ -83,6 +83,32 @@ impl Credentials {
         }
     }
 
+    /// The access token of an OAuth login (`None` for a password).
+    pub fn oauth_token(&self) -> Option<&SecretString> {
+        match self {
+            Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. } => {
+                Some(token)
+            }
+            Credentials::Plain { .. } => None,
+        }
+    }
+
+    /// The same login with another access token (a password login is returned as it is).
+    pub fn with_token(self, token: SecretString) -> Credentials {
+        match self {
+            Credentials::XOAuth2 { user, .. } => Credentials::XOAuth2 { user, token },
+            Credentials::OAuthBearer {
+                user, host, port, ..
+            } => Credentials::OAuthBearer {
+                user,
+                token,
+                host,
+                port,
+            },
+            plain @ Credentials::Plain { .. } => plain,
+        }
+    }
+
     /// The token or the password.
     pub(crate) fn secret(&self) -> &str {
         match self {
