@@ -65,12 +65,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
                 }
                 Status::Err(text) => {
                     self.busy = false;
-                    return Err(ProtoError::Auth {
-                        protocol: MailProtocol::Pop3,
-                        mechanism: mechanism.name(),
-                        reply: creds.scrub(&format!("-ERR {text}")),
+                    return Err(refusal(
+                        creds,
+                        mechanism.name(),
+                        format!("-ERR {text}"),
                         challenge,
-                    });
+                    ));
                 }
                 Status::Continue(_) if initial_pending => {
                     initial_pending = false;
@@ -97,12 +97,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
     /// `USER` then `PASS` (RFC 1939).
     pub async fn user_pass(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
         self.begin()?;
-        let refused = |text: String| ProtoError::Auth {
-            protocol: MailProtocol::Pop3,
-            mechanism: "USER",
-            reply: creds.scrub(&text),
-            challenge: None,
-        };
+        let refused = |text: String| refusal(creds, "USER", text, None);
         match self.simple(&format!("USER {}", creds.user()), "USER").await {
             Ok(_) => {}
             Err(ProtoError::Rejected { reply, .. }) => {
@@ -134,5 +129,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
             .send(line.as_bytes())
             .await
             .map_err(|e| self.peer.io(what, e))
+    }
+}
+
+/// The `-ERR` (`reply`, whole) to a login: [`ProtoError::Auth`], unless its response code says
+/// that the credentials were not judged (`[IN-USE]`, `[SYS/TEMP]`): then
+/// [`ProtoError::Rejected`], transient and not an authentication failure.
+fn refusal(
+    creds: &Credentials,
+    mechanism: &'static str,
+    reply: String,
+    challenge: Option<String>,
+) -> ProtoError {
+    let reply = creds.scrub(&reply);
+    let text = reply.strip_prefix("-ERR").unwrap_or(&reply);
+    if super::reply::is_transient_login_refusal(text) {
+        return ProtoError::Rejected {
+            protocol: MailProtocol::Pop3,
+            command: if mechanism == "USER" {
+                "the login (USER/PASS)".into()
+            } else {
+                format!("AUTH {mechanism}")
+            },
+            reply,
+        };
+    }
+    ProtoError::Auth {
+        protocol: MailProtocol::Pop3,
+        mechanism,
+        reply,
+        challenge,
     }
 }

@@ -453,3 +453,91 @@ fn client_futures_are_send() {
         xoauth2("t"),
     ));
 }
+
+/// RFC 2449 / RFC 3206 response codes: a locked mailbox or a server failing for now did not
+/// judge the credentials (no authentication failure, retried later); `[AUTH]` did.
+#[tokio::test]
+async fn login_response_codes_tell_a_refusal_from_a_busy_mailbox() {
+    let password = Credentials::Plain {
+        user: "alice".into(),
+        password: SecretString::from("hunter22"),
+    };
+    let creds = xoauth2("ya29.good");
+    let cases = [
+        (
+            "-ERR [IN-USE] Mailbox is locked by another POP3 session.",
+            false,
+            "pop_mailbox_in_use",
+        ),
+        (
+            "-ERR [SYS/TEMP] Internal error occurred.",
+            false,
+            "service_unavailable",
+        ),
+        (
+            "-ERR [in-use] lower-case codes too",
+            false,
+            "pop_mailbox_in_use",
+        ),
+        ("-ERR [AUTH] Authentication failed.", true, "auth_failed"),
+        ("-ERR Authentication failed.", true, "auth_failed"),
+    ];
+    for (answer, refused, code) in cases {
+        // SASL PLAIN.
+        let (mut c, server) = client(vec![
+            expect(&format!("AUTH PLAIN {}", ir(&password))),
+            send(format!("{answer}\r\n")),
+        ])
+        .await;
+        let e = c.login(&password).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        assert_eq!(
+            matches!(e, ProtoError::Auth { .. }),
+            refused,
+            "{answer}: {e:?}"
+        );
+        assert_eq!(e.is_transient(), !refused, "{answer}: {e:?}");
+        assert_eq!(e.diagnosis(ProviderKind::Generic).code, code, "{answer}");
+        assert_eq!(e.server_reply(), Some(answer));
+        server.await.unwrap();
+
+        // XOAUTH2, and USER / PASS on a server without SASL.
+        let (mut c, server) = client(vec![
+            expect(&format!("AUTH XOAUTH2 {}", ir(&creds))),
+            send(format!("{answer}\r\n")),
+        ])
+        .await;
+        let e = c.login(&creds).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        server.await.unwrap();
+        let (stream, server) = scripted(vec![
+            send(GREETING),
+            expect("USER alice"),
+            send("+OK\r\n"),
+            expect("PASS hunter22"),
+            send(format!("{answer}\r\n")),
+        ]);
+        let mut c = Pop3Client::greet(stream, "h", 995, options())
+            .await
+            .unwrap();
+        let e = c.login(&password).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        assert!(!format!("{e:?}{e}").contains("hunter22"));
+        server.await.unwrap();
+    }
+}
+
+#[test]
+fn response_codes_are_read_from_the_start_of_the_text() {
+    use super::reply::response_code;
+    assert_eq!(response_code("[IN-USE] locked").as_deref(), Some("IN-USE"));
+    assert_eq!(
+        response_code("[sys/temp] busy").as_deref(),
+        Some("SYS/TEMP")
+    );
+    assert_eq!(response_code("[AUTH] no").as_deref(), Some("AUTH"));
+    assert_eq!(response_code("no code [IN-USE]"), None);
+    assert_eq!(response_code("[] empty"), None);
+    assert_eq!(response_code("[not a code] x"), None);
+    assert_eq!(response_code("[IN-USE unterminated"), None);
+}
