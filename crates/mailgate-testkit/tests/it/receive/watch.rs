@@ -631,3 +631,35 @@ async fn an_access_token_the_server_refuses_is_replaced_once() {
         "{events}"
     );
 }
+
+#[tokio::test]
+async fn a_pop3_login_refusing_the_access_token_is_retried_with_a_new_one() {
+    let app = spawn_app().await;
+    let stack = &app.world().stack;
+    let (mailbox, server) =
+        oauth_server(&app, json!({"protocol": "pop3", "port": stack.pop3s_port})).await;
+    app.world()
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "POP refused token"),
+        )
+        .await;
+    app.world()
+        .read_inbox(&mailbox, 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        app.world()
+            .emulator
+            .control()
+            .expire_access_tokens(&mailbox)
+            > 0
+    );
+    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
+    assert_eq!(ended.unwrap(), watch::Ended::Again);
+    assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
+}
