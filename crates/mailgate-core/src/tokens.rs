@@ -176,12 +176,24 @@ pub async fn store_grant(
 /// A usable access token for the credential: from memory, else from the store, else (only when
 /// none is valid any more: the background refresher normally prevents that) from the provider.
 pub async fn access_token(core: &Core, key: &CredentialKey) -> Result<AccessToken, Diagnosis> {
+    access_token_lasting(core, key, MIN_REMAINING_MS).await
+}
+
+/// As [`access_token`], for a token that lives at least `min_remaining_ms` more (at least a
+/// minute): one closer to its end is renewed now. A session that reconnects to change tokens
+/// asks for this, so that it never reconnects with the token it is replacing.
+pub async fn access_token_lasting(
+    core: &Core,
+    key: &CredentialKey,
+    min_remaining_ms: i64,
+) -> Result<AccessToken, Diagnosis> {
+    let min_remaining_ms = min_remaining_ms.max(MIN_REMAINING_MS);
     let slot = core.tokens.slot(key);
     let mut cached = slot.lock().await;
     let now = core.clock.now_ms();
     if let Some(c) = cached
         .as_ref()
-        .filter(|c| c.expires_at_ms - MIN_REMAINING_MS > now)
+        .filter(|c| c.expires_at_ms - min_remaining_ms > now)
     {
         return Ok(AccessToken {
             token: c.token.clone(),
@@ -209,7 +221,7 @@ pub async fn access_token(core: &Core, key: &CredentialKey) -> Result<AccessToke
                 ..
             }),
         ) = (row.access_expires_at_ms, open(core, key, row))
-            && expires - MIN_REMAINING_MS > now
+            && expires - min_remaining_ms > now
         {
             let token = SecretString::from(token);
             *cached = Some(Cached {

@@ -130,9 +130,20 @@ impl ProtoError {
         !self.is_transient()
     }
 
-    /// The server refused the credentials (or the token).
+    /// The server refused the credentials (or the token). A login answered with a response
+    /// code that says the credentials were not judged is not: the mailbox is locked by another
+    /// session (POP3 `[IN-USE]`, RFC 2449) or the server fails for now (POP3 `[SYS/TEMP]`,
+    /// RFC 3206; IMAP `[UNAVAILABLE]`, RFC 5530).
     pub fn is_auth(&self) -> bool {
-        matches!(self, ProtoError::Auth { .. })
+        match self {
+            ProtoError::Auth { reply, .. } => {
+                let lower = reply.to_ascii_lowercase();
+                !["[in-use]", "[sys/temp]", "[unavailable]"]
+                    .iter()
+                    .any(|code| lower.contains(code))
+            }
+            _ => false,
+        }
     }
 
     pub fn is_timeout(&self) -> bool {

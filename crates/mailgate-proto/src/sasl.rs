@@ -38,6 +38,9 @@ pub enum Mechanism {
     XOAuth2,
     OAuthBearer,
     Plain,
+    /// The old `LOGIN` mechanism (draft-murchison-sasl-login): the server asks `Username:`, then
+    /// `Password:`, the client answers each in base64. For password servers without `PLAIN`.
+    Login,
 }
 
 impl Mechanism {
@@ -47,6 +50,7 @@ impl Mechanism {
             Mechanism::XOAuth2 => "XOAUTH2",
             Mechanism::OAuthBearer => "OAUTHBEARER",
             Mechanism::Plain => "PLAIN",
+            Mechanism::Login => "LOGIN",
         }
     }
 
@@ -60,12 +64,60 @@ impl Mechanism {
     pub fn failure_answer(self) -> &'static [u8] {
         match self {
             Mechanism::OAuthBearer => b"\x01",
-            Mechanism::XOAuth2 | Mechanism::Plain => b"",
+            Mechanism::XOAuth2 | Mechanism::Plain | Mechanism::Login => b"",
         }
     }
 }
 
+/// The mechanism to log in with `creds` among those a server offers (names as advertised, any
+/// case): an access token over XOAUTH2 (what Google and Microsoft offer), else OAUTHBEARER
+/// (RFC 7628); explicit OAUTHBEARER credentials over OAUTHBEARER only; a password over PLAIN,
+/// else LOGIN. `None` when the server offers none of them.
+/// The IMAP, POP3 and SMTP clients choose with it; see [`Credentials::for_mechanism`].
+pub fn choose<S: AsRef<str>>(creds: &Credentials, offered: &[S]) -> Option<Mechanism> {
+    let offers = |m: Mechanism| {
+        offered
+            .iter()
+            .any(|o| o.as_ref().eq_ignore_ascii_case(m.name()))
+    };
+    let preferred: &[Mechanism] = match creds {
+        Credentials::XOAuth2 { .. } => &[Mechanism::XOAuth2, Mechanism::OAuthBearer],
+        // Asked for by name (mailgate's logins start as XOAUTH2): kept as it is.
+        Credentials::OAuthBearer { .. } => &[Mechanism::OAuthBearer],
+        Credentials::Plain { .. } => &[Mechanism::Plain, Mechanism::Login],
+    };
+    preferred.iter().copied().find(|&m| offers(m))
+}
+
 impl Credentials {
+    /// The same login for `mechanism` (one [`choose`] returned): an access token moves between
+    /// XOAUTH2 and OAUTHBEARER (`host` and `port` as dialled, for OAUTHBEARER's GS2 header);
+    /// anything else is returned as it is (a password serves PLAIN and LOGIN alike).
+    pub fn for_mechanism(self, mechanism: Mechanism, host: &str, port: u16) -> Credentials {
+        match (self, mechanism) {
+            (Credentials::XOAuth2 { user, token }, Mechanism::OAuthBearer) => {
+                Credentials::OAuthBearer {
+                    user,
+                    token,
+                    host: host.to_owned(),
+                    port,
+                }
+            }
+            (Credentials::OAuthBearer { user, token, .. }, Mechanism::XOAuth2) => {
+                Credentials::XOAuth2 { user, token }
+            }
+            (creds, _) => creds,
+        }
+    }
+
+    /// LOGIN's two answers, before base64: the user name, then the password.
+    pub(crate) fn login_answers(&self) -> [SecretSlice<u8>; 2] {
+        [
+            SecretSlice::from(self.user().as_bytes().to_vec()),
+            SecretSlice::from(self.secret().as_bytes().to_vec()),
+        ]
+    }
+
     pub fn mechanism(&self) -> Mechanism {
         match self {
             Credentials::XOAuth2 { .. } => Mechanism::XOAuth2,
@@ -80,6 +132,32 @@ impl Credentials {
             Credentials::XOAuth2 { user, .. }
             | Credentials::OAuthBearer { user, .. }
             | Credentials::Plain { user, .. } => user,
+        }
+    }
+
+    /// The access token of an OAuth login (`None` for a password).
+    pub fn oauth_token(&self) -> Option<&SecretString> {
+        match self {
+            Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. } => {
+                Some(token)
+            }
+            Credentials::Plain { .. } => None,
+        }
+    }
+
+    /// The same login with another access token (a password login is returned as it is).
+    pub fn with_token(self, token: SecretString) -> Credentials {
+        match self {
+            Credentials::XOAuth2 { user, .. } => Credentials::XOAuth2 { user, token },
+            Credentials::OAuthBearer {
+                user, host, port, ..
+            } => Credentials::OAuthBearer {
+                user,
+                token,
+                host,
+                port,
+            },
+            plain @ Credentials::Plain { .. } => plain,
         }
     }
 
@@ -124,13 +202,15 @@ impl Credentials {
         SecretString::from(STANDARD.encode(self.initial_response().expose_secret()))
     }
 
-    /// Removes this credential's secret (raw or in base64) from text a server sent back, in case
-    /// it echoed the command line. Used on every server reply that lands in an error.
+    /// Removes this credential's secret (raw, in base64 alone as LOGIN sends it, or within the
+    /// initial response in base64) from text a server sent back, in case it echoed the command
+    /// line. Used on every server reply that lands in an error.
     pub(crate) fn scrub(&self, text: &str) -> String {
         let mut text = text.to_owned();
         let secret = self.secret();
         if secret.len() >= 4 {
             text = text.replace(secret, "[REDACTED]");
+            text = text.replace(&STANDARD.encode(secret), "[REDACTED]");
         }
         let encoded = self.initial_response_base64();
         text.replace(encoded.expose_secret(), "[REDACTED]")
@@ -226,6 +306,51 @@ mod tests {
             b64.expose_secret()
         );
         assert_eq!(c.scrub(&echoed), "BAD unknown: AUTH [REDACTED] [REDACTED]");
+    }
+
+    #[test]
+    fn the_mechanism_follows_what_the_server_offers() {
+        let plain = Credentials::Plain {
+            user: "alice".into(),
+            password: SecretString::from("pw"),
+        };
+        let choose = |c: &Credentials, offered: &[&str]| choose(c, offered);
+        assert_eq!(
+            choose(&xoauth2(), &["PLAIN", "XOAUTH2", "OAUTHBEARER"]),
+            Some(Mechanism::XOAuth2)
+        );
+        assert_eq!(
+            choose(&xoauth2(), &["plain", "oauthbearer"]),
+            Some(Mechanism::OAuthBearer)
+        );
+        assert_eq!(choose(&xoauth2(), &["PLAIN", "LOGIN"]), None);
+        let explicit = xoauth2().for_mechanism(Mechanism::OAuthBearer, "h", 1);
+        assert_eq!(choose(&explicit, &["XOAUTH2"]), None);
+        assert_eq!(choose(&plain, &["LOGIN", "PLAIN"]), Some(Mechanism::Plain));
+        assert_eq!(
+            choose(&plain, &["LOGIN", "XOAUTH2"]),
+            Some(Mechanism::Login)
+        );
+        assert_eq!(choose(&plain, &["CRAM-MD5"]), None);
+        assert_eq!(choose(&plain, &[]), None);
+
+        let bearer = xoauth2().for_mechanism(Mechanism::OAuthBearer, "imap.example.test", 993);
+        assert!(
+            matches!(&bearer, Credentials::OAuthBearer { host, port: 993, .. } if host == "imap.example.test")
+        );
+        assert_eq!(
+            bearer.oauth_token().unwrap().expose_secret(),
+            "ya29.secret-token"
+        );
+        let back = bearer.for_mechanism(Mechanism::XOAuth2, "h", 1);
+        assert_eq!(back.mechanism(), Mechanism::XOAuth2);
+        let same = plain.for_mechanism(Mechanism::Login, "h", 1);
+        assert_eq!(same.mechanism(), Mechanism::Plain);
+        let [user, password] = same.login_answers();
+        assert_eq!(
+            (user.expose_secret(), password.expose_secret()),
+            (&b"alice"[..], &b"pw"[..])
+        );
     }
 
     #[test]

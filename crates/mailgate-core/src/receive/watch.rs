@@ -7,10 +7,12 @@ use super::batch;
 use super::pipeline::{self, Mailbox};
 use crate::Core;
 use crate::events;
+use crate::login::Login;
 use crate::objects::{IncomingServers, Objects};
+use crate::tokens;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
 use mailgate_proto::dial::Endpoint;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::sasl::Credentials;
@@ -26,6 +28,11 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 const IDLE_MAX: Duration = Duration::from_secs(25 * 60);
 /// An OAuth session reconnects with a fresh token when its token has less than this left.
 const TOKEN_MARGIN_MS: i64 = 5 * 60_000;
+/// When no fresher token can be had (the provider is down), the session goes on with the one it
+/// has and asks again after this long.
+const TOKEN_RETRY: Duration = Duration::from_secs(60);
+/// An IMAP mailbox is never connected to more often than this, whatever ends its sessions.
+const RECONNECT_FLOOR: Duration = Duration::from_secs(30);
 
 /// How a session ended without an error.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,8 +45,13 @@ pub enum Ended {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
+    /// The provider refused the credential (a revoked or missing grant, a wrong client...).
     #[error("{}", .0.message)]
     Credential(Diagnosis),
+    /// No token could be had for now (the token endpoint or the database failed): retried
+    /// after a pause, never reported as an authentication failure.
+    #[error("{}", .0.message)]
+    TokenUnavailable(Diagnosis),
     #[error(transparent)]
     Proto(#[from] ProtoError),
     #[error(transparent)]
@@ -54,34 +66,62 @@ pub enum WatchError {
 impl WatchError {
     pub fn diagnosis(&self) -> Diagnosis {
         match self {
-            WatchError::Credential(d) => d.clone(),
+            WatchError::Credential(d) | WatchError::TokenUnavailable(d) => d.clone(),
             WatchError::Proto(e) => e.diagnosis(ProviderKind::Generic),
             WatchError::Store(e) => Diagnosis {
                 code: "internal",
                 message: e.to_string(),
                 hint: "check the database".into(),
-                severity: mailgate_domain::troubleshoot::Severity::Transient,
+                severity: Severity::Transient,
             },
             WatchError::Internal(m) => Diagnosis {
                 code: "internal",
                 message: m.clone(),
                 hint: "this is a bug in mailgate; the mailbox is read again after a pause".into(),
-                severity: mailgate_domain::troubleshoot::Severity::Transient,
+                severity: Severity::Transient,
             },
             WatchError::Config(m) => Diagnosis {
                 code: "internal",
                 message: m.clone(),
                 hint: "check the server's configuration".into(),
-                severity: mailgate_domain::troubleshoot::Severity::Permanent,
+                severity: Severity::Permanent,
             },
         }
     }
 
+    /// The provider or the mail server refused the credential: worth a `server.auth_failed`
+    /// event. A token endpoint or a database that failed for now is not.
     pub fn is_auth(&self) -> bool {
         match self {
             WatchError::Credential(_) => true,
             WatchError::Proto(e) => e.is_auth(),
             _ => false,
+        }
+    }
+
+    /// A login that could not be prepared: sorted into a configuration problem, a refusal by
+    /// the provider (a dead or missing grant, a client or a delegation it refuses), or a token
+    /// that cannot be had for now: the database or the token endpoint failed, a network or TLS
+    /// failure included (the provider refused nothing).
+    pub fn from_login(d: Diagnosis) -> Self {
+        /// The network and TLS codes of the catalog (transient or not).
+        const UNREACHABLE: [&str; 9] = [
+            "dns_lookup_failed",
+            "connection_refused",
+            "connection_timeout",
+            "connection_closed",
+            "proxy_failed",
+            "tls_handshake_failed",
+            "tls_untrusted_certificate",
+            "tls_name_mismatch",
+            "tls_certificate_expired",
+        ];
+        if mailgate_domain::troubleshoot::setup::is_server_misconfigured(&d) {
+            WatchError::Config(d.message)
+        } else if d.severity == Severity::Transient || UNREACHABLE.contains(&d.code) {
+            WatchError::TokenUnavailable(d)
+        } else {
+            WatchError::Credential(d)
         }
     }
 }
@@ -103,7 +143,13 @@ pub(super) async fn credentials(
     core: &Core,
     mailbox: &Mailbox,
 ) -> Result<(Credentials, Option<i64>), WatchError> {
-    let login = crate::login::login::<IncomingServers>(
+    let login = mailbox_login(core, mailbox).await?;
+    Ok((login.credentials, login.expires_at_ms))
+}
+
+/// The mailbox's login: its password, or an access token of its credential.
+async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchError> {
+    crate::login::login::<IncomingServers>(
         core,
         mailbox.server_id,
         &mailbox.spec.auth,
@@ -111,15 +157,50 @@ pub(super) async fn credentials(
         false,
     )
     .await
-    .map_err(|d| {
-        if mailgate_domain::troubleshoot::setup::is_server_misconfigured(&d) {
-            WatchError::Config(d.message)
-        } else {
-            WatchError::Credential(d)
+    .map_err(WatchError::from_login)?
+    .ok_or_else(|| WatchError::Config("a mailbox cannot be read without authentication".into()))
+}
+
+/// After the server refused `refused`'s login: when it was an access token (revoked, or the
+/// provider forgot it), replaces it once so that the caller can try once more, as the send side
+/// does; anything else is the error as it is. Only a second refusal is an authentication failure.
+async fn replace_refused_token(
+    core: &Core,
+    login: &mut Login,
+    refused: ProtoError,
+) -> Result<(), WatchError> {
+    let (Some(key), Some(token)) = (&login.key, login.credentials.oauth_token()) else {
+        return Err(refused.into());
+    };
+    if !refused.is_auth() {
+        return Err(refused.into());
+    }
+    tracing::info!(user = login.credentials.user(), error = %refused, "the server refused the access token; asking the provider for a new one");
+    let fresh = tokens::replace_rejected(core, key, token)
+        .await
+        .map_err(WatchError::from_login)?;
+    login.expires_at_ms = Some(fresh.expires_at_ms);
+    login.credentials = login.credentials.clone().with_token(fresh.token);
+    Ok(())
+}
+
+/// What an OAuth session does when its token nears its end: `None` to reconnect (a token that
+/// lasts is ready for the next session, or the grant is dead and the next session says so), or
+/// how long to go on with the current token before asking again (the provider is failing for
+/// now: reconnecting would only bring the same token back).
+async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
+    let (Some(key), Some(expires)) = (&login.key, login.expires_at_ms) else {
+        return None;
+    };
+    match tokens::access_token_lasting(core, key, TOKEN_MARGIN_MS).await {
+        Ok(fresh) if fresh.expires_at_ms > expires => None,
+        Ok(_) => Some(TOKEN_RETRY),
+        Err(d) if d.severity != Severity::Transient => None,
+        Err(d) => {
+            tracing::warn!(user = login.credentials.user(), code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
+            Some(TOKEN_RETRY)
         }
-    })?
-    .ok_or_else(|| WatchError::Config("a mailbox cannot be read without authentication".into()))?;
-    Ok((login.credentials, login.expires_at_ms))
+    }
 }
 
 pub(super) fn endpoint(mailbox: &Mailbox) -> Endpoint {
@@ -147,9 +228,17 @@ pub async fn imap_session(
     mailbox: &Mailbox,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
-    let (creds, token_expires) = credentials(core, mailbox).await?;
-    let client = imap::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
-    let mut session = client.login(&creds).await?;
+    let mut login = mailbox_login(core, mailbox).await?;
+    let (ep, tls) = (endpoint(mailbox), tls(core)?);
+    let mut retried = false;
+    let mut session = loop {
+        let client = imap::connect(&ep, tls.clone(), IO_TIMEOUT).await?;
+        match client.login(&login.credentials).await {
+            Err(e) if !retried => replace_refused_token(core, &mut login, e).await?,
+            session => break session?,
+        }
+        retried = true;
+    };
     let folder = session.select(&mailbox.spec.folder).await?;
     // Shared with the blocking threads that prepare batches.
     batch::imap_catch_up(core, mailbox, &mut session, folder.uid_validity).await?;
@@ -161,13 +250,16 @@ pub async fn imap_session(
             return Ok(Ended::Stopped);
         }
         let mut wait = IDLE_MAX;
-        if let Some(expires) = token_expires {
+        if let Some(expires) = login.expires_at_ms {
             let left = expires - core.clock.now_ms() - TOKEN_MARGIN_MS;
-            if left <= 0 {
+            if left > 0 {
+                wait = wait.min(Duration::from_millis(left as u64));
+            } else if let Some(retry) = renewal(core, &login).await {
+                wait = wait.min(retry);
+            } else {
                 let _ = session.logout().await;
                 return Ok(Ended::Again);
             }
-            wait = wait.min(Duration::from_millis(left as u64));
         }
         tokio::select! {
             idled = session.idle(wait) => { session = idled?.0; }
@@ -184,9 +276,17 @@ pub async fn pop3_session(
     mailbox: &Mailbox,
     stop: &watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
-    let (creds, _) = credentials(core, mailbox).await?;
-    let mut client = pop3::connect(&endpoint(mailbox), tls(core)?, IO_TIMEOUT).await?;
-    client.login(&creds).await?;
+    let mut login = mailbox_login(core, mailbox).await?;
+    let (ep, tls) = (endpoint(mailbox), tls(core)?);
+    let mut retried = false;
+    let mut client = loop {
+        let mut client = pop3::connect(&ep, tls.clone(), IO_TIMEOUT).await?;
+        match client.login(&login.credentials).await {
+            Err(e) if !retried => replace_refused_token(core, &mut login, e).await?,
+            answer => break answer.map(|()| client)?,
+        }
+        retried = true;
+    };
     let delete = mailbox.spec.after_import == AfterImport::Delete;
     let mailbox = Arc::new(mailbox.clone());
     let domain: Arc<str> = pipeline::message_id_domain(core).into();
@@ -281,6 +381,7 @@ pub async fn watch_mailbox(
                 return;
             }
         };
+        let started = tokio::time::Instant::now();
         let result = match mailbox.spec.protocol {
             IncomingProtocol::Imap => imap_session(&core, &mailbox, &mut stop).await,
             IncomingProtocol::Pop3 => pop3_session(&core, &mailbox, &stop).await,
@@ -293,7 +394,7 @@ pub async fn watch_mailbox(
                 if mailbox.spec.protocol == IncomingProtocol::Pop3 {
                     poll
                 } else {
-                    Duration::ZERO
+                    RECONNECT_FLOOR.saturating_sub(started.elapsed())
                 }
             }
             Err(e) => {
@@ -314,5 +415,81 @@ pub async fn watch_mailbox(
             _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailgate_domain::troubleshoot::{TransportFailure, lookup, transport_error};
+    use mailgate_proto::error::MailProtocol;
+
+    fn coded(code: &'static str) -> Diagnosis {
+        let entry = lookup(code).unwrap_or_else(|| panic!("{code} is in the catalog"));
+        Diagnosis {
+            code: entry.code,
+            message: format!("{code} happened"),
+            hint: "do something".into(),
+            severity: entry.severity,
+        }
+    }
+
+    #[test]
+    fn only_a_refusal_of_the_credential_is_an_authentication_failure() {
+        // Refused by the provider: a dead grant, a missing consent, a client it refuses.
+        let refusals = [
+            coded("oauth_grant_revoked"),
+            coded("oauth_client_unauthorized"),
+            coded("delegation_not_granted"),
+            tokens::authorization_required(),
+        ];
+        for d in refusals {
+            let code = d.code;
+            let e = WatchError::from_login(d);
+            assert!(
+                matches!(e, WatchError::Credential(_)) && e.is_auth(),
+                "{code}: {e:?}"
+            );
+        }
+        // No token for now: the database or the token endpoint failed.
+        let unreachable = [
+            // What tokens.rs answers when the database fails.
+            Diagnosis {
+                code: "internal",
+                message: "mailgate could not read or write its token store".into(),
+                hint: "check the database".into(),
+                severity: Severity::Transient,
+            },
+            coded("service_unavailable"),
+            transport_error(TransportFailure::Refused {
+                host: "oauth2.googleapis.com".into(),
+                port: 443,
+            }),
+            transport_error(TransportFailure::Dns {
+                host: "oauth2.googleapis.com".into(),
+            }),
+            transport_error(TransportFailure::TlsUnknownIssuer {
+                host: "oauth2.googleapis.com".into(),
+            }),
+        ];
+        for d in unreachable {
+            let code = d.code;
+            let e = WatchError::from_login(d);
+            assert!(
+                matches!(e, WatchError::TokenUnavailable(_)) && !e.is_auth(),
+                "{code}: {e:?}"
+            );
+            assert_eq!(e.diagnosis().code, code);
+        }
+        let e = WatchError::from_login(crate::login::config("no password is stored"));
+        assert!(matches!(e, WatchError::Config(_)) && !e.is_auth(), "{e:?}");
+        // The mail server's refusal.
+        let refused = WatchError::Proto(ProtoError::Auth {
+            protocol: MailProtocol::Imap,
+            mechanism: "XOAUTH2",
+            reply: "NO [AUTHENTICATIONFAILED] Invalid credentials".into(),
+            challenge: None,
+        });
+        assert!(refused.is_auth());
     }
 }

@@ -1,4 +1,5 @@
-//! IMAP login through async-imap: `AUTHENTICATE` (XOAUTH2, OAUTHBEARER, PLAIN) or `LOGIN`.
+//! IMAP login through async-imap: `AUTHENTICATE` (XOAUTH2, OAUTHBEARER, PLAIN, LOGIN) or the
+//! `LOGIN` command.
 //!
 //! async-imap's `Authenticator` is synchronous and called once per server continuation: the
 //! first call (the server's empty `+ `) gets the initial response, which is why the token must
@@ -10,16 +11,19 @@ use super::ImapClient;
 use super::session::{ImapSession, io_error};
 use super::words::from_async_imap;
 use crate::error::{Peer, ProtoError};
-use crate::sasl::{Credentials, Mechanism};
+use crate::sasl::{Credentials, Mechanism, choose};
 use async_imap::error::{Error as ImapError, ParseError};
 use mailgate_domain::troubleshoot::MailProtocol;
 use secrecy::{ExposeSecret, SecretSlice};
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The SASL exchange as async-imap drives it.
 struct SaslExchange {
-    initial: Option<SecretSlice<u8>>,
+    /// What the next continuations get, in order: the initial response, or LOGIN's user name
+    /// then password.
+    responses: VecDeque<SecretSlice<u8>>,
     answer: &'static [u8],
     challenge: Option<String>,
 }
@@ -28,8 +32,8 @@ impl async_imap::Authenticator for &mut SaslExchange {
     type Response = Vec<u8>;
 
     fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
-        if let Some(initial) = self.initial.take() {
-            return initial.expose_secret().to_vec();
+        if let Some(next) = self.responses.pop_front() {
+            return next.expose_secret().to_vec();
         }
         if self.challenge.is_none() {
             self.challenge = Some(String::from_utf8_lossy(challenge).into_owned());
@@ -38,43 +42,80 @@ impl async_imap::Authenticator for &mut SaslExchange {
     }
 }
 
+/// How a login goes.
+enum Method {
+    Authenticate(Mechanism),
+    /// The `LOGIN` command.
+    LoginCommand,
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapClient<S> {
     /// Logs in and returns the session (with the capabilities the server lists after login).
-    /// OAuth credentials use `AUTHENTICATE XOAUTH2` / `OAUTHBEARER`; a password uses
-    /// `AUTHENTICATE PLAIN` when offered, else `LOGIN`. A refusal is [`ProtoError::Auth`] with
-    /// the final `NO` and, for OAuth, the decoded JSON challenge.
+    /// An access token uses `AUTHENTICATE XOAUTH2`, or `OAUTHBEARER` when the server offers
+    /// only that; a password uses `AUTHENTICATE PLAIN` when offered, else the `LOGIN` command,
+    /// else (`LOGINDISABLED`) `AUTHENTICATE LOGIN` when offered. A refusal is
+    /// [`ProtoError::Auth`] with the final `NO` and, for OAuth, the decoded JSON challenge.
     pub async fn login(self, creds: &Credentials) -> Result<ImapSession<S>, ProtoError> {
-        let mechanism = creds.mechanism();
-        let caps = &self.capabilities;
-        let use_login = mechanism == Mechanism::Plain && !caps.has_auth("PLAIN");
-        if use_login && caps.has("LOGINDISABLED") {
-            return Err(self
-                .peer
-                .not_offered("LOGIN before TLS (LOGINDISABLED: use starttls or ssl)"));
-        }
-        if !use_login && !caps.is_empty() && !caps.has_auth(mechanism.name()) {
-            return Err(self.peer.not_offered(format!("AUTH={}", mechanism.name())));
-        }
+        let method = self.method(creds)?;
         if self.busy {
             return Err(ProtoError::Unusable);
         }
         let (timed, peer, options, _) = self.into_stream()?;
         let client = async_imap::Client::new(timed);
-        let mut exchange = SaslExchange {
-            initial: Some(creds.initial_response()),
-            answer: mechanism.failure_answer(),
-            challenge: None,
-        };
-        let (result, name) = if use_login {
-            let r = client.login(creds.user(), creds.secret()).await;
-            (r, "LOGIN")
-        } else {
-            let r = client.authenticate(mechanism.name(), &mut exchange).await;
-            (r, mechanism.name())
+        let (result, name, challenge, creds) = match method {
+            Method::LoginCommand => {
+                let r = client.login(creds.user(), creds.secret()).await;
+                (r, "LOGIN", None, creds.clone())
+            }
+            Method::Authenticate(mechanism) => {
+                let creds = creds
+                    .clone()
+                    .for_mechanism(mechanism, &peer.host, peer.port);
+                let responses = match mechanism {
+                    Mechanism::Login => creds.login_answers().into(),
+                    _ => VecDeque::from([creds.initial_response()]),
+                };
+                let mut exchange = SaslExchange {
+                    responses,
+                    answer: mechanism.failure_answer(),
+                    challenge: None,
+                };
+                let r = client.authenticate(mechanism.name(), &mut exchange).await;
+                (r, mechanism.name(), exchange.challenge, creds)
+            }
         };
         match result {
             Ok(session) => ImapSession::start(session, peer, options).await,
-            Err((e, _client)) => Err(login_error(&peer, creds, name, e, exchange.challenge)),
+            Err((e, _client)) => Err(login_error(&peer, &creds, name, e, challenge)),
+        }
+    }
+
+    /// Picks how to log in from the capabilities. A server that listed none (no CAPABILITY in
+    /// its greeting) gets the credentials' own mechanism, or the LOGIN command for a password.
+    fn method(&self, creds: &Credentials) -> Result<Method, ProtoError> {
+        let caps = &self.capabilities;
+        let offered: Vec<&str> = caps
+            .iter()
+            .filter_map(|c| c.strip_prefix("AUTH="))
+            .collect();
+        let password = matches!(creds, Credentials::Plain { .. });
+        if caps.is_empty() {
+            return Ok(if password {
+                Method::LoginCommand
+            } else {
+                Method::Authenticate(creds.mechanism())
+            });
+        }
+        match choose(creds, &offered) {
+            Some(Mechanism::Plain) => Ok(Method::Authenticate(Mechanism::Plain)),
+            _ if password && !caps.has("LOGINDISABLED") => Ok(Method::LoginCommand),
+            Some(m) => Ok(Method::Authenticate(m)),
+            None if password => Err(self
+                .peer
+                .not_offered("LOGIN before TLS (LOGINDISABLED: use starttls or ssl)")),
+            None => Err(self
+                .peer
+                .not_offered(format!("AUTH={}", creds.mechanism().name()))),
         }
     }
 }

@@ -404,6 +404,88 @@ async fn passwords_use_authenticate_plain_or_login_and_respect_logindisabled() {
     );
 }
 
+/// base64 of `text`, as SASL answers go on the wire.
+fn b64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[tokio::test]
+async fn authenticate_login_asks_user_then_password_when_plain_and_login_are_unavailable() {
+    let creds = Credentials::Plain {
+        user: "alice@example.test".into(),
+        password: SecretString::from("alice-password"),
+    };
+    let greeting = "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=LOGIN] hi\r\n";
+    let (stream, server) = scripted(vec![
+        send(greeting),
+        expect("A0001 AUTHENTICATE LOGIN"),
+        send("+ VXNlcm5hbWU6\r\n"),
+        expect(&b64("alice@example.test")),
+        send("+ UGFzc3dvcmQ6\r\n"),
+        expect(&b64("alice-password")),
+        send("A0001 OK Logged in\r\n"),
+        expect("A0002 CAPABILITY"),
+        send(format!("{AFTER_LOGIN}A0002 OK Capability completed.\r\n")),
+    ]);
+    let client = ImapClient::greet(stream, "h", 143, options())
+        .await
+        .unwrap();
+    client.login(&creds).await.unwrap();
+    server.await.unwrap();
+
+    // A refusal is an authentication failure that never quotes the password, raw or base64.
+    let (stream, server) = scripted(vec![
+        send(greeting),
+        expect("A0001 AUTHENTICATE LOGIN"),
+        send("+ VXNlcm5hbWU6\r\n"),
+        expect(&b64("alice@example.test")),
+        send("+ UGFzc3dvcmQ6\r\n"),
+        expect(&b64("alice-password")),
+        send(format!(
+            "A0001 NO [AUTHENTICATIONFAILED] bad {}\r\n",
+            b64("alice-password")
+        )),
+    ]);
+    let client = ImapClient::greet(stream, "h", 143, options())
+        .await
+        .unwrap();
+    let e = client.login(&creds).await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert!(e.to_string().contains("LOGIN"), "{e}");
+    let shown = format!("{e:?}{e}");
+    assert!(
+        !shown.contains("alice-password") && !shown.contains(&b64("alice-password")),
+        "{shown}"
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_access_token_goes_over_oauthbearer_when_the_server_offers_only_that() {
+    let token = xoauth2("ya29.ok");
+    let bearer = Credentials::OAuthBearer {
+        user: "alice@example.test".into(),
+        token: SecretString::from("ya29.ok"),
+        host: "imap.example.test".into(),
+        port: 993,
+    };
+    let (stream, server) = scripted(vec![
+        send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=OAUTHBEARER] hi\r\n"),
+        expect("A0001 AUTHENTICATE OAUTHBEARER"),
+        send("+ \r\n"),
+        expect(&ir(&bearer)),
+        send("A0001 OK Logged in\r\n"),
+        expect("A0002 CAPABILITY"),
+        send(format!("{AFTER_LOGIN}A0002 OK Capability completed.\r\n")),
+    ]);
+    let client = ImapClient::greet(stream, "imap.example.test", 993, options())
+        .await
+        .unwrap();
+    client.login(&token).await.unwrap();
+    server.await.unwrap();
+}
+
 #[tokio::test]
 async fn starttls_upgrades_asks_again_and_refuses_injected_bytes() {
     let (stream, server) = scripted(vec![

@@ -1,14 +1,15 @@
 //! POP3 login: `AUTH <mechanism>` with an initial response (RFC 5034) and the failure
-//! challenge dance, or `USER` / `PASS`.
+//! challenge dance, `AUTH LOGIN`, or `USER` / `PASS`.
 
 use super::Pop3Client;
 use super::reply::Status;
 use crate::error::ProtoError;
-use crate::sasl::{Credentials, Mechanism, decode_challenge};
+use crate::sasl::{Credentials, Mechanism, choose, decode_challenge};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mailgate_domain::troubleshoot::MailProtocol;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::VecDeque;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// RFC 2449: a command line is at most 255 octets. RFC 5034 section 4: when the initial
@@ -17,44 +18,71 @@ use tokio::io::{AsyncRead, AsyncWrite};
 const MAX_COMMAND_LINE: usize = 255;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
-    /// Logs in. OAuth credentials use `AUTH XOAUTH2` / `AUTH OAUTHBEARER`; a password uses
-    /// `AUTH PLAIN` when CAPA offers it, else `USER` / `PASS`. A refusal is
-    /// [`ProtoError::Auth`] with the final `-ERR` line and, for OAuth, the decoded JSON
-    /// challenge.
+    /// Logs in. An access token uses `AUTH XOAUTH2`, or `AUTH OAUTHBEARER` when CAPA offers
+    /// only that; a password uses `AUTH PLAIN` when CAPA offers it, else `AUTH LOGIN`, else
+    /// `USER` / `PASS`. A server without a `SASL` line gets the credentials' own mechanism
+    /// (`USER` / `PASS` for a password). A refusal is [`ProtoError::Auth`] with the final
+    /// `-ERR` line and, for OAuth, the decoded JSON challenge.
     pub async fn login(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
-        let mechanism = creds.mechanism();
-        let offered = self.sasl_mechanisms();
-        let offers = |m: Mechanism| {
-            offered
-                .as_ref()
-                .is_some_and(|list| list.iter().any(|o| o == m.name()))
+        let password = matches!(creds, Credentials::Plain { .. });
+        let Some(offered) = self.sasl_mechanisms() else {
+            return if password {
+                self.user_pass(creds).await
+            } else {
+                self.authenticate(creds).await
+            };
         };
-        match mechanism {
-            Mechanism::Plain if !offers(Mechanism::Plain) => self.user_pass(creds).await,
-            m if offered.is_some() && !offers(m) => {
-                Err(self.peer.not_offered(format!("SASL {}", m.name())))
+        match choose(creds, &offered) {
+            Some(m) => {
+                let creds = creds
+                    .clone()
+                    .for_mechanism(m, &self.peer.host, self.peer.port);
+                self.authenticate_with(&creds, m).await
             }
-            _ => self.authenticate(creds).await,
+            None if password => self.user_pass(creds).await,
+            None => Err(self
+                .peer
+                .not_offered(format!("SASL {}", creds.mechanism().name()))),
         }
     }
 
-    /// `AUTH <mechanism> [initial response]` and the answers to the server's challenges.
+    /// `AUTH <mechanism> [initial response]` with the credentials' own mechanism, and the
+    /// answers to the server's challenges.
     pub async fn authenticate(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
+        self.authenticate_with(creds, creds.mechanism()).await
+    }
+
+    /// `AUTH <mechanism> [initial response]` (none for LOGIN, whose user name and password
+    /// answer the server's two challenges) and the failure challenge dance. `mechanism` must
+    /// suit the credentials (see [`choose`]).
+    pub async fn authenticate_with(
+        &mut self,
+        creds: &Credentials,
+        mechanism: Mechanism,
+    ) -> Result<(), ProtoError> {
         self.begin()?;
-        let mechanism = creds.mechanism();
         let what = format!("the answer to AUTH {}", mechanism.name());
-        let initial = creds.initial_response_base64();
-        let with_initial = format!("AUTH {} {}", mechanism.name(), initial.expose_secret());
-        let initial_sent = with_initial.len() <= MAX_COMMAND_LINE;
-        let command = if initial_sent {
-            with_initial
-        } else {
+        let mut pending: VecDeque<SecretString> = VecDeque::new();
+        let command = if mechanism == Mechanism::Login {
+            pending.extend(
+                creds
+                    .login_answers()
+                    .map(|a| SecretString::from(STANDARD.encode(a.expose_secret()))),
+            );
             format!("AUTH {}", mechanism.name())
+        } else {
+            let initial = creds.initial_response_base64();
+            let with_initial = format!("AUTH {} {}", mechanism.name(), initial.expose_secret());
+            if with_initial.len() <= MAX_COMMAND_LINE {
+                with_initial
+            } else {
+                pending.push_back(initial);
+                format!("AUTH {}", mechanism.name())
+            }
         };
         self.send_secret(&command, &what).await?;
         drop(command);
 
-        let mut initial_pending = !initial_sent;
         let mut challenge: Option<String> = None;
         loop {
             match self.status(&what).await? {
@@ -65,16 +93,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
                 }
                 Status::Err(text) => {
                     self.busy = false;
-                    return Err(ProtoError::Auth {
-                        protocol: MailProtocol::Pop3,
-                        mechanism: mechanism.name(),
-                        reply: creds.scrub(&format!("-ERR {text}")),
+                    return Err(refusal(
+                        creds,
+                        mechanism.name(),
+                        format!("-ERR {text}"),
                         challenge,
-                    });
+                    ));
                 }
-                Status::Continue(_) if initial_pending => {
-                    initial_pending = false;
-                    self.send_secret(initial.expose_secret(), &what).await?;
+                Status::Continue(_) if !pending.is_empty() => {
+                    if let Some(next) = pending.pop_front() {
+                        self.send_secret(next.expose_secret(), &what).await?;
+                    }
                 }
                 Status::Continue(text) if challenge.is_none() => {
                     // The failure challenge: keep it, answer as the mechanism wants, then read
@@ -97,12 +126,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
     /// `USER` then `PASS` (RFC 1939).
     pub async fn user_pass(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
         self.begin()?;
-        let refused = |text: String| ProtoError::Auth {
-            protocol: MailProtocol::Pop3,
-            mechanism: "USER",
-            reply: creds.scrub(&text),
-            challenge: None,
-        };
+        let refused = |text: String| refusal(creds, "USER", text, None);
         match self.simple(&format!("USER {}", creds.user()), "USER").await {
             Ok(_) => {}
             Err(ProtoError::Rejected { reply, .. }) => {
@@ -134,5 +158,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
             .send(line.as_bytes())
             .await
             .map_err(|e| self.peer.io(what, e))
+    }
+}
+
+/// The `-ERR` (`reply`, whole) to a login: [`ProtoError::Auth`], unless its response code says
+/// that the credentials were not judged (`[IN-USE]`, `[SYS/TEMP]`): then
+/// [`ProtoError::Rejected`], transient and not an authentication failure.
+fn refusal(
+    creds: &Credentials,
+    mechanism: &'static str,
+    reply: String,
+    challenge: Option<String>,
+) -> ProtoError {
+    let reply = creds.scrub(&reply);
+    let text = reply.strip_prefix("-ERR").unwrap_or(&reply);
+    if super::reply::is_transient_login_refusal(text) {
+        return ProtoError::Rejected {
+            protocol: MailProtocol::Pop3,
+            command: if mechanism == "USER" {
+                "the login (USER/PASS)".into()
+            } else {
+                format!("AUTH {mechanism}")
+            },
+            reply,
+        };
+    }
+    ProtoError::Auth {
+        protocol: MailProtocol::Pop3,
+        mechanism,
+        reply,
+        challenge,
     }
 }

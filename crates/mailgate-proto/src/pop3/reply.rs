@@ -42,6 +42,25 @@ pub(crate) fn status(line: &[u8], tolerances: &Tolerances) -> Result<Status, Str
     }
 }
 
+/// The extended response code (RFC 2449 section 8) that opens the text of a `-ERR`, upper-cased:
+/// `IN-USE`, `LOGIN-DELAY`, `SYS/TEMP`, `SYS/PERM` (RFC 3206), `AUTH`...
+pub(crate) fn response_code(text: &str) -> Option<String> {
+    let rest = text.trim_start().strip_prefix('[')?;
+    let code = &rest[..rest.find(']')?];
+    let valid = !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+    valid.then(|| code.to_ascii_uppercase())
+}
+
+/// A `-ERR` to a login that does not judge the credentials: the mailbox is locked by another
+/// session (`[IN-USE]`) or the server fails for now (`[SYS/TEMP]`). Logging in again later
+/// works; an `[AUTH]` (RFC 3206) or no code at all is a refusal of the credentials.
+pub(crate) fn is_transient_login_refusal(text: &str) -> bool {
+    response_code(text).is_some_and(|c| c == "IN-USE" || c == "SYS/TEMP")
+}
+
 /// The space-separated fields of a STAT / LIST / UIDL line. RFC 1939 puts exactly one space
 /// between fields and none at the end; [`Tolerances::loose_spacing`] accepts runs of spaces
 /// and trailing ones.

@@ -453,3 +453,176 @@ fn client_futures_are_send() {
         xoauth2("t"),
     ));
 }
+
+/// RFC 2449 / RFC 3206 response codes: a locked mailbox or a server failing for now did not
+/// judge the credentials (no authentication failure, retried later); `[AUTH]` did.
+#[tokio::test]
+async fn login_response_codes_tell_a_refusal_from_a_busy_mailbox() {
+    let password = Credentials::Plain {
+        user: "alice".into(),
+        password: SecretString::from("hunter22"),
+    };
+    let creds = xoauth2("ya29.good");
+    let cases = [
+        (
+            "-ERR [IN-USE] Mailbox is locked by another POP3 session.",
+            false,
+            "pop_mailbox_in_use",
+        ),
+        (
+            "-ERR [SYS/TEMP] Internal error occurred.",
+            false,
+            "service_unavailable",
+        ),
+        (
+            "-ERR [in-use] lower-case codes too",
+            false,
+            "pop_mailbox_in_use",
+        ),
+        ("-ERR [AUTH] Authentication failed.", true, "auth_failed"),
+        ("-ERR Authentication failed.", true, "auth_failed"),
+    ];
+    for (answer, refused, code) in cases {
+        // SASL PLAIN.
+        let (mut c, server) = client(vec![
+            expect(&format!("AUTH PLAIN {}", ir(&password))),
+            send(format!("{answer}\r\n")),
+        ])
+        .await;
+        let e = c.login(&password).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        assert_eq!(
+            matches!(e, ProtoError::Auth { .. }),
+            refused,
+            "{answer}: {e:?}"
+        );
+        assert_eq!(e.is_transient(), !refused, "{answer}: {e:?}");
+        assert_eq!(e.diagnosis(ProviderKind::Generic).code, code, "{answer}");
+        assert_eq!(e.server_reply(), Some(answer));
+        server.await.unwrap();
+
+        // XOAUTH2, and USER / PASS on a server without SASL.
+        let (mut c, server) = client(vec![
+            expect(&format!("AUTH XOAUTH2 {}", ir(&creds))),
+            send(format!("{answer}\r\n")),
+        ])
+        .await;
+        let e = c.login(&creds).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        server.await.unwrap();
+        let (stream, server) = scripted(vec![
+            send(GREETING),
+            expect("USER alice"),
+            send("+OK\r\n"),
+            expect("PASS hunter22"),
+            send(format!("{answer}\r\n")),
+        ]);
+        let mut c = Pop3Client::greet(stream, "h", 995, options())
+            .await
+            .unwrap();
+        let e = c.login(&password).await.unwrap_err();
+        assert_eq!(e.is_auth(), refused, "{answer}: {e:?}");
+        assert!(!format!("{e:?}{e}").contains("hunter22"));
+        server.await.unwrap();
+    }
+}
+
+#[test]
+fn response_codes_are_read_from_the_start_of_the_text() {
+    use super::reply::response_code;
+    assert_eq!(response_code("[IN-USE] locked").as_deref(), Some("IN-USE"));
+    assert_eq!(
+        response_code("[sys/temp] busy").as_deref(),
+        Some("SYS/TEMP")
+    );
+    assert_eq!(response_code("[AUTH] no").as_deref(), Some("AUTH"));
+    assert_eq!(response_code("no code [IN-USE]"), None);
+    assert_eq!(response_code("[] empty"), None);
+    assert_eq!(response_code("[not a code] x"), None);
+    assert_eq!(response_code("[IN-USE unterminated"), None);
+}
+
+fn b64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A client after greeting and a CAPA of `capa` (its lines, without the status and the dot).
+async fn client_with_capa(
+    capa: &str,
+    steps: Vec<Step>,
+) -> (
+    Pop3Client<tokio::io::DuplexStream>,
+    tokio::task::JoinHandle<Vec<String>>,
+) {
+    let mut script = vec![
+        send(GREETING),
+        expect("CAPA"),
+        send(format!("+OK\r\n{capa}.\r\n")),
+    ];
+    script.extend(steps);
+    let (stream, server) = scripted(script);
+    let mut c = Pop3Client::greet(stream, "pop.example.test", 995, options())
+        .await
+        .unwrap();
+    c.capa().await.unwrap();
+    (c, server)
+}
+
+#[tokio::test]
+async fn auth_login_answers_user_then_password_when_plain_is_not_offered() {
+    let creds = Credentials::Plain {
+        user: "alice@example.test".into(),
+        password: SecretString::from("alice-password"),
+    };
+    let exchange = |last: &str| {
+        vec![
+            expect("AUTH LOGIN"),
+            send("+ VXNlcm5hbWU6\r\n"),
+            expect(&b64("alice@example.test")),
+            send("+ UGFzc3dvcmQ6\r\n"),
+            expect(&b64("alice-password")),
+            send(format!("{last}\r\n")),
+        ]
+    };
+    let (mut c, server) =
+        client_with_capa("USER\r\nSASL LOGIN\r\n", exchange("+OK Logged in.")).await;
+    c.login(&creds).await.unwrap();
+    assert!(c.is_authenticated());
+    server.await.unwrap();
+
+    let refused = format!(
+        "-ERR [AUTH] Authentication failed: {}",
+        b64("alice-password")
+    );
+    let (mut c, server) = client_with_capa("SASL LOGIN\r\n", exchange(&refused)).await;
+    let e = c.login(&creds).await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert!(e.to_string().contains("LOGIN"), "{e}");
+    let shown = format!("{e:?}{e}");
+    assert!(
+        !shown.contains("alice-password") && !shown.contains(&b64("alice-password")),
+        "{shown}"
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_access_token_goes_over_oauthbearer_when_the_server_offers_only_that() {
+    let bearer = Credentials::OAuthBearer {
+        user: "alice@example.test".into(),
+        token: SecretString::from("ya29.ok"),
+        host: "pop.example.test".into(),
+        port: 995,
+    };
+    let (mut c, server) = client_with_capa(
+        "SASL PLAIN OAUTHBEARER\r\n",
+        vec![
+            expect(&format!("AUTH OAUTHBEARER {}", ir(&bearer))),
+            send("+OK Logged in.\r\n"),
+        ],
+    )
+    .await;
+    c.login(&xoauth2("ya29.ok")).await.unwrap();
+    server.await.unwrap();
+}

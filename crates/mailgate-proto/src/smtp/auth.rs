@@ -5,7 +5,7 @@
 
 use super::{SmtpClient, SmtpReply};
 use crate::error::ProtoError;
-use crate::sasl::{Credentials, Mechanism, decode_challenge};
+use crate::sasl::{Credentials, Mechanism, choose, decode_challenge};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mailgate_domain::troubleshoot::MailProtocol;
@@ -26,37 +26,38 @@ enum Step {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
-    /// Logs in with the mechanism the credentials ask for, if EHLO offered it: XOAUTH2,
-    /// OAUTHBEARER, or for a password PLAIN (LOGIN when PLAIN is not offered). A refusal is
-    /// [`ProtoError::Auth`] with the final reply (scrubbed of the secret) and, for OAuth, the
-    /// decoded JSON challenge; the connection stays usable unless the server said 421.
+    /// Logs in with the mechanism [`choose`] picks among those EHLO offered: an access token
+    /// over XOAUTH2, or OAUTHBEARER when the server offers only that; a password over PLAIN,
+    /// else LOGIN. A refusal is [`ProtoError::Auth`] with the final reply (scrubbed of the
+    /// secret) and, for OAuth, the decoded JSON challenge; the connection stays usable unless
+    /// the server said 421.
     pub async fn authenticate(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
         let offered = self.auth_mechanisms();
-        let offers = |m: &str| offered.iter().any(|o| o == m);
-        let name = match creds.mechanism() {
-            Mechanism::Plain if !offers("PLAIN") && offers("LOGIN") => "LOGIN",
-            m => m.name(),
-        };
-        if !offers(name) {
+        let Some(mechanism) = choose(creds, &offered) else {
             let what = if offered.is_empty() {
                 // No "TLS" in the words: the diagnosis would take it for a TLS failure.
                 "AUTH at all (servers offer it on the submission port, once encrypted)".to_owned()
             } else {
-                format!("AUTH {name}")
+                format!("AUTH {}", creds.mechanism().name())
             };
             return Err(self.peer.not_offered(what));
-        }
-        self.run(async |c| c.sasl(creds, name).await).await?;
+        };
+        let creds = creds
+            .clone()
+            .for_mechanism(mechanism, &self.peer.host, self.peer.port);
+        self.run(async |c| c.sasl(&creds, mechanism).await).await?;
         self.authenticated = true;
         Ok(())
     }
 
-    async fn sasl(&mut self, creds: &Credentials, name: &'static str) -> Result<(), ProtoError> {
+    async fn sasl(&mut self, creds: &Credentials, mechanism: Mechanism) -> Result<(), ProtoError> {
+        let name = mechanism.name();
         let what = format!("the answer to AUTH {name}");
         let mut steps: Vec<Step> = Vec::new();
-        let command = if name == "LOGIN" {
-            steps.push(Step::Send(base64(creds.user().as_bytes())));
-            steps.push(Step::Send(base64(creds.secret().as_bytes())));
+        let command = if mechanism == Mechanism::Login {
+            for answer in creds.login_answers() {
+                steps.push(Step::Send(base64(answer.expose_secret())));
+            }
             SecretString::from("AUTH LOGIN")
         } else {
             let initial = creds.initial_response_base64();
@@ -78,12 +79,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
                 334 => {
                     let answer = match steps.pop().unwrap_or(Step::Done) {
                         Step::Send(answer) => answer,
-                        Step::Done if challenge.is_none() && creds.mechanism().is_oauth() => {
+                        Step::Done if challenge.is_none() && mechanism.is_oauth() => {
                             challenge = Some(match decode_challenge(&reply.text) {
                                 Ok(decoded) => decoded,
                                 Err(e) => e.raw,
                             });
-                            base64(creds.mechanism().failure_answer())
+                            base64(mechanism.failure_answer())
                         }
                         // A challenge no mechanism used here sends: cancel (RFC 4954).
                         Step::Done => SecretString::from("*"),

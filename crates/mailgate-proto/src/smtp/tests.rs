@@ -566,6 +566,26 @@ async fn oauthbearer_logs_in_and_its_failure_is_answered_with_0x01() {
 }
 
 #[tokio::test]
+async fn an_access_token_goes_over_oauthbearer_when_the_server_offers_only_that() {
+    let bearer = Credentials::OAuthBearer {
+        user: "alice@example.test".into(),
+        token: SecretString::from("good"),
+        host: "smtp.example.test".into(),
+        port: 587,
+    };
+    let (mut c, server) = client_with(
+        "250-mail.example.test\r\n250 AUTH PLAIN OAUTHBEARER\r\n",
+        vec![
+            expect(&format!("AUTH OAUTHBEARER {}", ir(&bearer))),
+            send("235 2.7.0 Authentication successful\r\n"),
+        ],
+    )
+    .await;
+    c.authenticate(&xoauth2("good")).await.unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
 async fn a_long_token_goes_after_the_empty_challenge_as_rfc_4954_requires() {
     let creds = xoauth2(&"t".repeat(600));
     let (mut c, server) = client(vec![

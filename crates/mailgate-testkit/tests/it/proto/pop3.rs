@@ -117,6 +117,14 @@ async fn pop3_password_logins_with_sasl_plain_and_user_pass() {
     c.user_pass(&creds).await.unwrap();
     c.quit().await.unwrap();
 
+    // SASL LOGIN, what a server without PLAIN gets.
+    let mut c = connect(w, Security::Ssl).await;
+    c.authenticate_with(&creds, mailgate_proto::sasl::Mechanism::Login)
+        .await
+        .unwrap();
+    c.stat().await.unwrap();
+    c.quit().await.unwrap();
+
     let wrong = Credentials::Plain {
         user: ALICE.0.into(),
         password: SecretString::from("wrong-password"),

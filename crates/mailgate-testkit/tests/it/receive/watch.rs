@@ -510,3 +510,168 @@ async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
         "{skipped}"
     );
 }
+
+/// The emulator's client ID of an OAuth-authenticated server.
+async fn client_id_of(app: &TestApp, server: &Value) -> String {
+    let oauth = app
+        .get(&format!(
+            "/api/v1/oauth-apps/{}",
+            server["oauth_app_id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    oauth["client_id"].as_str().unwrap().to_owned()
+}
+
+fn token_requests(app: &TestApp, client_id: &str) -> u64 {
+    let counters = app.world().emulator.control().counters();
+    counters
+        .token_requests_by_client
+        .get(client_id)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Four minutes of token left: inside the margin in which a session reconnects.
+/// (The emulator's access tokens live 3599 s.)
+const INTO_THE_MARGIN_SECS: i64 = 3599 - 240;
+
+#[tokio::test]
+async fn a_session_near_its_tokens_end_reconnects_only_with_a_new_token() {
+    let app = spawn_app().await;
+    let (_, server) = oauth_server(&app, json!({})).await;
+    let client_id = client_id_of(&app, &server).await;
+    let before = token_requests(&app, &client_id);
+    // The background refresher (off in tests) is late: the cached token, still good for
+    // minutes, is inside the reconnect margin.
+    app.clock.advance_secs(INTO_THE_MARGIN_SECS);
+
+    let (_stop, session) = imap_session(&app, server["id"].as_str().unwrap()).await;
+    let ended = tokio::time::timeout(Duration::from_secs(30), session)
+        .await
+        .expect("the session ends to change tokens")
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended, watch::Ended::Again);
+    // It renewed the token before ending, so the next session does not get the same one back.
+    assert_eq!(token_requests(&app, &client_id), before + 1);
+}
+
+#[tokio::test]
+async fn a_session_near_its_tokens_end_goes_on_while_no_new_token_can_be_had() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(&app, json!({})).await;
+    app.clock.advance_secs(INTO_THE_MARGIN_SECS);
+    // The token endpoint is unreachable: every renewal fails for now.
+    let patched = app
+        .patch(
+            &format!(
+                "/api/v1/oauth-apps/{}",
+                server["oauth_app_id"].as_str().unwrap()
+            ),
+            json!({"token_url": "http://127.0.0.1:1/token"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let world = app.world();
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Before"))
+        .await;
+    world.read_inbox(&mailbox, 1, Duration::from_secs(10)).await;
+
+    let (stop, session) = imap_session(&app, server["id"].as_str().unwrap()).await;
+    assert_eq!(
+        until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
+        1
+    );
+    // Reconnecting would only bring the same token back: the session stays, and IDLE brings
+    // the next message in.
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "After"))
+        .await;
+    assert_eq!(
+        until_tickets(&app, 2, Duration::from_secs(15)).await.len(),
+        2,
+        "the same session imported the next message"
+    );
+    assert!(!session.is_finished(), "{:?}", session.await);
+    stop.send(true).unwrap();
+    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+}
+
+#[tokio::test]
+async fn an_access_token_the_server_refuses_is_replaced_once() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(&app, json!({})).await;
+    let world = app.world();
+    world
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "Refused token"),
+        )
+        .await;
+    world.read_inbox(&mailbox, 1, Duration::from_secs(10)).await;
+    // The provider no longer accepts the cached access token (mailgate's clock still gives it
+    // an hour); the refresh token is still good.
+    assert!(world.emulator.control().expire_access_tokens(&mailbox) > 0);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(watch::watch_mailbox(
+        app.core.clone(),
+        server["id"].as_str().unwrap().parse().unwrap(),
+        Duration::from_secs(3600),
+        stopped,
+    ));
+    assert_eq!(
+        until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
+        1,
+        "imported with a new token"
+    );
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the watcher stops")
+        .unwrap();
+    let events = app.get("/api/v1/events").await.body;
+    assert!(
+        !events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "server.auth_failed"),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn a_pop3_login_refusing_the_access_token_is_retried_with_a_new_one() {
+    let app = spawn_app().await;
+    let stack = &app.world().stack;
+    let (mailbox, server) =
+        oauth_server(&app, json!({"protocol": "pop3", "port": stack.pop3s_port})).await;
+    app.world()
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "POP refused token"),
+        )
+        .await;
+    app.world()
+        .read_inbox(&mailbox, 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        app.world()
+            .emulator
+            .control()
+            .expire_access_tokens(&mailbox)
+            > 0
+    );
+    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
+    assert_eq!(ended.unwrap(), watch::Ended::Again);
+    assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
+}
