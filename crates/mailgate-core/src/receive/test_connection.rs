@@ -1,16 +1,19 @@
 //! Test Connection for an incoming server: each step (credential, connect, TLS, authenticate,
 //! open the folder or STAT) timed and reported in order, with the fix for the one that fails.
-//! The credential, the endpoint, the TLS setup and the login are the mailbox watcher's own.
+//! The credential, the endpoint, the TLS setup and the login (a refused access token replaced
+//! once) are the mailbox watcher's own.
 
-use super::watch::{self, load_mailbox};
+use super::watch::{self, WatchError, load_mailbox};
 use crate::Core;
+use crate::login::Login;
 use crate::objects::ServiceError;
 use crate::probe::{self, Steps};
 use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingProtocol;
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::imap::{ImapClient, ImapOptions};
-use mailgate_proto::pop3::{Pop3Client, Pop3Options};
+use mailgate_proto::imap::{self, ImapClient, ImapOptions};
+use mailgate_proto::pop3::{self, Pop3Client, Pop3Options};
 use mailgate_proto::sasl::Credentials;
 use std::time::{Duration, Instant};
 
@@ -35,11 +38,11 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let mut steps = Steps(Vec::new());
 
     let t = Instant::now();
-    let creds = match watch::credentials(core, &mailbox).await {
-        Ok((creds, _)) => creds,
+    let mut login = match watch::mailbox_login(core, &mailbox).await {
+        Ok(login) => login,
         Err(e) => return Ok(steps.fail("credential", t, e.diagnosis())),
     };
-    let detail = match &creds {
+    let detail = match &login.credentials {
         Credentials::Plain { user, .. } => format!("the password of {user}"),
         other => format!("an access token for {}", other.user()),
     };
@@ -57,7 +60,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let client = probe::connect_mailbox(
                 &mut steps,
                 &ep,
-                tls,
+                tls.clone(),
                 TIMEOUT,
                 diagnose,
                 async |stream| {
@@ -75,11 +78,25 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                 Err(failed) => return Ok(steps.failed(failed)),
             };
             let t = Instant::now();
-            let mut session = match client.login(&creds).await {
-                Ok(s) => s,
-                Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
+            let (mut session, renewed) = match client.login(&login.credentials).await {
+                Ok(s) => (s, false),
+                Err(e) => {
+                    if let Err(d) = renew(core, &mut login, e, provider).await {
+                        return Ok(steps.fail("authenticate", t, d));
+                    }
+                    let again = async {
+                        imap::connect(&ep, tls, TIMEOUT)
+                            .await?
+                            .login(&login.credentials)
+                            .await
+                    };
+                    match again.await {
+                        Ok(s) => (s, true),
+                        Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
+                    }
+                }
             };
-            steps.pass("authenticate", t, format!("signed in as {}", creds.user()));
+            steps.pass("authenticate", t, signed_in(&login.credentials, renewed));
             let t = Instant::now();
             match session.select(&spec.folder).await {
                 Ok(folder) => steps.pass(
@@ -96,7 +113,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let client = probe::connect_mailbox(
                 &mut steps,
                 &ep,
-                tls,
+                tls.clone(),
                 TIMEOUT,
                 diagnose,
                 async |stream| {
@@ -112,10 +129,22 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                 Err(failed) => return Ok(steps.failed(failed)),
             };
             let t = Instant::now();
-            if let Err(e) = client.login(&creds).await {
-                return Ok(steps.fail("authenticate", t, diagnose(e)));
+            let mut renewed = false;
+            if let Err(e) = client.login(&login.credentials).await {
+                if let Err(d) = renew(core, &mut login, e, provider).await {
+                    return Ok(steps.fail("authenticate", t, d));
+                }
+                let again = async {
+                    let mut client = pop3::connect(&ep, tls, TIMEOUT).await?;
+                    client.login(&login.credentials).await.map(|()| client)
+                };
+                client = match again.await {
+                    Ok(c) => c,
+                    Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
+                };
+                renewed = true;
             }
-            steps.pass("authenticate", t, format!("signed in as {}", creds.user()));
+            steps.pass("authenticate", t, signed_in(&login.credentials, renewed));
             let t = Instant::now();
             match client.stat().await {
                 Ok(stat) => steps.pass(
@@ -129,4 +158,41 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         }
     }
     Ok(steps.done())
+}
+
+/// After a refused login: the watcher's own rule, one new access token when the server refused
+/// the token, else the refusal's diagnosis. When no new token can be had, that is the fix to
+/// show, with what the server said.
+async fn renew(
+    core: &Core,
+    login: &mut Login,
+    refused: ProtoError,
+    provider: ProviderKind,
+) -> Result<(), Diagnosis> {
+    let said = refused.diagnosis(provider);
+    match watch::replace_refused_token(core, login, refused).await {
+        Ok(()) => Ok(()),
+        Err(WatchError::Proto(_)) => Err(said),
+        Err(e) => {
+            let d = e.diagnosis_for(provider);
+            Err(Diagnosis {
+                message: format!(
+                    "{} (the mail server had refused the access token in store: {})",
+                    d.message, said.message
+                ),
+                ..d
+            })
+        }
+    }
+}
+
+fn signed_in(creds: &Credentials, renewed: bool) -> String {
+    if renewed {
+        format!(
+            "signed in as {} with a new access token (the server refused the one in store)",
+            creds.user()
+        )
+    } else {
+        format!("signed in as {}", creds.user())
+    }
 }

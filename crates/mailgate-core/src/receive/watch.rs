@@ -15,7 +15,6 @@ use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
 use mailgate_proto::dial::Endpoint;
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::sasl::Credentials;
 use mailgate_proto::{imap, pop3};
 use mailgate_store::{MailSource, StoreError};
 use std::sync::Arc;
@@ -65,9 +64,14 @@ pub enum WatchError {
 
 impl WatchError {
     pub fn diagnosis(&self) -> Diagnosis {
+        self.diagnosis_for(ProviderKind::Generic)
+    }
+
+    /// The diagnosis, with the fixes of `provider` for what the mail server said.
+    pub fn diagnosis_for(&self, provider: ProviderKind) -> Diagnosis {
         match self {
             WatchError::Credential(d) | WatchError::TokenUnavailable(d) => d.clone(),
-            WatchError::Proto(e) => e.diagnosis(ProviderKind::Generic),
+            WatchError::Proto(e) => e.diagnosis(provider),
             WatchError::Store(e) => Diagnosis {
                 code: "internal",
                 message: e.to_string(),
@@ -138,17 +142,8 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchEr
     })
 }
 
-/// What to log in with, and when that stops working (OAuth tokens).
-pub(super) async fn credentials(
-    core: &Core,
-    mailbox: &Mailbox,
-) -> Result<(Credentials, Option<i64>), WatchError> {
-    let login = mailbox_login(core, mailbox).await?;
-    Ok((login.credentials, login.expires_at_ms))
-}
-
 /// The mailbox's login: its password, or an access token of its credential.
-async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchError> {
+pub(super) async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchError> {
     crate::login::login::<IncomingServers>(
         core,
         mailbox.server_id,
@@ -164,7 +159,7 @@ async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchErr
 /// After the server refused `refused`'s login: when it was an access token (revoked, or the
 /// provider forgot it), replaces it once so that the caller can try once more, as the send side
 /// does; anything else is the error as it is. Only a second refusal is an authentication failure.
-async fn replace_refused_token(
+pub(super) async fn replace_refused_token(
     core: &Core,
     login: &mut Login,
     refused: ProtoError,
@@ -398,7 +393,9 @@ pub async fn watch_mailbox(
                 }
             }
             Err(e) => {
-                let diagnosis = e.diagnosis();
+                let provider =
+                    crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
+                let diagnosis = e.diagnosis_for(provider);
                 tracing::warn!(server = %mailbox.name, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
                 metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code)
                     .increment(1);

@@ -105,10 +105,11 @@ async fn a_certificate_mailgate_does_not_trust_fails_the_tls_step_with_the_fix()
 }
 
 #[tokio::test]
-async fn a_refused_token_is_diagnosed_for_the_servers_provider() {
+async fn a_refused_token_is_replaced_once_as_the_watcher_does() {
     let app = spawn_app().await;
     let (mailbox, server) = oauth_server(&app, json!({})).await;
-    // The provider forgets the access token mailgate holds: Dovecot refuses it.
+    // The provider forgets the access token mailgate holds: Dovecot refuses it, and the refresh
+    // token brings a new one.
     assert!(
         app.world()
             .emulator
@@ -117,18 +118,34 @@ async fn a_refused_token_is_diagnosed_for_the_servers_provider() {
             > 0
     );
     let report = test_connection(&app, &server["id"]).await;
-    assert_eq!(report["ok"], false, "{report:#}");
+    assert_eq!(report["ok"], true, "{report:#}");
     let auth = step(&report, "authenticate");
-    assert_eq!(
-        auth["diagnosis"]["code"], "access_token_rejected",
-        "{auth:#}"
-    );
-    // The server's OAuth app is Google's: its fix, not the generic one.
     assert!(
-        auth["diagnosis"]["message"]
+        auth["detail"]
             .as_str()
             .unwrap()
-            .starts_with("Google's server"),
+            .contains("with a new access token"),
+        "{auth:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_token_is_diagnosed_for_the_servers_provider() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(&app, json!({})).await;
+    // The provider forgets the access token and the refresh token: Dovecot refuses the one,
+    // and the other brings no new one.
+    assert!(app.world().emulator.control().expire_tokens(&mailbox) > 0);
+    let report = test_connection(&app, &server["id"]).await;
+    assert_eq!(report["ok"], false, "{report:#}");
+    let auth = step(&report, "authenticate");
+    let diagnosis = &auth["diagnosis"];
+    assert_eq!(diagnosis["severity"], "reauthorize", "{auth:#}");
+    // What Dovecot said is told with the fix of the server's provider (its OAuth app is
+    // Google's), not the generic one.
+    let message = diagnosis["message"].as_str().unwrap();
+    assert!(
+        message.contains("the mail server had refused the access token in store: Google's server"),
         "{auth:#}"
     );
 }
