@@ -124,3 +124,50 @@ async fn without_delegation_the_message_waits_with_the_scope_to_grant() {
         "delegation_not_granted"
     );
 }
+
+#[tokio::test]
+async fn a_message_of_several_megabytes_goes_through_the_upload_endpoint() {
+    let app = spawn_app().await;
+    let oauth = app.google_oauth_app().await;
+    let mailbox = app.world().fresh_user("gmail-large");
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Gmail API", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                   "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url(), "primary": true}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let (status, page) = app
+        .consent(
+            "outgoing",
+            server.body["id"].as_str().unwrap(),
+            &mailbox,
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let to = app.world().fresh_user("gmail-large-to");
+    let (body, content) = with_attachment(&to, 3_000_000);
+    let q = queue(&app, body).await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    // What the emulator accepted is large enough that only the upload endpoint takes it.
+    let recorded = app
+        .world()
+        .emulator
+        .control()
+        .sent_messages()
+        .into_iter()
+        .find(|m| m.header_recipients.contains(&to))
+        .expect("the emulator recorded the message");
+    assert!(
+        mailgate_proto::gmail::uses_upload(recorded.raw.len()),
+        "{} bytes",
+        recorded.raw.len()
+    );
+    let raw = received(&app, &to).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].content, content);
+}

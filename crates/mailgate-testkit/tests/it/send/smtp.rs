@@ -244,3 +244,18 @@ async fn passing_refusals_give_up_after_max_attempts() {
     assert_eq!(fake.received().len(), 2);
     assert_eq!(events(&app, "message.failed").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_message_of_several_megabytes_arrives_over_smtp() {
+    let app = spawn_app().await;
+    let (_, _) = stack_smtp_server(&app, json!({})).await;
+    let recipient = app.world().fresh_user("large");
+    let (body, content) = with_attachment(&recipient, 3_000_000);
+    let q = queue(&app, body).await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    let raw = received(&app, &recipient).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].content, content);
+}
