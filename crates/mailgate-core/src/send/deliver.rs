@@ -3,6 +3,11 @@
 //! over to the next (the primary); a refusal of the message itself ends the round: a passing
 //! one (SMTP 4xx, Gmail 429/5xx) is retried later, a final one (SMTP 5xx, Gmail 4xx) fails the
 //! message with the server's words and the fix.
+//!
+//! A send whose outcome is unknown (the connection broke after the message went out: SMTP
+//! waiting for the answer to the end of the data, a Gmail request without a complete answer)
+//! ends the round as a passing failure: retried later through the same route, never handed to
+//! the next server at once. The recipients may then get it twice (at least once, never lost).
 
 use crate::Core;
 use crate::login;
@@ -115,12 +120,17 @@ impl Failure {
         Self::of_proto(server, &e, class)
     }
 
-    /// A Gmail API answer: a refused token or permission, or no answer at all, makes the
-    /// server unavailable; rate limits and server errors pass; other refusals are final.
+    /// A Gmail API answer: a refused token or permission, or a request that never reached
+    /// Google, makes the server unavailable; rate limits, server errors and requests left
+    /// without an answer pass; other refusals are final.
     pub fn gmail(e: &GmailError) -> Self {
         let class = match e {
-            // No answer, or a URL that cannot be used: the API cannot be reached.
+            // Never reached Google (connect, DNS, TLS), or a URL that cannot be used: the
+            // API cannot be reached, another server may send.
             GmailError::Transport(_) | GmailError::BadBaseUrl { .. } => Class::Unavailable,
+            // The request went out and no answer came: Google may have sent the message.
+            // Retried later through the same route, never handed to the next server now.
+            GmailError::Unanswered(_) => Class::Transient,
             // The token or its permissions refused (revoked, scope, delegation).
             _ if e.is_auth() || e.status() == Some(403) && !e.is_transient() => Class::Unavailable,
             _ if e.is_transient() => Class::Transient,
@@ -235,10 +245,11 @@ async fn send_via(
             let mut sent = lease.client.send(&envelope, &raw).await;
             if lease.reused
                 && !lease.client.is_usable()
+                && !lease.client.message_sent()
                 && sent.as_ref().is_err_and(ProtoError::is_transient)
             {
                 // The server closed the pooled connection while it was idle: once more on a
-                // new one.
+                // new one. (Not once the message went out: the server may have taken it.)
                 drop(lease);
                 lease = core.smtp.lend(core, server, false).await?;
                 sent = lease.client.send(&envelope, &raw).await;

@@ -67,6 +67,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             return Err(ProtoError::Unusable);
         }
         let mail = self.mail_command(envelope, message)?;
+        self.message_sent = false;
         self.run(async |c| c.transaction(envelope, &mail, message).await)
             .await
     }
@@ -158,6 +159,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             let e = self.reply_error(data, 3, "DATA");
             return self.abandon(None, e).await;
         }
+        // From here the server may take the message even if we never read its answer.
+        self.message_sent = true;
         self.write_body(message).await?;
         let end = self.read_reply("the answer to the end of DATA").await?;
         let reply = self.expect(end, 2, "the end of DATA")?;
@@ -166,6 +169,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             rejected: rejected.into_iter().map(|(a, _, r)| (a, r)).collect(),
             reply,
         })
+    }
+
+    /// Whether the last [`send`](Self::send) wrote the message: when it then failed (the
+    /// connection broke before the answer to the end of the data), the server may have
+    /// queued it, and sending it again may deliver it twice (RFC 1047). False when it failed
+    /// before the message went out: sending again is safe.
+    pub fn message_sent(&self) -> bool {
+        self.message_sent
     }
 
     /// MAIL, every RCPT and DATA in one write, then their replies in order. A 421 stops the

@@ -8,7 +8,8 @@ use tokio::net::TcpListener;
 
 #[derive(Default)]
 pub struct Script {
-    /// Replies to the end of data, in order; `250 2.0.0 Ok` once they run out.
+    /// Replies to the end of data, in order; `250 2.0.0 Ok` once they run out. `DROP` closes
+    /// the connection instead of answering (the message was received).
     pub replies: VecDeque<String>,
     /// Every message's data as received.
     pub messages: Vec<String>,
@@ -98,9 +99,14 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
                 }
                 let mut s = script.lock().unwrap();
                 s.messages.push(data);
-                s.replies
+                let reply = s
+                    .replies
                     .pop_front()
-                    .unwrap_or_else(|| "250 2.0.0 Ok: queued".to_owned())
+                    .unwrap_or_else(|| "250 2.0.0 Ok: queued".to_owned());
+                if reply == "DROP" {
+                    return;
+                }
+                reply
             }
             "QUIT" => {
                 let _ = write.write_all(b"221 bye\r\n").await;
@@ -122,4 +128,52 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
 pub async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A Gmail API that reads each request whole, then answers `200 OK` with a body cut short and
+/// closes: the request went out, its outcome is unknown. Returns its base URL and the number of
+/// requests it received.
+pub async fn google_cutting_answers() -> (String, Arc<Mutex<usize>>) {
+    use tokio::io::AsyncReadExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(0));
+    let count = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 64 * 1024];
+                let (end, length) = loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while buf.len() < end + length {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                *count.lock().unwrap() += 1;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"id\":\"18c")
+                    .await;
+            });
+        }
+    });
+    (base, requests)
 }

@@ -259,3 +259,41 @@ async fn a_message_of_several_megabytes_arrives_over_smtp() {
     assert_eq!(parsed.attachments.len(), 1);
     assert_eq!(parsed.attachments[0].content, content);
 }
+
+#[tokio::test]
+async fn a_connection_lost_after_the_data_is_retried_later_on_the_same_server_only() {
+    let app = spawn_app().await;
+    let chosen = fake::FakeSmtp::start(&["250 2.0.0 Ok: queued", "DROP"]).await;
+    let primary = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &primary).await;
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Chosen", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": chosen.port, "security": "none", "auth": "none"}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let body = |n: u32| json!({"server_id": server.body["id"], "to": ["someone@example.com"], "subject": format!("n{n}"), "text": "hi"});
+    // The first message leaves a pooled connection, which the second one reuses.
+    let first = queue(&app, body(1)).await;
+    assert_eq!(deliver(&app, &first["id"]).await["status"], "sent");
+    let second = queue(&app, body(2)).await;
+    let waiting = deliver(&app, &second["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    let answers = waiting["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "the primary was not tried: {waiting:#}");
+    assert_eq!(answers[0]["outcome"], "transient");
+    assert_eq!(
+        chosen.received().len(),
+        2,
+        "the second message went out once, not again on a new connection"
+    );
+    assert!(primary.received().is_empty());
+    // Retried later through the same server.
+    app.clock.advance_secs(31);
+    let sent = deliver(&app, &second["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert_eq!(sent["sent_server_id"], server.body["id"]);
+    assert_eq!(chosen.received().len(), 3);
+}
