@@ -159,8 +159,91 @@ impl Failure {
 /// What a server did with the message.
 struct Accepted {
     recipients: Vec<String>,
-    rejected: serde_json::Value,
+    /// Refused for good (SMTP 5xx to `RCPT TO`): `{"address", "reply"}`.
+    rejected: Vec<serde_json::Value>,
+    /// Refused for now (SMTP 4xx to `RCPT TO`): `{"address", "reply"}`, sent again later.
+    deferred: Vec<serde_json::Value>,
     reply: serde_json::Value,
+}
+
+/// The recipients earlier rounds settled. When a server takes a message for some recipients
+/// and defers others (SMTP 4xx to `RCPT TO`), the message goes back to the queue and the next
+/// rounds send it to the deferred ones only. What is settled is carried from round to round in
+/// the message's `result`: `accepted` (who has it) and `rejected` (refused for good, with the
+/// server's words).
+#[derive(Debug, Default)]
+struct Settled {
+    accepted: Vec<String>,
+    rejected: Vec<serde_json::Value>,
+}
+
+impl Settled {
+    /// What the message's last round recorded (only queued messages are delivered, so a
+    /// result with `accepted` comes from a round that deferred some recipients).
+    fn of(row: &OutboxRow) -> Self {
+        let result: serde_json::Value = row
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        let accepted = result["accepted"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rejected = result["rejected"].as_array().cloned().unwrap_or_default();
+        Self { accepted, rejected }
+    }
+
+    fn contains(&self, address: &str) -> bool {
+        let rejected = self.rejected.iter().filter_map(|r| r["address"].as_str());
+        self.accepted
+            .iter()
+            .map(String::as_str)
+            .chain(rejected)
+            .any(|a| a.eq_ignore_ascii_case(address))
+    }
+
+    /// Adds what a server did in this round.
+    fn add(&mut self, accepted: &Accepted) {
+        self.accepted.extend(accepted.recipients.iter().cloned());
+        self.rejected.extend(accepted.rejected.iter().cloned());
+    }
+
+    /// Writes the settled recipients into a round's result.
+    fn write(&self, result: &mut serde_json::Value) {
+        if !self.accepted.is_empty() {
+            result["accepted"] = json!(self.accepted);
+        }
+        if !self.rejected.is_empty() {
+            result["rejected"] = json!(self.rejected);
+        }
+    }
+}
+
+/// The draft without the recipients earlier rounds settled.
+fn unsettled(draft: &Draft, settled: &Settled) -> Draft {
+    let keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+        list.iter()
+            .filter(|m| !settled.contains(m.email.as_str()))
+            .cloned()
+            .collect()
+    };
+    let mut rest = draft.clone();
+    rest.to = keep(&draft.to);
+    rest.cc = keep(&draft.cc);
+    rest.bcc = keep(&draft.bcc);
+    rest
+}
+
+/// `{"address", "reply"}` for each refused recipient.
+fn refusals(list: &[(String, mailgate_proto::smtp::SmtpReply)]) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
+        .collect()
 }
 
 /// The recipients of a draft the server's filter lets through, and those it removed.
@@ -223,11 +306,14 @@ fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> 
     }
 }
 
-/// Sends through one server.
+/// Sends through one server: the message as `draft` has it, to the recipients `settled` leaves
+/// (over SMTP only those get it, the headers naming everyone; the Gmail API takes the
+/// recipients from the headers, which then name only those).
 async fn send_via(
     core: &Core,
     server: &Server,
     draft: &Draft,
+    settled: &Settled,
     row: &OutboxRow,
 ) -> Result<(Accepted, Vec<u8>), Failure> {
     match &server.spec.transport {
@@ -235,7 +321,7 @@ async fn send_via(
             let raw = render(draft, row, server, false);
             let envelope = Envelope {
                 from: server.spec.email.as_str().to_owned(),
-                recipients: draft
+                recipients: unsettled(draft, settled)
                     .recipients()
                     .iter()
                     .map(|a| a.as_str().to_owned())
@@ -259,13 +345,8 @@ async fn send_via(
             Ok((
                 Accepted {
                     recipients: delivery.accepted.clone(),
-                    rejected: json!(
-                        delivery
-                            .rejected
-                            .iter()
-                            .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
-                            .collect::<Vec<_>>()
-                    ),
+                    rejected: refusals(&delivery.rejected),
+                    deferred: refusals(&delivery.deferred),
                     reply: json!(delivery.reply.to_string()),
                 },
                 raw,
@@ -273,6 +354,7 @@ async fn send_via(
         }
         OutgoingTransport::GmailApi { api_base_url } => {
             // Gmail takes the recipients from the headers, Bcc included (and removes it).
+            let draft = &unsettled(draft, settled);
             let raw = render(draft, row, server, true);
             let login = login::login::<OutgoingServers>(
                 core,
@@ -310,7 +392,8 @@ async fn send_via(
                         .iter()
                         .map(|a| a.as_str().to_owned())
                         .collect(),
-                    rejected: json!([]),
+                    rejected: Vec::new(),
+                    deferred: Vec::new(),
                     reply: json!({"id": sent.id, "thread_id": sent.thread_id}),
                 },
                 raw,
@@ -338,6 +421,8 @@ struct Round<'a> {
     core: &'a Core,
     row: &'a OutboxRow,
     attempts: Vec<AttemptRow>,
+    /// The recipients settled so far, this round included.
+    settled: Settled,
 }
 
 impl Round<'_> {
@@ -370,6 +455,8 @@ impl Round<'_> {
         event: Option<(&str, serde_json::Value)>,
         ticket_message: Option<MessageRow>,
     ) -> OutboxFinish {
+        let mut result = result;
+        self.settled.write(&mut result);
         OutboxFinish {
             id: self.row.id,
             status: status.into(),
@@ -414,6 +501,36 @@ impl Round<'_> {
         result["retry_at"] = json!(crate::objects::rfc3339(next));
         self.finish("queued", next, None, result, None, None)
     }
+
+    /// A server took the message for some recipients and deferred others (SMTP 4xx): queued
+    /// again with backoff for those, or failed for them once out of attempts.
+    fn deferred(self, server: &Server, deferred: &[serde_json::Value]) -> OutboxFinish {
+        let first = deferred.first().cloned().unwrap_or_default();
+        let address = first["address"].as_str().unwrap_or_default();
+        let reply = first["reply"].as_str().unwrap_or_default();
+        let failure = Failure {
+            class: Class::Transient,
+            diagnosis: mailgate_domain::troubleshoot::smtp_reply(
+                &format!("RCPT TO:<{address}>"),
+                reply,
+            ),
+            server_reply: Some(reply.to_owned()),
+            challenge: None,
+            retry_after: None,
+        };
+        let mut finish = self.failed(&failure);
+        if let Some(result) = &finish.result
+            && let Ok(mut value) = serde_json::from_str::<serde_json::Value>(result)
+        {
+            value["deferred"] = json!(deferred);
+            value["server_id"] = json!(server.id.to_string());
+            finish.result = Some(value.to_string());
+        }
+        if finish.status == "queued" {
+            finish.sent_server_id = Some(server.id);
+        }
+        finish
+    }
 }
 
 /// Runs one delivery round of a claimed message and says how it ended.
@@ -422,6 +539,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
         core,
         row,
         attempts: Vec::new(),
+        settled: Settled::of(row),
     };
     let now = core.clock.now_ms();
     let draft: Draft = match serde_json::from_str(&row.draft) {
@@ -473,29 +591,46 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                 None,
             );
         }
-        match send_via(core, server, &kept, row).await {
+        if unsettled(&kept, &round.settled).recipients().is_empty() {
+            // Every recipient this server would send to has it or refused it for good.
+            let detail = json!({"server_id": server.id.to_string(), "server_name": server.name,
+                "removed_by_filter": removed});
+            let sent_by = row.sent_server_id.unwrap_or(server.id);
+            return round.finish("sent", now, Some(sent_by), detail, None, None);
+        }
+        match send_via(core, server, &kept, &round.settled, row).await {
             Ok((accepted, raw)) => {
                 let detail = json!({
                     "server_id": server.id.to_string(),
                     "server_name": server.name,
                     "accepted": accepted.recipients,
                     "rejected": accepted.rejected,
+                    "deferred": accepted.deferred,
                     "removed_by_filter": removed,
                     "reply": accepted.reply,
                 });
                 round.record(Some(server), "sent", detail.clone(), started);
+                // The ticket keeps the reply from the first round that delivered it.
+                let message = (round.settled.accepted.is_empty()
+                    && !accepted.recipients.is_empty())
+                .then_some(row.ticket_number)
+                .flatten()
+                .map(|n| ticket_message(n, row, server, &kept, raw));
+                round.settled.add(&accepted);
+                if !accepted.deferred.is_empty() {
+                    let mut finish = round.deferred(server, &accepted.deferred);
+                    finish.ticket_message = message;
+                    return finish;
+                }
                 let event = json!({
                     "message_id": format!("<{}>", row.message_id),
                     "ticket_number": row.ticket_number,
                     "server_id": server.id.to_string(),
                     "server_name": server.name,
-                    "accepted": accepted.recipients,
-                    "rejected": accepted.rejected,
+                    "accepted": round.settled.accepted,
+                    "rejected": round.settled.rejected,
                     "removed_by_filter": removed,
                 });
-                let message = row
-                    .ticket_number
-                    .map(|n| ticket_message(n, row, server, &kept, raw));
                 return round.finish(
                     "sent",
                     now,

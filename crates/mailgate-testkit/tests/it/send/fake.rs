@@ -13,6 +13,10 @@ pub struct Script {
     pub replies: VecDeque<String>,
     /// Every message's data as received.
     pub messages: Vec<String>,
+    /// The recipients the server accepted for each message.
+    pub envelopes: Vec<Vec<String>>,
+    /// Replies to `RCPT TO` of an address, each used once; `250 2.1.5 Ok` otherwise.
+    pub rcpt_replies: Vec<(String, String)>,
     /// Connections opened.
     pub connections: usize,
     /// Extra EHLO keywords (e.g. `AUTH OAUTHBEARER`).
@@ -50,6 +54,16 @@ impl FakeSmtp {
         FakeSmtp { port, script }
     }
 
+    /// Scripts the next reply to `RCPT TO:<address>`.
+    pub fn refuse_rcpt(&self, address: &str, reply: &str) {
+        let mut s = self.script.lock().unwrap();
+        s.rcpt_replies.push((address.to_owned(), reply.to_owned()));
+    }
+
+    pub fn envelopes(&self) -> Vec<Vec<String>> {
+        self.script.lock().unwrap().envelopes.clone()
+    }
+
     pub fn received(&self) -> Vec<String> {
         self.script.lock().unwrap().messages.clone()
     }
@@ -60,6 +74,7 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
     let mut lines = BufReader::new(read);
     let _ = write.write_all(b"220 fake.test ESMTP\r\n").await;
     let mut line = String::new();
+    let mut recipients = Vec::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -83,7 +98,27 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
                 script.lock().unwrap().auth.push(line.trim_end().to_owned());
                 "235 2.7.0 Authentication successful".to_owned()
             }
-            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+            "RCPT" => {
+                let address = line
+                    .split_once('<')
+                    .and_then(|(_, rest)| rest.split_once('>'))
+                    .map(|(a, _)| a.to_owned())
+                    .unwrap_or_default();
+                let mut s = script.lock().unwrap();
+                match s.rcpt_replies.iter().position(|(a, _)| *a == address) {
+                    Some(i) => s.rcpt_replies.remove(i).1,
+                    None => {
+                        recipients.push(address);
+                        "250 2.1.5 Ok".to_owned()
+                    }
+                }
+            }
+            "MAIL" | "RSET" => {
+                recipients.clear();
+                "250 2.0.0 Ok".to_owned()
+            }
+            "HELO" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+            "DATA" if recipients.is_empty() => "554 5.5.1 Error: no valid recipients".to_owned(),
             "DATA" => {
                 let _ = write.write_all(b"354 go ahead\r\n").await;
                 let mut data = String::new();
@@ -99,6 +134,7 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
                 }
                 let mut s = script.lock().unwrap();
                 s.messages.push(data);
+                s.envelopes.push(std::mem::take(&mut recipients));
                 let reply = s
                     .replies
                     .pop_front()

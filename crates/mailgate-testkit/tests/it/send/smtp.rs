@@ -297,3 +297,93 @@ async fn a_connection_lost_after_the_data_is_retried_later_on_the_same_server_on
     assert_eq!(sent["sent_server_id"], server.body["id"]);
     assert_eq!(chosen.received().len(), 3);
 }
+
+#[tokio::test]
+async fn recipients_refused_for_now_get_the_message_later_and_no_one_gets_it_twice() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    fake.refuse_rcpt("later@example.com", "450 4.2.2 Mailbox full");
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    let q = queue(
+        &app,
+        json!({"to": ["ok@example.com", "later@example.com"], "cc": ["gone@example.com"], "subject": "partial", "text": "hi"}),
+    )
+    .await;
+    let first = deliver(&app, &q["id"]).await;
+    assert_eq!(first["status"], "queued", "{first:#}");
+    let result = &first["result"];
+    assert_eq!(result["accepted"], json!(["ok@example.com"]), "{first:#}");
+    assert_eq!(result["deferred"][0]["address"], "later@example.com");
+    assert!(
+        result["deferred"][0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("Mailbox full")
+    );
+    assert_eq!(result["rejected"][0]["address"], "gone@example.com");
+    assert!(
+        result["rejected"][0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("550 5.1.1 User unknown")
+    );
+    assert!(result["retry_at"].is_string(), "{first:#}");
+    assert_eq!(events(&app, "message.sent").await.len(), 0);
+
+    // Not due before the backoff; then only the deferred recipient gets it.
+    assert_eq!(
+        mailgate_core::send::deliver_due(&app.core).await.unwrap(),
+        0
+    );
+    app.clock.advance_secs(31);
+    let second = deliver(&app, &q["id"]).await;
+    assert_eq!(second["status"], "sent", "{second:#}");
+    assert_eq!(second["attempts"], 2);
+    assert_eq!(
+        fake.envelopes(),
+        [
+            vec!["ok@example.com".to_owned()],
+            vec!["later@example.com".to_owned()]
+        ]
+    );
+    assert_eq!(
+        second["result"]["accepted"],
+        json!(["ok@example.com", "later@example.com"])
+    );
+    assert_eq!(
+        second["result"]["rejected"][0]["address"],
+        "gone@example.com"
+    );
+    // The headers still name everyone who was sent the message.
+    assert!(fake.received()[1].contains("ok@example.com"));
+    let sent = events(&app, "message.sent").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+}
+
+#[tokio::test]
+async fn with_every_recipient_refused_and_one_for_now_the_whole_message_waits() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    fake.refuse_rcpt("later@example.com", "450 4.2.2 Mailbox full");
+    let q = queue(
+        &app,
+        json!({"to": ["gone@example.com", "later@example.com"], "subject": "wait", "text": "hi"}),
+    )
+    .await;
+    let first = deliver(&app, &q["id"]).await;
+    assert_eq!(first["status"], "queued", "{first:#}");
+    assert_eq!(first["answers"][0]["outcome"], "transient");
+    assert!(fake.received().is_empty());
+    app.clock.advance_secs(31);
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    let second = deliver(&app, &q["id"]).await;
+    assert_eq!(second["status"], "sent", "{second:#}");
+    assert_eq!(fake.envelopes(), [vec!["later@example.com".to_owned()]]);
+    assert_eq!(
+        second["result"]["rejected"][0]["address"],
+        "gone@example.com"
+    );
+}
