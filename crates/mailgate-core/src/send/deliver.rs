@@ -110,6 +110,26 @@ impl Failure {
         Self::of_proto(server, &e, Class::Unavailable)
     }
 
+    /// The server refused the token (`refused`) and no fresh one could be had (`why`: a
+    /// revoked grant, a provider down): unavailable, with the token's diagnosis first and the
+    /// server's words and SASL challenge kept.
+    pub fn token_not_replaced(refused: Failure, why: Diagnosis) -> Self {
+        let diagnosis = if refused.diagnosis.code == why.code {
+            why
+        } else {
+            Diagnosis {
+                message: format!("{} Before that: {}", why.message, refused.diagnosis.message),
+                hint: format!("{} ({})", why.hint, refused.diagnosis.hint),
+                ..why
+            }
+        };
+        Self {
+            class: Class::Unavailable,
+            diagnosis,
+            ..refused
+        }
+    }
+
     /// The server refused the message (or the connection broke while sending it).
     pub fn transaction(server: &Server, e: ProtoError) -> Self {
         let class = if e.is_transient() {
@@ -381,7 +401,7 @@ async fn send_via(
             {
                 let fresh = crate::tokens::replace_rejected(core, key, &token)
                     .await
-                    .map_err(Failure::unavailable)?;
+                    .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
                 answer = client.send_raw(&fresh.token, "me", &raw).await;
             }
             let sent = answer.map_err(|e| Failure::gmail(&e))?;

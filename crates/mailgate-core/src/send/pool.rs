@@ -222,7 +222,7 @@ async fn connect(
         };
         let fresh = crate::tokens::replace_rejected(core, key, token)
             .await
-            .map_err(Failure::unavailable)?;
+            .map_err(|why| Failure::token_not_replaced(Failure::connection(server, e), why))?;
         login.expires_at_ms = Some(fresh.expires_at_ms);
         login.credentials = oauthbearer_if_only_offered(
             Credentials::XOAuth2 {

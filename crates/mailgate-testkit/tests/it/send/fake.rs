@@ -23,6 +23,9 @@ pub struct Script {
     pub extensions: Vec<String>,
     /// The AUTH commands received (mechanism and initial response).
     pub auth: Vec<String>,
+    /// When set, AUTH is refused the way Gmail refuses a token: this JSON in a `334`
+    /// challenge, then `535 5.7.8`.
+    pub auth_challenge: Option<String>,
 }
 
 pub struct FakeSmtp {
@@ -95,8 +98,26 @@ async fn serve(stream: tokio::net::TcpStream, script: Arc<Mutex<Script>>) {
                     .join("\r\n")
             }
             "AUTH" => {
-                script.lock().unwrap().auth.push(line.trim_end().to_owned());
-                "235 2.7.0 Authentication successful".to_owned()
+                let challenge = {
+                    let mut s = script.lock().unwrap();
+                    s.auth.push(line.trim_end().to_owned());
+                    s.auth_challenge.clone()
+                };
+                match challenge {
+                    Some(json) => {
+                        use base64::Engine;
+                        let encoded = base64::engine::general_purpose::STANDARD.encode(json);
+                        let _ = write
+                            .write_all(format!("334 {encoded}\r\n").as_bytes())
+                            .await;
+                        line.clear();
+                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        "535-5.7.8 Username and Password not accepted. For more information, go to\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials fake".to_owned()
+                    }
+                    None => "235 2.7.0 Authentication successful".to_owned(),
+                }
             }
             "RCPT" => {
                 let address = line

@@ -387,3 +387,57 @@ async fn with_every_recipient_refused_and_one_for_now_the_whole_message_waits() 
         "gone@example.com"
     );
 }
+
+#[tokio::test]
+async fn a_revoked_grant_keeps_the_servers_refusal_and_its_challenge_in_the_answer() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start_with(&[], &["AUTH XOAUTH2"]).await;
+    fake.script.lock().unwrap().auth_challenge = Some(
+        r#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#.to_owned(),
+    );
+    let (mailbox, server) = stack_smtp_server(&app, json!({})).await;
+    let moved = app
+        .patch(
+            &format!(
+                "/api/v1/outgoing-servers/{}",
+                server["id"].as_str().unwrap()
+            ),
+            json!({"port": fake.port, "security": "none"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    // The user revoked access: the token mailgate holds is refused, and so is its renewal.
+    assert!(app.world().emulator.control().expire_tokens(&mailbox) > 0);
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "revoked", "text": "hi"}),
+    )
+    .await;
+    let waiting = deliver(&app, &q["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    assert_eq!(fake.script.lock().unwrap().auth.len(), 1, "{waiting:#}");
+    let answer = &waiting["answers"][0];
+    assert_eq!(answer["outcome"], "unavailable", "{waiting:#}");
+    let detail = &answer["detail"];
+    assert!(
+        detail["server_reply"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("535 5.7.8"),
+        "{detail:#}"
+    );
+    assert!(
+        detail["challenge"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#""scope":"https://mail.google.com/""#),
+        "{detail:#}"
+    );
+    let error = &detail["error"];
+    assert_eq!(error["code"], "oauth_grant_revoked", "{error:#}");
+    assert!(
+        error["message"].as_str().unwrap().contains("Before that:"),
+        "{error:#}"
+    );
+    assert!(fake.received().is_empty());
+}
