@@ -9,16 +9,16 @@
 //! ends the round as a passing failure: retried later through the same route, never handed to
 //! the next server at once. The recipients may then get it twice (at least once, never lost).
 
+use super::channel::Channel;
+use super::settled::{Settled, unsettled};
 use crate::Core;
 use crate::login;
-use crate::objects::OutgoingServers;
 use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, setup};
 use mailgate_domain::{FilterKind, Id};
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::gmail::{GmailClient, GmailError};
-use mailgate_proto::smtp::Envelope;
+use mailgate_proto::gmail::GmailError;
 use mailgate_store::{AttemptRow, MessageRow, OutboxFinish, OutboxRow};
 use serde_json::json;
 use std::time::Duration;
@@ -177,90 +177,19 @@ impl Failure {
 }
 
 /// What a server did with the message.
-struct Accepted {
-    recipients: Vec<String>,
+pub(super) struct Accepted {
+    pub recipients: Vec<String>,
     /// Refused for good (SMTP 5xx to `RCPT TO`): `{"address", "reply"}`.
-    rejected: Vec<serde_json::Value>,
+    pub rejected: Vec<serde_json::Value>,
     /// Refused for now (SMTP 4xx to `RCPT TO`): `{"address", "reply"}`, sent again later.
-    deferred: Vec<serde_json::Value>,
-    reply: serde_json::Value,
-}
-
-/// The recipients earlier rounds settled. When a server takes a message for some recipients
-/// and defers others (SMTP 4xx to `RCPT TO`), the message goes back to the queue and the next
-/// rounds send it to the deferred ones only. What is settled is carried from round to round in
-/// the message's `result`: `accepted` (who has it) and `rejected` (refused for good, with the
-/// server's words).
-#[derive(Debug, Default)]
-struct Settled {
-    accepted: Vec<String>,
-    rejected: Vec<serde_json::Value>,
-}
-
-impl Settled {
-    /// What the message's last round recorded (only queued messages are delivered, so a
-    /// result with `accepted` comes from a round that deferred some recipients).
-    fn of(row: &OutboxRow) -> Self {
-        let result: serde_json::Value = row
-            .result
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default();
-        let accepted = result["accepted"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|a| a.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let rejected = result["rejected"].as_array().cloned().unwrap_or_default();
-        Self { accepted, rejected }
-    }
-
-    fn contains(&self, address: &str) -> bool {
-        let rejected = self.rejected.iter().filter_map(|r| r["address"].as_str());
-        self.accepted
-            .iter()
-            .map(String::as_str)
-            .chain(rejected)
-            .any(|a| a.eq_ignore_ascii_case(address))
-    }
-
-    /// Adds what a server did in this round.
-    fn add(&mut self, accepted: &Accepted) {
-        self.accepted.extend(accepted.recipients.iter().cloned());
-        self.rejected.extend(accepted.rejected.iter().cloned());
-    }
-
-    /// Writes the settled recipients into a round's result.
-    fn write(&self, result: &mut serde_json::Value) {
-        if !self.accepted.is_empty() {
-            result["accepted"] = json!(self.accepted);
-        }
-        if !self.rejected.is_empty() {
-            result["rejected"] = json!(self.rejected);
-        }
-    }
-}
-
-/// The draft without the recipients earlier rounds settled.
-fn unsettled(draft: &Draft, settled: &Settled) -> Draft {
-    let keep = |list: &[Mailbox]| -> Vec<Mailbox> {
-        list.iter()
-            .filter(|m| !settled.contains(m.email.as_str()))
-            .cloned()
-            .collect()
-    };
-    let mut rest = draft.clone();
-    rest.to = keep(&draft.to);
-    rest.cc = keep(&draft.cc);
-    rest.bcc = keep(&draft.bcc);
-    rest
+    pub deferred: Vec<serde_json::Value>,
+    pub reply: serde_json::Value,
 }
 
 /// `{"address", "reply"}` for each refused recipient.
-fn refusals(list: &[(String, mailgate_proto::smtp::SmtpReply)]) -> Vec<serde_json::Value> {
+pub(super) fn refusals(
+    list: &[(String, mailgate_proto::smtp::SmtpReply)],
+) -> Vec<serde_json::Value> {
     list.iter()
         .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
         .collect()
@@ -300,7 +229,7 @@ fn filter_name(server: &Server) -> &'static str {
 }
 
 /// The message as this server sends it: its address (and sender name) in From.
-fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
+pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
     let from = Mailbox {
         name: server.spec.sender_name.clone(),
         email: server.spec.email.clone(),
@@ -323,102 +252,6 @@ fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> 
         compose::render_for_gmail_api(draft, &c)
     } else {
         compose::render(draft, &c)
-    }
-}
-
-/// Sends through one server: the message as `draft` has it, to the recipients `settled` leaves
-/// (over SMTP only those get it, the headers naming everyone; the Gmail API takes the
-/// recipients from the headers, which then name only those).
-async fn send_via(
-    core: &Core,
-    server: &Server,
-    draft: &Draft,
-    settled: &Settled,
-    row: &OutboxRow,
-) -> Result<(Accepted, Vec<u8>), Failure> {
-    match &server.spec.transport {
-        OutgoingTransport::Smtp { .. } => {
-            let raw = render(draft, row, server, false);
-            let envelope = Envelope {
-                from: server.spec.email.as_str().to_owned(),
-                recipients: unsettled(draft, settled)
-                    .recipients()
-                    .iter()
-                    .map(|a| a.as_str().to_owned())
-                    .collect(),
-            };
-            let mut lease = core.smtp.lend(core, server, true).await?;
-            let mut sent = lease.client.send(&envelope, &raw).await;
-            if lease.reused
-                && !lease.client.is_usable()
-                && !lease.client.message_sent()
-                && sent.as_ref().is_err_and(ProtoError::is_transient)
-            {
-                // The server closed the pooled connection while it was idle: once more on a
-                // new one. (Not once the message went out: the server may have taken it.)
-                drop(lease);
-                lease = core.smtp.lend(core, server, false).await?;
-                sent = lease.client.send(&envelope, &raw).await;
-            }
-            core.smtp.give_back(core, lease);
-            let delivery = sent.map_err(|e| Failure::transaction(server, e))?;
-            Ok((
-                Accepted {
-                    recipients: delivery.accepted.clone(),
-                    rejected: refusals(&delivery.rejected),
-                    deferred: refusals(&delivery.deferred),
-                    reply: json!(delivery.reply.to_string()),
-                },
-                raw,
-            ))
-        }
-        OutgoingTransport::GmailApi { api_base_url } => {
-            // Gmail takes the recipients from the headers, Bcc included (and removes it).
-            let draft = &unsettled(draft, settled);
-            let raw = render(draft, row, server, true);
-            let login = login::login::<OutgoingServers>(
-                core,
-                server.id,
-                &server.spec.auth,
-                server.spec.email.as_str(),
-                true,
-            )
-            .await
-            .map_err(Failure::unavailable)?
-            .ok_or_else(|| {
-                Failure::unavailable(login::config(
-                    "the Gmail API needs an OAuth app or a service account",
-                ))
-            })?;
-            let client = GmailClient::new(core.http.clone(), api_base_url);
-            let token = match &login.credentials {
-                mailgate_proto::sasl::Credentials::XOAuth2 { token, .. } => token.clone(),
-                _ => return Err(Failure::unavailable(login::config("no access token"))),
-            };
-            let mut answer = client.send_raw(&token, "me", &raw).await;
-            if let (Err(e), Some(key)) = (&answer, &login.key)
-                && e.is_auth()
-            {
-                let fresh = crate::tokens::replace_rejected(core, key, &token)
-                    .await
-                    .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
-                answer = client.send_raw(&fresh.token, "me", &raw).await;
-            }
-            let sent = answer.map_err(|e| Failure::gmail(&e))?;
-            Ok((
-                Accepted {
-                    recipients: draft
-                        .recipients()
-                        .iter()
-                        .map(|a| a.as_str().to_owned())
-                        .collect(),
-                    rejected: Vec::new(),
-                    deferred: Vec::new(),
-                    reply: json!({"id": sent.id, "thread_id": sent.thread_id}),
-                },
-                raw,
-            ))
-        }
     }
 }
 
@@ -593,32 +426,40 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
             continue;
         }
         let (kept, removed) = apply_filter(&draft, server);
-        if kept.recipients().is_empty() {
-            let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
-            round.record(Some(server), "blocked", detail.clone(), started);
-            let event = json!({
-                "message_id": format!("<{}>", row.message_id),
-                "ticket_number": row.ticket_number,
-                "server_id": server.id.to_string(),
-                "removed_by_filter": removed,
-            });
-            return round.finish(
-                "blocked",
-                now,
-                None,
-                detail,
-                Some(("message.blocked", event)),
-                None,
-            );
-        }
-        if unsettled(&kept, &round.settled).recipients().is_empty() {
-            // Every recipient this server would send to has it or refused it for good.
-            let detail = json!({"server_id": server.id.to_string(), "server_name": server.name,
-                "removed_by_filter": removed});
-            let sent_by = row.sent_server_id.unwrap_or(server.id);
-            return round.finish("sent", now, Some(sent_by), detail, None, None);
-        }
-        match send_via(core, server, &kept, &round.settled, row).await {
+        // The server must be usable before its filter decides: one that is down hands the
+        // message to the next server, whose filter decides then.
+        let sent = match Channel::open(core, server).await {
+            Err(failure) => Err(failure),
+            Ok(channel) if kept.recipients().is_empty() => {
+                channel.close(core);
+                let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
+                round.record(Some(server), "blocked", detail.clone(), started);
+                let event = json!({
+                    "message_id": format!("<{}>", row.message_id),
+                    "ticket_number": row.ticket_number,
+                    "server_id": server.id.to_string(),
+                    "removed_by_filter": removed,
+                });
+                return round.finish(
+                    "blocked",
+                    now,
+                    None,
+                    detail,
+                    Some(("message.blocked", event)),
+                    None,
+                );
+            }
+            Ok(channel) if unsettled(&kept, &round.settled).recipients().is_empty() => {
+                // Every recipient this server would send to has it or refused it for good.
+                channel.close(core);
+                let detail = json!({"server_id": server.id.to_string(), "server_name": server.name,
+                    "removed_by_filter": removed});
+                let sent_by = row.sent_server_id.unwrap_or(server.id);
+                return round.finish("sent", now, Some(sent_by), detail, None, None);
+            }
+            Ok(channel) => channel.send(core, server, &kept, &round.settled, row).await,
+        };
+        match sent {
             Ok((accepted, raw)) => {
                 let detail = json!({
                     "server_id": server.id.to_string(),
