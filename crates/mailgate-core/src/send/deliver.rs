@@ -105,6 +105,27 @@ impl Failure {
         }
     }
 
+    /// Every connection to the server stayed busy with other messages for `waited`: retried
+    /// later through the same route (the server works; it is mailgate's own limit).
+    pub fn pool_busy(server: &Server, size: usize, waited: Duration) -> Self {
+        Self {
+            class: Class::Transient,
+            diagnosis: Diagnosis {
+                code: "service_unavailable",
+                message: format!(
+                    "All {size} connections mailgate keeps to `{}` stayed busy with other messages for {} seconds.",
+                    server.name,
+                    waited.as_secs()
+                ),
+                hint: "Nothing to change: mailgate retries with backoff. If it recurs, raise send.connections_per_server (if the server allows more connections) or look for a server that answers slowly.".into(),
+                severity: mailgate_domain::troubleshoot::Severity::Transient,
+            },
+            server_reply: None,
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
     /// Connecting or signing in failed: the server is unavailable.
     pub fn connection(server: &Server, e: ProtoError) -> Self {
         Self::of_proto(server, &e, Class::Unavailable)

@@ -19,7 +19,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// How long a claim holds: a round longer than this (a huge upload on a slow link) may be
-/// started again by another worker.
+/// started again by another worker. Waiting for a busy server's connection is bounded
+/// (`pool::PERMIT_WAIT`, two minutes per server, two servers at most) to leave most of it to
+/// the sending.
 const LEASE_MS: i64 = 10 * 60_000;
 /// How often the queue is looked at when nothing wakes the worker (retries coming due).
 const IDLE_POLL: Duration = Duration::from_millis(500);
