@@ -8,8 +8,9 @@
 //! (or the connection breaks) after the server accepted it and before that was recorded: for
 //! SMTP, between the server's reply to the end of the data and our commit, a few milliseconds;
 //! for the Gmail API, between Google's answer and our commit. A message whose acceptance the
-//! server never confirmed (the connection broke while waiting for the reply to the final dot)
-//! is retried too: SMTP cannot tell whether it was taken (RFC 1047).
+//! server never confirmed (the connection broke while waiting for the reply to the final dot,
+//! a Gmail request without a complete answer) is retried too, in a later round through the same
+//! route: SMTP cannot tell whether it was taken (RFC 1047).
 
 use super::deliver;
 use crate::Core;
