@@ -179,7 +179,7 @@ impl GmailClient {
         let body = response
             .bytes()
             .await
-            .map_err(|e| GmailError::transport(&self.base, &e))?;
+            .map_err(|e| GmailError::unanswered(&self.base, &e))?;
         if !(200..300).contains(&status) {
             return Err(GmailError::from_response(status, &headers, &body));
         }

@@ -3,17 +3,22 @@
 //! over to the next (the primary); a refusal of the message itself ends the round: a passing
 //! one (SMTP 4xx, Gmail 429/5xx) is retried later, a final one (SMTP 5xx, Gmail 4xx) fails the
 //! message with the server's words and the fix.
+//!
+//! A send whose outcome is unknown (the connection broke after the message went out: SMTP
+//! waiting for the answer to the end of the data, a Gmail request without a complete answer)
+//! ends the round as a passing failure: retried later through the same route, never handed to
+//! the next server at once. The recipients may then get it twice (at least once, never lost).
 
+use super::channel::Channel;
+use super::settled::{Settled, unsettled};
 use crate::Core;
 use crate::login;
-use crate::objects::OutgoingServers;
 use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, setup};
 use mailgate_domain::{FilterKind, Id};
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::gmail::{GmailClient, GmailError};
-use mailgate_proto::smtp::Envelope;
+use mailgate_proto::gmail::GmailError;
 use mailgate_store::{AttemptRow, MessageRow, OutboxFinish, OutboxRow};
 use serde_json::json;
 use std::time::Duration;
@@ -100,9 +105,50 @@ impl Failure {
         }
     }
 
+    /// Every connection to the server stayed busy with other messages for `waited`: retried
+    /// later through the same route (the server works; it is mailgate's own limit).
+    pub fn pool_busy(server: &Server, size: usize, waited: Duration) -> Self {
+        Self {
+            class: Class::Transient,
+            diagnosis: Diagnosis {
+                code: "service_unavailable",
+                message: format!(
+                    "All {size} connections mailgate keeps to `{}` stayed busy with other messages for {} seconds.",
+                    server.name,
+                    waited.as_secs()
+                ),
+                hint: "Nothing to change: mailgate retries with backoff. If it recurs, raise send.connections_per_server (if the server allows more connections) or look for a server that answers slowly.".into(),
+                severity: mailgate_domain::troubleshoot::Severity::Transient,
+            },
+            server_reply: None,
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
     /// Connecting or signing in failed: the server is unavailable.
     pub fn connection(server: &Server, e: ProtoError) -> Self {
         Self::of_proto(server, &e, Class::Unavailable)
+    }
+
+    /// The server refused the token (`refused`) and no fresh one could be had (`why`: a
+    /// revoked grant, a provider down): unavailable, with the token's diagnosis first and the
+    /// server's words and SASL challenge kept.
+    pub fn token_not_replaced(refused: Failure, why: Diagnosis) -> Self {
+        let diagnosis = if refused.diagnosis.code == why.code {
+            why
+        } else {
+            Diagnosis {
+                message: format!("{} Before that: {}", why.message, refused.diagnosis.message),
+                hint: format!("{} ({})", why.hint, refused.diagnosis.hint),
+                ..why
+            }
+        };
+        Self {
+            class: Class::Unavailable,
+            diagnosis,
+            ..refused
+        }
     }
 
     /// The server refused the message (or the connection broke while sending it).
@@ -115,12 +161,17 @@ impl Failure {
         Self::of_proto(server, &e, class)
     }
 
-    /// A Gmail API answer: a refused token or permission, or no answer at all, makes the
-    /// server unavailable; rate limits and server errors pass; other refusals are final.
+    /// A Gmail API answer: a refused token or permission, or a request that never reached
+    /// Google, makes the server unavailable; rate limits, server errors and requests left
+    /// without an answer pass; other refusals are final.
     pub fn gmail(e: &GmailError) -> Self {
         let class = match e {
-            // No answer, or a URL that cannot be used: the API cannot be reached.
+            // Never reached Google (connect, DNS, TLS), or a URL that cannot be used: the
+            // API cannot be reached, another server may send.
             GmailError::Transport(_) | GmailError::BadBaseUrl { .. } => Class::Unavailable,
+            // The request went out and no answer came: Google may have sent the message.
+            // Retried later through the same route, never handed to the next server now.
+            GmailError::Unanswered(_) => Class::Transient,
             // The token or its permissions refused (revoked, scope, delegation).
             _ if e.is_auth() || e.status() == Some(403) && !e.is_transient() => Class::Unavailable,
             _ if e.is_transient() => Class::Transient,
@@ -147,10 +198,22 @@ impl Failure {
 }
 
 /// What a server did with the message.
-struct Accepted {
-    recipients: Vec<String>,
-    rejected: serde_json::Value,
-    reply: serde_json::Value,
+pub(super) struct Accepted {
+    pub recipients: Vec<String>,
+    /// Refused for good (SMTP 5xx to `RCPT TO`): `{"address", "reply"}`.
+    pub rejected: Vec<serde_json::Value>,
+    /// Refused for now (SMTP 4xx to `RCPT TO`): `{"address", "reply"}`, sent again later.
+    pub deferred: Vec<serde_json::Value>,
+    pub reply: serde_json::Value,
+}
+
+/// `{"address", "reply"}` for each refused recipient.
+pub(super) fn refusals(
+    list: &[(String, mailgate_proto::smtp::SmtpReply)],
+) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
+        .collect()
 }
 
 /// The recipients of a draft the server's filter lets through, and those it removed.
@@ -187,7 +250,7 @@ fn filter_name(server: &Server) -> &'static str {
 }
 
 /// The message as this server sends it: its address (and sender name) in From.
-fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
+pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
     let from = Mailbox {
         name: server.spec.sender_name.clone(),
         email: server.spec.email.clone(),
@@ -213,101 +276,6 @@ fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> 
     }
 }
 
-/// Sends through one server.
-async fn send_via(
-    core: &Core,
-    server: &Server,
-    draft: &Draft,
-    row: &OutboxRow,
-) -> Result<(Accepted, Vec<u8>), Failure> {
-    match &server.spec.transport {
-        OutgoingTransport::Smtp { .. } => {
-            let raw = render(draft, row, server, false);
-            let envelope = Envelope {
-                from: server.spec.email.as_str().to_owned(),
-                recipients: draft
-                    .recipients()
-                    .iter()
-                    .map(|a| a.as_str().to_owned())
-                    .collect(),
-            };
-            let mut lease = core.smtp.lend(core, server, true).await?;
-            let mut sent = lease.client.send(&envelope, &raw).await;
-            if lease.reused
-                && !lease.client.is_usable()
-                && sent.as_ref().is_err_and(ProtoError::is_transient)
-            {
-                // The server closed the pooled connection while it was idle: once more on a
-                // new one.
-                drop(lease);
-                lease = core.smtp.lend(core, server, false).await?;
-                sent = lease.client.send(&envelope, &raw).await;
-            }
-            core.smtp.give_back(core, lease);
-            let delivery = sent.map_err(|e| Failure::transaction(server, e))?;
-            Ok((
-                Accepted {
-                    recipients: delivery.accepted.clone(),
-                    rejected: json!(
-                        delivery
-                            .rejected
-                            .iter()
-                            .map(|(address, reply)| json!({"address": address, "reply": reply.to_string()}))
-                            .collect::<Vec<_>>()
-                    ),
-                    reply: json!(delivery.reply.to_string()),
-                },
-                raw,
-            ))
-        }
-        OutgoingTransport::GmailApi { api_base_url } => {
-            // Gmail takes the recipients from the headers, Bcc included (and removes it).
-            let raw = render(draft, row, server, true);
-            let login = login::login::<OutgoingServers>(
-                core,
-                server.id,
-                &server.spec.auth,
-                server.spec.email.as_str(),
-                true,
-            )
-            .await
-            .map_err(Failure::unavailable)?
-            .ok_or_else(|| {
-                Failure::unavailable(login::config(
-                    "the Gmail API needs an OAuth app or a service account",
-                ))
-            })?;
-            let client = GmailClient::new(core.http.clone(), api_base_url);
-            let token = match &login.credentials {
-                mailgate_proto::sasl::Credentials::XOAuth2 { token, .. } => token.clone(),
-                _ => return Err(Failure::unavailable(login::config("no access token"))),
-            };
-            let mut answer = client.send_raw(&token, "me", &raw).await;
-            if let (Err(e), Some(key)) = (&answer, &login.key)
-                && e.is_auth()
-            {
-                let fresh = crate::tokens::replace_rejected(core, key, &token)
-                    .await
-                    .map_err(Failure::unavailable)?;
-                answer = client.send_raw(&fresh.token, "me", &raw).await;
-            }
-            let sent = answer.map_err(|e| Failure::gmail(&e))?;
-            Ok((
-                Accepted {
-                    recipients: draft
-                        .recipients()
-                        .iter()
-                        .map(|a| a.as_str().to_owned())
-                        .collect(),
-                    rejected: json!([]),
-                    reply: json!({"id": sent.id, "thread_id": sent.thread_id}),
-                },
-                raw,
-            ))
-        }
-    }
-}
-
 /// The wait before round `attempts + 1`: `retry_base` doubled per round, at most
 /// `retry_max`, minus up to a fifth of jitter so that messages failed together spread out.
 fn backoff(core: &Core, attempts: i64) -> Duration {
@@ -327,6 +295,8 @@ struct Round<'a> {
     core: &'a Core,
     row: &'a OutboxRow,
     attempts: Vec<AttemptRow>,
+    /// The recipients settled so far, this round included.
+    settled: Settled,
 }
 
 impl Round<'_> {
@@ -359,6 +329,8 @@ impl Round<'_> {
         event: Option<(&str, serde_json::Value)>,
         ticket_message: Option<MessageRow>,
     ) -> OutboxFinish {
+        let mut result = result;
+        self.settled.write(&mut result);
         OutboxFinish {
             id: self.row.id,
             status: status.into(),
@@ -403,6 +375,36 @@ impl Round<'_> {
         result["retry_at"] = json!(crate::objects::rfc3339(next));
         self.finish("queued", next, None, result, None, None)
     }
+
+    /// A server took the message for some recipients and deferred others (SMTP 4xx): queued
+    /// again with backoff for those, or failed for them once out of attempts.
+    fn deferred(self, server: &Server, deferred: &[serde_json::Value]) -> OutboxFinish {
+        let first = deferred.first().cloned().unwrap_or_default();
+        let address = first["address"].as_str().unwrap_or_default();
+        let reply = first["reply"].as_str().unwrap_or_default();
+        let failure = Failure {
+            class: Class::Transient,
+            diagnosis: mailgate_domain::troubleshoot::smtp_reply(
+                &format!("RCPT TO:<{address}>"),
+                reply,
+            ),
+            server_reply: Some(reply.to_owned()),
+            challenge: None,
+            retry_after: None,
+        };
+        let mut finish = self.failed(&failure);
+        if let Some(result) = &finish.result
+            && let Ok(mut value) = serde_json::from_str::<serde_json::Value>(result)
+        {
+            value["deferred"] = json!(deferred);
+            value["server_id"] = json!(server.id.to_string());
+            finish.result = Some(value.to_string());
+        }
+        if finish.status == "queued" {
+            finish.sent_server_id = Some(server.id);
+        }
+        finish
+    }
 }
 
 /// Runs one delivery round of a claimed message and says how it ended.
@@ -411,6 +413,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
         core,
         row,
         attempts: Vec::new(),
+        settled: Settled::of(row),
     };
     let now = core.clock.now_ms();
     let draft: Draft = match serde_json::from_str(&row.draft) {
@@ -444,47 +447,72 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
             continue;
         }
         let (kept, removed) = apply_filter(&draft, server);
-        if kept.recipients().is_empty() {
-            let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
-            round.record(Some(server), "blocked", detail.clone(), started);
-            let event = json!({
-                "message_id": format!("<{}>", row.message_id),
-                "ticket_number": row.ticket_number,
-                "server_id": server.id.to_string(),
-                "removed_by_filter": removed,
-            });
-            return round.finish(
-                "blocked",
-                now,
-                None,
-                detail,
-                Some(("message.blocked", event)),
-                None,
-            );
-        }
-        match send_via(core, server, &kept, row).await {
+        // The server must be usable before its filter decides: one that is down hands the
+        // message to the next server, whose filter decides then.
+        let sent = match Channel::open(core, server).await {
+            Err(failure) => Err(failure),
+            Ok(channel) if kept.recipients().is_empty() => {
+                channel.close(core);
+                let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
+                round.record(Some(server), "blocked", detail.clone(), started);
+                let event = json!({
+                    "message_id": format!("<{}>", row.message_id),
+                    "ticket_number": row.ticket_number,
+                    "server_id": server.id.to_string(),
+                    "removed_by_filter": removed,
+                });
+                return round.finish(
+                    "blocked",
+                    now,
+                    None,
+                    detail,
+                    Some(("message.blocked", event)),
+                    None,
+                );
+            }
+            Ok(channel) if unsettled(&kept, &round.settled).recipients().is_empty() => {
+                // Every recipient this server would send to has it or refused it for good.
+                channel.close(core);
+                let detail = json!({"server_id": server.id.to_string(), "server_name": server.name,
+                    "removed_by_filter": removed});
+                let sent_by = row.sent_server_id.unwrap_or(server.id);
+                return round.finish("sent", now, Some(sent_by), detail, None, None);
+            }
+            Ok(channel) => channel.send(core, server, &kept, &round.settled, row).await,
+        };
+        match sent {
             Ok((accepted, raw)) => {
                 let detail = json!({
                     "server_id": server.id.to_string(),
                     "server_name": server.name,
                     "accepted": accepted.recipients,
                     "rejected": accepted.rejected,
+                    "deferred": accepted.deferred,
                     "removed_by_filter": removed,
                     "reply": accepted.reply,
                 });
                 round.record(Some(server), "sent", detail.clone(), started);
+                // The ticket keeps the reply from the first round that delivered it.
+                let message = (round.settled.accepted.is_empty()
+                    && !accepted.recipients.is_empty())
+                .then_some(row.ticket_number)
+                .flatten()
+                .map(|n| ticket_message(n, row, server, &kept, raw));
+                round.settled.add(&accepted);
+                if !accepted.deferred.is_empty() {
+                    let mut finish = round.deferred(server, &accepted.deferred);
+                    finish.ticket_message = message;
+                    return finish;
+                }
                 let event = json!({
                     "message_id": format!("<{}>", row.message_id),
                     "ticket_number": row.ticket_number,
                     "server_id": server.id.to_string(),
                     "server_name": server.name,
-                    "accepted": accepted.recipients,
-                    "rejected": accepted.rejected,
+                    "accepted": round.settled.accepted,
+                    "rejected": round.settled.rejected,
                     "removed_by_filter": removed,
                 });
-                let message = row
-                    .ticket_number
-                    .map(|n| ticket_message(n, row, server, &kept, raw));
                 return round.finish(
                     "sent",
                     now,

@@ -6,8 +6,10 @@
 //! sends it (its address and sender name in From), with the Message-ID and Date fixed at
 //! queueing so every attempt sends the same message.
 
+mod channel;
 mod deliver;
 mod pool;
+mod settled;
 pub mod test_connection;
 mod worker;
 

@@ -19,6 +19,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Network operations give up after this long.
 pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// A delivery waits at most this long for one of the server's connections (the others busy
+/// with other messages), so that a round (two servers at most) ends well within its lease (see
+/// `worker::LEASE_MS`); it is then retried later.
+pub(super) const PERMIT_WAIT: Duration = Duration::from_secs(120);
 /// An idle connection is checked with NOOP before reuse after this long...
 const CHECK_AFTER: Duration = Duration::from_secs(10);
 /// ...and dropped after this long (servers close idle connections after a few minutes).
@@ -95,11 +99,9 @@ impl SmtpPools {
         reuse: bool,
     ) -> Result<Lease, Failure> {
         let size = core.settings.send.connections_per_server;
-        let permit = self
-            .permits(server.id, size)
-            .acquire_owned()
+        let permit = acquire(self.permits(server.id, size), PERMIT_WAIT)
             .await
-            .map_err(|_| Failure::unavailable(login::config("the connection pool is closed")))?;
+            .map_err(|()| Failure::pool_busy(server, size, PERMIT_WAIT))?;
         let now = core.clock.now_ms();
         let mut candidates = if reuse {
             self.take_idle(server.id)
@@ -158,6 +160,15 @@ impl SmtpPools {
                 core.settings.send.connections_per_server,
             );
         }
+    }
+}
+
+/// A permit of `permits`, waiting at most `wait`.
+async fn acquire(permits: Arc<Semaphore>, wait: Duration) -> Result<OwnedSemaphorePermit, ()> {
+    match tokio::time::timeout(wait, permits.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        // Timed out, or closed (never: the pools live as long as the process).
+        _ => Err(()),
     }
 }
 
@@ -222,7 +233,7 @@ async fn connect(
         };
         let fresh = crate::tokens::replace_rejected(core, key, token)
             .await
-            .map_err(Failure::unavailable)?;
+            .map_err(|why| Failure::token_not_replaced(Failure::connection(server, e), why))?;
         login.expires_at_ms = Some(fresh.expires_at_ms);
         login.credentials = oauthbearer_if_only_offered(
             Credentials::XOAuth2 {
@@ -263,5 +274,24 @@ pub(super) fn oauthbearer_if_only_offered<S>(
             }
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_wait_for_a_busy_servers_connection_ends() {
+        let permits = Arc::new(Semaphore::new(1));
+        let held = acquire(permits.clone(), PERMIT_WAIT).await.unwrap();
+        // The one connection stays busy: the wait gives up instead of outliving the lease.
+        assert!(
+            acquire(permits.clone(), Duration::from_millis(20))
+                .await
+                .is_err()
+        );
+        drop(held);
+        assert!(acquire(permits, Duration::from_millis(20)).await.is_ok());
     }
 }

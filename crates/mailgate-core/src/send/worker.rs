@@ -8,8 +8,9 @@
 //! (or the connection breaks) after the server accepted it and before that was recorded: for
 //! SMTP, between the server's reply to the end of the data and our commit, a few milliseconds;
 //! for the Gmail API, between Google's answer and our commit. A message whose acceptance the
-//! server never confirmed (the connection broke while waiting for the reply to the final dot)
-//! is retried too: SMTP cannot tell whether it was taken (RFC 1047).
+//! server never confirmed (the connection broke while waiting for the reply to the final dot,
+//! a Gmail request without a complete answer) is retried too, in a later round through the same
+//! route: SMTP cannot tell whether it was taken (RFC 1047).
 
 use super::deliver;
 use crate::Core;
@@ -19,7 +20,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// How long a claim holds: a round longer than this (a huge upload on a slow link) may be
-/// started again by another worker.
+/// started again by another worker. Waiting for a busy server's connection is bounded
+/// (`pool::PERMIT_WAIT`, two minutes per server, two servers at most) to leave most of it to
+/// the sending.
 const LEASE_MS: i64 = 10 * 60_000;
 /// How often the queue is looked at when nothing wakes the worker (retries coming due).
 const IDLE_POLL: Duration = Duration::from_millis(500);

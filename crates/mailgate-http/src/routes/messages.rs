@@ -49,11 +49,11 @@ fn accepted(queued: Queued) -> Response {
 /// first message again.
 #[utoipa::path(post, path = "/messages", tag = "messages", security(("admin_token" = [])),
     request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The message, plus optional `server_id` and `idempotency_key`"),
-    responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody)))]
+    responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<{ super::MESSAGE_BODY_MAX_BYTES }>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     Ok(accepted(send::submit(&state.core, body, key).await?))
@@ -123,12 +123,12 @@ pub async fn get(
 /// of the ticket's mailbox unless `server_id` is given.
 #[utoipa::path(post, path = "/tickets/{number}/reply", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
     request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The reply (`text` and/or `html`; `to` defaults to the requester), plus optional `server_id` and `idempotency_key`"),
-    responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn reply(
     State(state): State<AppState>,
     Path(number): Path<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<{ super::MESSAGE_BODY_MAX_BYTES }>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let n: i64 = number.trim_start_matches('#').parse().map_err(|_| {

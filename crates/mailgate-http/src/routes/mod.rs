@@ -14,13 +14,37 @@ use crate::error::ApiError;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 
-/// A JSON request body, refused in the error contract when missing, of the wrong type or malformed.
-pub struct JsonBody(pub serde_json::Value);
+/// The largest JSON body of most routes (axum's default).
+pub const BODY_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// The largest JSON body of the routes that take a message (`POST /api/v1/messages`,
+/// `POST /api/v1/tickets/{n}/reply`): 40 MiB, room for the 25 MiB of content a message may
+/// have ([`MAX_CONTENT_BYTES`](mailgate_domain::mail::compose::MAX_CONTENT_BYTES)) once in
+/// base64 (a third larger) and JSON.
+pub const MESSAGE_BODY_MAX_BYTES: usize = 40 * 1024 * 1024;
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+/// A JSON request body of at most `MAX` bytes, refused in the error contract when missing,
+/// too large (413 naming the limit), of the wrong type or malformed.
+pub struct JsonBody<const MAX: usize = BODY_MAX_BYTES>(pub serde_json::Value);
+
+/// The 413 for a body over `max` bytes.
+fn too_large(max: usize) -> ApiError {
+    let mib = max / (1024 * 1024);
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the request body is larger than this route accepts ({mib} MiB, {max} bytes)"),
+    )
+    .hint(if max >= MESSAGE_BODY_MAX_BYTES {
+        "a message's text and attachments may come to 25 MiB (before base64); send larger files as links"
+    } else {
+        "send a smaller body"
+    })
+}
+
+impl<S: Send + Sync, const MAX: usize> FromRequest<S> for JsonBody<MAX> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -36,9 +60,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             )
             .hint("send the body as JSON with `Content-Type: application/json`"));
         }
-        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
-        })?;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX as u64) {
+            return Err(too_large(MAX));
+        }
+        let bytes = read_at_most(req, MAX).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -56,6 +86,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .hint("check quotes, commas and braces around the position given")
         })
     }
+}
+
+/// The body, refused once it passes `max` bytes. (Read here rather than through `Bytes`, whose
+/// limit is axum's 2 MB default, and whose error does not name the limit.)
+async fn read_at_most(req: Request, max: usize) -> Result<Vec<u8>, ApiError> {
+    use axum::body::HttpBody as _;
+    let mut body = req.into_body();
+    let mut bytes = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > max {
+                return Err(too_large(max));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
 }
 
 pub async fn not_found() -> ApiError {

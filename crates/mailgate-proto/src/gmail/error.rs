@@ -33,9 +33,15 @@ const MAX_QUOTED_CHARS: usize = 200;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GmailError {
-    /// No answer: DNS, refused connection, TLS, reset, timeout.
+    /// The request never reached Google: DNS, a refused connection, the TLS handshake. Safe to
+    /// send elsewhere.
     #[error("the Gmail API could not be reached: {0}")]
     Transport(#[source] ProtoError),
+    /// The request went out (or may have) and no complete answer came back: a timeout, a reset,
+    /// a body cut short after the status. Google may have acted on it (a message sent): retry
+    /// later, never elsewhere at once. See [`may_have_been_sent`](Self::may_have_been_sent).
+    #[error("the Gmail API did not answer (the request may have had its effect): {0}")]
+    Unanswered(#[source] ProtoError),
     /// Google answered with an error status.
     #[error("the Gmail API answered HTTP {}", .google.reply(*.status, .body))]
     Api {
@@ -143,7 +149,7 @@ impl GmailError {
     /// configuration problem), 408, 429, 5xx, 403 with a rate or quota reason.
     pub fn is_transient(&self) -> bool {
         match self {
-            GmailError::Transport(e) => e.is_transient(),
+            GmailError::Transport(e) | GmailError::Unanswered(e) => e.is_transient(),
             GmailError::Api { status, google, .. } => {
                 matches!(status, 408 | 429 | 500..)
                     || (*status == 403 && google.has_reason(RATE_REASONS))
@@ -166,7 +172,17 @@ impl GmailError {
     }
 
     pub fn is_timeout(&self) -> bool {
-        matches!(self, GmailError::Transport(e) if e.is_timeout())
+        matches!(self, GmailError::Transport(e) | GmailError::Unanswered(e) if e.is_timeout())
+    }
+
+    /// Whether Google may have acted on the request although mailgate did not read its
+    /// answer: no answer after the request went out, or a 2xx answer mailgate cannot read.
+    /// Such a send must not be repeated through another route at once.
+    pub fn may_have_been_sent(&self) -> bool {
+        matches!(
+            self,
+            GmailError::Unanswered(_) | GmailError::BadAnswer { .. }
+        )
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -203,6 +219,20 @@ impl GmailError {
     pub fn diagnosis(&self) -> Diagnosis {
         match self {
             GmailError::Transport(e) => e.diagnosis(ProviderKind::Google),
+            GmailError::Unanswered(e) => {
+                let d = e.diagnosis(ProviderKind::Google);
+                Diagnosis {
+                    message: format!(
+                        "{} The request had gone out: Google may have sent the message.",
+                        d.message
+                    ),
+                    hint: format!(
+                        "{} mailgate retries later through the same server; the recipient may get the message twice.",
+                        d.hint
+                    ),
+                    ..d
+                }
+            }
             GmailError::Api { status, body, .. } => gmail_api_error(*status, body),
             GmailError::TooLarge { size, max } => Diagnosis {
                 message: format!(
@@ -251,11 +281,27 @@ impl GmailError {
         }
     }
 
-    /// A request that got no answer, as the dialing errors of the other protocols.
+    /// A request that got no answer, as the dialing errors of the other protocols: a
+    /// [`Transport`](Self::Transport) error when it never reached the server (connecting,
+    /// DNS, TLS), else [`Unanswered`](Self::Unanswered).
     pub(super) fn transport(base: &str, error: &reqwest::Error) -> Self {
+        let failure = Self::proto_error(base, error);
+        if error.is_connect() || error.is_dns() || find_tls(error).is_some() {
+            GmailError::Transport(failure)
+        } else {
+            GmailError::Unanswered(failure)
+        }
+    }
+
+    /// An answer whose status came (the request reached Google) and whose body did not.
+    pub(super) fn unanswered(base: &str, error: &reqwest::Error) -> Self {
+        GmailError::Unanswered(Self::proto_error(base, error))
+    }
+
+    fn proto_error(base: &str, error: &reqwest::Error) -> ProtoError {
         let (host, port) = host_and_port(base);
         let detail = chain(error);
-        let failure = if error.is_timeout() {
+        if error.is_timeout() {
             ProtoError::Timeout {
                 host,
                 port,
@@ -272,8 +318,7 @@ impl GmailError {
         } else {
             let source = io::Error::other(detail);
             ProtoError::Io { host, port, source }
-        };
-        GmailError::Transport(failure)
+        }
     }
 }
 

@@ -69,6 +69,8 @@ pub struct SmtpClient<S> {
     /// The server said 421 (it is closing), or the reset after a refusal failed: the client
     /// stays unusable even though the last error was a clean refusal.
     broken: bool,
+    /// The last transaction's message went out (its end may have reached the server).
+    message_sent: bool,
 }
 
 impl<S> std::fmt::Debug for SmtpClient<S> {
@@ -182,6 +184,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             authenticated: false,
             busy: true,
             broken: false,
+            message_sent: false,
         };
         let greeting = client.read_reply("the greeting").await?;
         client.greeting = client.expect(greeting, 2, "the connection")?;

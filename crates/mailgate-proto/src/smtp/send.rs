@@ -32,8 +32,11 @@ impl Envelope {
 #[derive(Debug, Clone, Serialize)]
 pub struct Delivery {
     pub accepted: Vec<String>,
-    /// The recipients the server refused, with its reply to each `RCPT TO`.
+    /// The recipients the server refused for good (5xx), with its reply to each `RCPT TO`.
     pub rejected: Vec<(String, SmtpReply)>,
+    /// The recipients the server refused for now (4xx, e.g. `450 4.2.2 Mailbox full`), with
+    /// its reply: send them the message again later.
+    pub deferred: Vec<(String, SmtpReply)>,
     /// The reply to the end of the data (`250 2.0.0 Ok: queued as 4F1D2`).
     pub reply: SmtpReply,
 }
@@ -51,9 +54,10 @@ struct Replies {
 impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
     /// Sends `message` (RFC 5322 bytes; any line ends) to the envelope's recipients.
     ///
-    /// Recipients the server refuses are reported in [`Delivery::rejected`] and the others
-    /// still get the message; when it refuses them all, the transaction is reset and the first
-    /// refusal is the error. Every refusal is [`ProtoError::Rejected`] naming the command
+    /// Recipients the server refuses are reported in [`Delivery::rejected`] (5xx) or
+    /// [`Delivery::deferred`] (4xx) and the others still get the message; when it refuses them
+    /// all, the transaction is reset and the error is the first passing refusal (retrying may
+    /// reach those recipients), else the first refusal. Every refusal is [`ProtoError::Rejected`] naming the command
     /// (4xx transient, 5xx permanent) and leaves the connection usable, except a 421.
     /// Refused before anything is sent: an address with a line break, a space or `<>`
     /// ([`ProtoError::InvalidInput`]), a non-ASCII address the server cannot take (no
@@ -67,6 +71,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             return Err(ProtoError::Unusable);
         }
         let mail = self.mail_command(envelope, message)?;
+        self.message_sent = false;
         self.run(async |c| c.transaction(envelope, &mail, message).await)
             .await
     }
@@ -133,11 +138,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
         }
         let mut accepted = Vec::new();
         let mut rejected = Vec::new();
+        let mut deferred = Vec::new();
         for ((address, command), reply) in envelope.recipients.iter().zip(&rcpts).zip(replies.rcpts)
         {
             if reply.is_positive() {
                 accepted.push(address.clone());
-            } else if reply.is_transient() || reply.is_permanent() {
+            } else if reply.is_transient() {
+                deferred.push((address.clone(), command, reply));
+            } else if reply.is_permanent() {
                 rejected.push((address.clone(), command, reply));
             } else {
                 let e = self.reply_error(reply, 2, command);
@@ -145,7 +153,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             }
         }
         if accepted.is_empty()
-            && let Some((_, command, reply)) = rejected.first()
+            && let Some((_, command, reply)) = deferred.first().or(rejected.first())
         {
             let e = self.reply_error(reply.clone(), 2, command);
             return self.abandon(replies.data, e).await;
@@ -158,14 +166,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             let e = self.reply_error(data, 3, "DATA");
             return self.abandon(None, e).await;
         }
+        // From here the server may take the message even if we never read its answer.
+        self.message_sent = true;
         self.write_body(message).await?;
         let end = self.read_reply("the answer to the end of DATA").await?;
         let reply = self.expect(end, 2, "the end of DATA")?;
         Ok(Delivery {
             accepted,
             rejected: rejected.into_iter().map(|(a, _, r)| (a, r)).collect(),
+            deferred: deferred.into_iter().map(|(a, _, r)| (a, r)).collect(),
             reply,
         })
+    }
+
+    /// Whether the last [`send`](Self::send) wrote the message: when it then failed (the
+    /// connection broke before the answer to the end of the data), the server may have
+    /// queued it, and sending it again may deliver it twice (RFC 1047). False when it failed
+    /// before the message went out: sending again is safe.
+    pub fn message_sent(&self) -> bool {
+        self.message_sent
     }
 
     /// MAIL, every RCPT and DATA in one write, then their replies in order. A 421 stops the

@@ -172,3 +172,35 @@ async fn replying_to_a_missing_ticket_is_a_404() {
         .await;
     assert_eq!(answer.status, 404, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn a_message_body_over_the_limit_gets_a_413_naming_it() {
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    // 41 MiB of base64: more than the 40 MiB a message request may have.
+    let content = "A".repeat(41 * 1024 * 1024);
+    let body = json!({"to": ["a@example.com"], "subject": "huge", "text": "y",
+        "attachments": [{"filename": "big.bin", "content_base64": content}]});
+    for path in ["/api/v1/messages", "/api/v1/tickets/1/reply"] {
+        let answer = app.post(path, body.clone()).await;
+        assert_eq!(answer.status, 413, "{path}: {}", answer.body);
+        assert_eq!(answer.body["error"], "body_too_large", "{}", answer.body);
+        let message = answer.body["message"].as_str().unwrap();
+        assert!(message.contains("40 MiB"), "{message}");
+        assert!(answer.body["hint"].as_str().unwrap().contains("25 MiB"));
+    }
+    // Other routes keep the small limit.
+    let big = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "x".repeat(3 * 1024 * 1024)}),
+        )
+        .await;
+    assert_eq!(big.status, 413, "{}", big.body);
+    assert!(
+        big.body["message"].as_str().unwrap().contains("2 MiB"),
+        "{}",
+        big.body
+    );
+    assert_eq!(app.get("/api/v1/messages").await.body, json!([]));
+}

@@ -124,3 +124,92 @@ async fn without_delegation_the_message_waits_with_the_scope_to_grant() {
         "delegation_not_granted"
     );
 }
+
+/// A Gmail API server at `api_base_url` for a fresh mailbox, signed in by consent (the world's
+/// emulator is the OAuth provider).
+async fn gmail_server(app: &mailgate_testkit::TestApp, api_base_url: &str, primary: bool) -> Value {
+    let oauth = app.google_oauth_app().await;
+    let mailbox = app.world().fresh_user("gmail-sender");
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Gmail API", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                   "oauth_app_id": oauth["id"], "api_base_url": api_base_url, "primary": primary}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let (status, page) = app
+        .consent(
+            "outgoing",
+            server.body["id"].as_str().unwrap(),
+            &mailbox,
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    server.body
+}
+
+#[tokio::test]
+async fn a_message_of_several_megabytes_goes_through_the_upload_endpoint() {
+    let app = spawn_app().await;
+    gmail_server(&app, app.world().emulator.base_url(), true).await;
+    let to = app.world().fresh_user("gmail-large-to");
+    let (body, content) = with_attachment(&to, 3_000_000);
+    let q = queue(&app, body).await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    // What the emulator accepted is large enough that only the upload endpoint takes it.
+    let recorded = app
+        .world()
+        .emulator
+        .control()
+        .sent_messages()
+        .into_iter()
+        .find(|m| m.header_recipients.contains(&to))
+        .expect("the emulator recorded the message");
+    assert!(
+        mailgate_proto::gmail::uses_upload(recorded.raw.len()),
+        "{} bytes",
+        recorded.raw.len()
+    );
+    let raw = received(&app, &to).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].content, content);
+}
+
+#[tokio::test]
+async fn a_request_left_without_an_answer_is_retried_later_not_sent_by_the_primary() {
+    let app = spawn_app().await;
+    let (google, requests) = fake::google_cutting_answers().await;
+    let primary = fake::FakeSmtp::start(&[]).await;
+    let created = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Primary", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": primary.port, "security": "none", "auth": "none", "primary": true}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let gmail = gmail_server(&app, &google, false).await;
+    let q = queue(
+        &app,
+        json!({"server_id": gmail["id"], "to": ["someone@example.com"], "subject": "once", "text": "hi"}),
+    )
+    .await;
+    let waiting = deliver(&app, &q["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    let answers = waiting["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "the primary was not tried: {waiting:#}");
+    assert_eq!(answers[0]["outcome"], "transient");
+    assert!(
+        waiting["result"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may have sent"),
+        "{waiting:#}"
+    );
+    assert_eq!(*requests.lock().unwrap(), 1);
+    assert!(primary.received().is_empty());
+}

@@ -75,6 +75,17 @@ pub async fn events(app: &TestApp, kind: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A message with an attachment of `size` bytes (base64 in the request: well over axum's
+/// default 2 MB body limit) and the attachment's bytes.
+pub fn with_attachment(to: &str, size: usize) -> (Value, Vec<u8>) {
+    use base64::Engine;
+    let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&content);
+    let body = json!({"to": [to], "subject": "A large attachment", "text": "See the file.",
+        "attachments": [{"filename": "large.bin", "content_type": "application/octet-stream", "content_base64": encoded}]});
+    (body, content)
+}
+
 /// The one message `user` received, with a bounded wait.
 pub async fn received(app: &TestApp, user: &str) -> String {
     let inbox = app

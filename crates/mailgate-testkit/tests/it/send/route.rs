@@ -132,3 +132,32 @@ async fn an_allow_filter_that_leaves_no_recipient_blocks_the_message() {
     assert_eq!(events.len(), 1);
     assert_eq!(app.world().inbox_count(&outsider, None).await, 0);
 }
+
+#[tokio::test]
+async fn a_server_that_is_down_does_not_block_with_its_filter_the_primary_decides() {
+    let app = spawn_app().await;
+    let (_, primary) = stack_smtp_server(&app, json!({})).await;
+    let down = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Down", "email": "down@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": fake::closed_port().await, "security": "none", "auth": "none",
+                   "filter": {"type": "allow", "domains": ["partner.example"]}}),
+        )
+        .await;
+    assert_eq!(down.status, 201, "{}", down.body);
+    let recipient = app.world().fresh_user("not-a-partner");
+    let q = queue(
+        &app,
+        json!({"server_id": down.body["id"], "to": [recipient], "subject": "not blocked", "text": "hi"}),
+    )
+    .await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert_eq!(sent["sent_server_id"], primary["id"]);
+    let answers = sent["answers"].as_array().unwrap();
+    assert_eq!(answers[0]["outcome"], "unavailable", "{sent:#}");
+    assert_eq!(answers[1]["outcome"], "sent", "{sent:#}");
+    assert!(received(&app, &recipient).await.contains("not blocked"));
+    assert!(events(&app, "message.blocked").await.is_empty());
+}

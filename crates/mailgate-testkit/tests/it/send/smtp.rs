@@ -253,3 +253,200 @@ async fn passing_refusals_give_up_after_max_attempts() {
     assert_eq!(fake.received().len(), 2);
     assert_eq!(events(&app, "message.failed").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_message_of_several_megabytes_arrives_over_smtp() {
+    let app = spawn_app().await;
+    let (_, _) = stack_smtp_server(&app, json!({})).await;
+    let recipient = app.world().fresh_user("large");
+    let (body, content) = with_attachment(&recipient, 3_000_000);
+    let q = queue(&app, body).await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    let raw = received(&app, &recipient).await;
+    let parsed = mailgate_domain::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].content, content);
+}
+
+#[tokio::test]
+async fn a_connection_lost_after_the_data_is_retried_later_on_the_same_server_only() {
+    let app = spawn_app().await;
+    let chosen = fake::FakeSmtp::start(&["250 2.0.0 Ok: queued", "DROP"]).await;
+    let primary = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &primary).await;
+    let server = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Chosen", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": chosen.port, "security": "none", "auth": "none"}),
+        )
+        .await;
+    assert_eq!(server.status, 201, "{}", server.body);
+    let body = |n: u32| json!({"server_id": server.body["id"], "to": ["someone@example.com"], "subject": format!("n{n}"), "text": "hi"});
+    // The first message leaves a pooled connection, which the second one reuses.
+    let first = queue(&app, body(1)).await;
+    assert_eq!(deliver(&app, &first["id"]).await["status"], "sent");
+    let second = queue(&app, body(2)).await;
+    let waiting = deliver(&app, &second["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    let answers = waiting["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "the primary was not tried: {waiting:#}");
+    assert_eq!(answers[0]["outcome"], "transient");
+    assert_eq!(
+        chosen.received().len(),
+        2,
+        "the second message went out once, not again on a new connection"
+    );
+    assert!(primary.received().is_empty());
+    // Retried later through the same server.
+    app.clock.advance_secs(31);
+    let sent = deliver(&app, &second["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    assert_eq!(sent["sent_server_id"], server.body["id"]);
+    assert_eq!(chosen.received().len(), 3);
+}
+
+#[tokio::test]
+async fn recipients_refused_for_now_get_the_message_later_and_no_one_gets_it_twice() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    fake.refuse_rcpt("later@example.com", "450 4.2.2 Mailbox full");
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    let q = queue(
+        &app,
+        json!({"to": ["ok@example.com", "later@example.com"], "cc": ["gone@example.com"], "subject": "partial", "text": "hi"}),
+    )
+    .await;
+    let first = deliver(&app, &q["id"]).await;
+    assert_eq!(first["status"], "queued", "{first:#}");
+    let result = &first["result"];
+    assert_eq!(result["accepted"], json!(["ok@example.com"]), "{first:#}");
+    assert_eq!(result["deferred"][0]["address"], "later@example.com");
+    assert!(
+        result["deferred"][0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("Mailbox full")
+    );
+    assert_eq!(result["rejected"][0]["address"], "gone@example.com");
+    assert!(
+        result["rejected"][0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("550 5.1.1 User unknown")
+    );
+    assert!(result["retry_at"].is_string(), "{first:#}");
+    assert_eq!(events(&app, "message.sent").await.len(), 0);
+
+    // Not due before the backoff; then only the deferred recipient gets it.
+    assert_eq!(
+        mailgate_core::send::deliver_due(&app.core).await.unwrap(),
+        0
+    );
+    app.clock.advance_secs(31);
+    let second = deliver(&app, &q["id"]).await;
+    assert_eq!(second["status"], "sent", "{second:#}");
+    assert_eq!(second["attempts"], 2);
+    assert_eq!(
+        fake.envelopes(),
+        [
+            vec!["ok@example.com".to_owned()],
+            vec!["later@example.com".to_owned()]
+        ]
+    );
+    assert_eq!(
+        second["result"]["accepted"],
+        json!(["ok@example.com", "later@example.com"])
+    );
+    assert_eq!(
+        second["result"]["rejected"][0]["address"],
+        "gone@example.com"
+    );
+    // The headers still name everyone who was sent the message.
+    assert!(fake.received()[1].contains("ok@example.com"));
+    let sent = events(&app, "message.sent").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+}
+
+#[tokio::test]
+async fn with_every_recipient_refused_and_one_for_now_the_whole_message_waits() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    fake.refuse_rcpt("later@example.com", "450 4.2.2 Mailbox full");
+    let q = queue(
+        &app,
+        json!({"to": ["gone@example.com", "later@example.com"], "subject": "wait", "text": "hi"}),
+    )
+    .await;
+    let first = deliver(&app, &q["id"]).await;
+    assert_eq!(first["status"], "queued", "{first:#}");
+    assert_eq!(first["answers"][0]["outcome"], "transient");
+    assert!(fake.received().is_empty());
+    app.clock.advance_secs(31);
+    fake.refuse_rcpt("gone@example.com", "550 5.1.1 User unknown");
+    let second = deliver(&app, &q["id"]).await;
+    assert_eq!(second["status"], "sent", "{second:#}");
+    assert_eq!(fake.envelopes(), [vec!["later@example.com".to_owned()]]);
+    assert_eq!(
+        second["result"]["rejected"][0]["address"],
+        "gone@example.com"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_grant_keeps_the_servers_refusal_and_its_challenge_in_the_answer() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start_with(&[], &["AUTH XOAUTH2"]).await;
+    fake.script.lock().unwrap().auth_challenge = Some(
+        r#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#.to_owned(),
+    );
+    let (mailbox, server) = stack_smtp_server(&app, json!({})).await;
+    let moved = app
+        .patch(
+            &format!(
+                "/api/v1/outgoing-servers/{}",
+                server["id"].as_str().unwrap()
+            ),
+            json!({"port": fake.port, "security": "none"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    // The user revoked access: the token mailgate holds is refused, and so is its renewal.
+    assert!(app.world().emulator.control().expire_tokens(&mailbox) > 0);
+    let q = queue(
+        &app,
+        json!({"to": ["someone@example.com"], "subject": "revoked", "text": "hi"}),
+    )
+    .await;
+    let waiting = deliver(&app, &q["id"]).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:#}");
+    assert_eq!(fake.script.lock().unwrap().auth.len(), 1, "{waiting:#}");
+    let answer = &waiting["answers"][0];
+    assert_eq!(answer["outcome"], "unavailable", "{waiting:#}");
+    let detail = &answer["detail"];
+    assert!(
+        detail["server_reply"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("535 5.7.8"),
+        "{detail:#}"
+    );
+    assert!(
+        detail["challenge"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#""scope":"https://mail.google.com/""#),
+        "{detail:#}"
+    );
+    let error = &detail["error"];
+    assert_eq!(error["code"], "oauth_grant_revoked", "{error:#}");
+    assert!(
+        error["message"].as_str().unwrap().contains("Before that:"),
+        "{error:#}"
+    );
+    assert!(fake.received().is_empty());
+}

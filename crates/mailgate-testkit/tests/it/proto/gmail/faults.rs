@@ -197,3 +197,42 @@ async fn network_failures_and_refusals_before_sending() {
         .unwrap_err();
     assert!(matches!(e, GmailError::InvalidInput(_)), "{e:?}");
 }
+
+#[tokio::test]
+async fn only_requests_that_never_reached_google_are_safe_to_send_elsewhere() {
+    let token = SecretString::from("ya29.fake");
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let e = client(&closed)
+        .send_raw(&token, "me", b"To: a@example.test\r\n\r\nx")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, GmailError::Transport(_)) && !e.may_have_been_sent(),
+        "{e:?}"
+    );
+
+    // A 2xx status whose body is cut short: Google took the request.
+    let cut = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"id\":\"18c".to_owned();
+    let (base, seen) = fake_google(Some(cut)).await;
+    let e = client(&base)
+        .send_raw(&token, "me", b"To: a@example.test\r\n\r\nx")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, GmailError::Unanswered(_)) && e.may_have_been_sent() && e.is_transient(),
+        "{e:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // No answer before the timeout, the request sent.
+    let (silent, _) = fake_google(None).await;
+    let e = client(&silent)
+        .with_timeout(Duration::from_millis(300))
+        .send_raw(&token, "me", b"To: a@example.test\r\n\r\nx")
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout() && e.may_have_been_sent(), "{e:?}");
+}
