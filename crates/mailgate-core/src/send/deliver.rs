@@ -31,6 +31,8 @@ pub(crate) struct Server {
     /// Changes whenever the server is edited (pooled connections are then rebuilt).
     pub updated_at_ms: i64,
     pub spec: OutgoingServerSpec,
+    /// Whose fixes its failures are told with ([`provider_of`]).
+    pub provider: ProviderKind,
 }
 
 /// What a failure means for the round.
@@ -55,31 +57,13 @@ pub(crate) struct Failure {
     pub retry_after: Option<Duration>,
 }
 
-pub(crate) fn provider_of(host: &str) -> ProviderKind {
-    let host = host.to_ascii_lowercase();
-    if [
-        "gmail.com",
-        "googlemail.com",
-        "google.com",
-        "googleapis.com",
-    ]
-    .iter()
-    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
-    {
-        ProviderKind::Google
-    } else if ["office365.com", "outlook.com", "hotmail.com", "live.com"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
-    {
-        ProviderKind::Microsoft
-    } else {
-        ProviderKind::Generic
-    }
-}
-
-fn server_provider(server: &Server) -> ProviderKind {
-    match &server.spec.transport {
-        OutgoingTransport::Smtp { host, .. } => provider_of(host),
+/// Whose fixes a server's failures are told with: Google for the Gmail API, else the provider
+/// of its OAuth app or of its host (see [`crate::probe::provider`]).
+pub(crate) async fn provider_of(core: &Core, spec: &OutgoingServerSpec) -> ProviderKind {
+    match &spec.transport {
+        OutgoingTransport::Smtp { host, .. } => {
+            crate::probe::provider(core, &spec.auth, host).await
+        }
         OutgoingTransport::GmailApi { .. } => ProviderKind::Google,
     }
 }
@@ -98,7 +82,7 @@ impl Failure {
     fn of_proto(server: &Server, e: &ProtoError, class: Class) -> Self {
         Self {
             class,
-            diagnosis: e.diagnosis(server_provider(server)),
+            diagnosis: e.diagnosis(server.provider),
             server_reply: e.server_reply().map(str::to_owned),
             challenge: e.sasl_challenge().map(str::to_owned),
             retry_after: None,

@@ -451,6 +451,7 @@ pub(crate) async fn route(
                 id: row.id,
                 name: row.name.clone(),
                 updated_at_ms: row.updated_at_ms,
+                provider: deliver::provider_of(core, spec).await,
                 spec: spec.clone(),
             });
         }

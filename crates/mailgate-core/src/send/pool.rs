@@ -221,7 +221,6 @@ async fn connect(
     let Some(mut login) = login else {
         return Ok((client, None));
     };
-    login.credentials = oauthbearer_if_only_offered(login.credentials, &client, &ep);
     if let Err(e) = client.authenticate(&login.credentials).await {
         let Some(key) = login.key.as_ref().filter(|_| e.is_auth()) else {
             return Err(Failure::connection(server, e));
@@ -235,14 +234,8 @@ async fn connect(
             .await
             .map_err(|why| Failure::token_not_replaced(Failure::connection(server, e), why))?;
         login.expires_at_ms = Some(fresh.expires_at_ms);
-        login.credentials = oauthbearer_if_only_offered(
-            Credentials::XOAuth2 {
-                user: login.credentials.user().to_owned(),
-                token: fresh.token,
-            },
-            &client,
-            &ep,
-        );
+        // The client picks the mechanism the server offers for it (XOAUTH2, else OAUTHBEARER).
+        login.credentials = login.credentials.clone().with_token(fresh.token);
         // The refused attempt may have left the connection unusable: start again.
         client = smtp::connect(&ep, tls, options())
             .await
@@ -253,28 +246,6 @@ async fn connect(
             .map_err(|e| Failure::connection(server, e))?;
     }
     Ok((client, login.expires_at_ms))
-}
-
-/// An OAuth token goes over XOAUTH2 (what Google and Microsoft offer), or over OAUTHBEARER
-/// (RFC 7628) when that is the only OAuth mechanism the server offers.
-pub(super) fn oauthbearer_if_only_offered<S>(
-    credentials: Credentials,
-    client: &SmtpClient<S>,
-    ep: &Endpoint,
-) -> Credentials {
-    let offered = client.auth_mechanisms();
-    let has = |m: &str| offered.iter().any(|o| o.eq_ignore_ascii_case(m));
-    match credentials {
-        Credentials::XOAuth2 { user, token } if !has("XOAUTH2") && has("OAUTHBEARER") => {
-            Credentials::OAuthBearer {
-                user,
-                token,
-                host: ep.host.clone(),
-                port: ep.port,
-            }
-        }
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! a profile call when the granted scopes allow it. Nothing is sent.
 
 use super::deliver::Server;
-use super::pool::{IO_TIMEOUT, ehlo_name, endpoint, oauthbearer_if_only_offered};
+use super::pool::{IO_TIMEOUT, ehlo_name, endpoint};
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
@@ -48,6 +48,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         id: row.id,
         name: row.name,
         updated_at_ms: row.updated_at_ms,
+        provider: super::deliver::provider_of(core, &spec).await,
         spec,
     };
     let gmail_api = matches!(server.spec.transport, OutgoingTransport::GmailApi { .. });
@@ -166,8 +167,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
     let Some(ep) = endpoint(server) else {
         return steps.fail("connect", t, login::config("not an SMTP server"));
     };
-    let provider = probe::provider(core, &server.spec.auth, &ep.host).await;
-    let diagnose = |e: ProtoError| e.diagnosis(provider);
+    let diagnose = |e: ProtoError| e.diagnosis(server.provider);
     let options = || SmtpOptions::new(IO_TIMEOUT, ehlo_name(core));
 
     let tcp = match dial::connect_tcp(&ep, IO_TIMEOUT).await {
@@ -224,7 +224,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         }
     };
 
-    let Some(mut login) = login else {
+    let Some(login) = login else {
         steps.skip(
             "authenticate",
             "the server is set to send without authentication",
@@ -233,9 +233,8 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         return steps.done();
     };
     let t = Instant::now();
-    // As delivery signs in (send/pool.rs): the mechanism the server offers for the token, and a
-    // refused token replaced once, on a new connection.
-    login.credentials = oauthbearer_if_only_offered(login.credentials, &client, &ep);
+    // As delivery signs in (send/pool.rs): the client picks the mechanism the server offers for
+    // the token, and a refused token is replaced once, on a new connection.
     let mut replaced = "";
     if let Err(e) = client.authenticate(&login.credentials).await {
         let refused = match &login.credentials {
@@ -255,14 +254,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         };
         let again = async || -> Result<SmtpClient<_>, ProtoError> {
             let mut client = smtp::connect(&ep, tls, options()).await?;
-            let credentials = oauthbearer_if_only_offered(
-                Credentials::XOAuth2 {
-                    user: login.credentials.user().to_owned(),
-                    token: fresh.token,
-                },
-                &client,
-                &ep,
-            );
+            let credentials = login.credentials.clone().with_token(fresh.token);
             client.authenticate(&credentials).await?;
             Ok(client)
         };
@@ -308,13 +300,9 @@ fn ehlo_detail<S>(client: &SmtpClient<S>) -> String {
     )
 }
 
-/// The SASL mechanism the login used.
+/// The SASL mechanism the login used: the one the client picks among those offered.
 fn mechanism<S>(credentials: &Credentials, client: &SmtpClient<S>) -> &'static str {
-    let offered = client.auth_mechanisms();
-    match credentials.mechanism() {
-        m @ mailgate_proto::sasl::Mechanism::Plain if !offered.iter().any(|o| o == m.name()) => {
-            "LOGIN"
-        }
-        m => m.name(),
-    }
+    mailgate_proto::sasl::choose(credentials, &client.auth_mechanisms())
+        .unwrap_or(credentials.mechanism())
+        .name()
 }
