@@ -305,13 +305,23 @@ pub async fn reply(
             None => ticket.requester.clone(),
         }]);
     }
-    let subject = input
-        .subject
-        .take()
-        .unwrap_or_else(|| format!("Re: {}", ticket.subject));
-    input.subject = Some(mailgate_domain::mail::tagged_subject(
-        &subject, number, prefix,
-    ));
+    input.subject = Some(match input.subject.take() {
+        // The caller's subject: too long is the caller's error, named `subject`.
+        Some(given) => mailgate_domain::mail::tagged_subject(&given, number, prefix),
+        // The ticket's, which came in by mail and may be longer than a header allows once
+        // tagged: cut to fit rather than refuse a subject the caller never gave.
+        None => {
+            let tagged = mailgate_domain::mail::tagged_subject(
+                &format!("Re: {}", ticket.subject),
+                number,
+                prefix,
+            );
+            tagged
+                .chars()
+                .take(mailgate_domain::mail::compose::MAX_SUBJECT_CHARS)
+                .collect()
+        }
+    });
     let mut draft = input.parse()?;
 
     let messages = core.store.ticket_messages(ticket.number).await?;

@@ -204,3 +204,69 @@ async fn a_message_body_over_the_limit_gets_a_413_naming_it() {
     );
     assert_eq!(app.get("/api/v1/messages").await.body, json!([]));
 }
+
+#[tokio::test]
+async fn a_reply_to_a_ticket_with_a_very_long_subject_is_cut_to_fit() {
+    use mailgate_core::receive::{pipeline, watch};
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let inbox = app
+        .post(
+            "/api/v1/incoming-servers",
+            json!({"name": "Inbox", "email": "support@example.test", "protocol": "imap", "host": "127.0.0.1",
+                   "auth": "basic", "password": "p"}),
+        )
+        .await;
+    assert_eq!(inbox.status, 201, "{}", inbox.body);
+    let mailbox = watch::load_mailbox(
+        &app.core,
+        inbox.body["id"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    // A subject of 994 characters (1,003 once tagged), folded over lines as mail clients do.
+    let words = vec!["word"; 199].join(" ");
+    let folded = words.replace(
+        "word word word word word word",
+        "word word word word word word\r\n",
+    );
+    let raw = format!(
+        "From: ann@customer.example\r\nTo: support@example.test\r\nSubject: {folded}\r\nMessage-ID: <long@customer.example>\r\n\r\nHi\r\n"
+    );
+    let source = mailgate_store::MailSource {
+        server_id: mailbox.server_id,
+        key: "long-subject".into(),
+        progress: None,
+    };
+    let mailgate_store::ImportOutcome::Imported { ticket_number, .. } =
+        pipeline::process(&app.core, &mailbox, source, raw.into_bytes())
+            .await
+            .unwrap()
+    else {
+        panic!("not imported")
+    };
+
+    let reply = app
+        .post(
+            &format!("/api/v1/tickets/{ticket_number}/reply"),
+            json!({"text": "Thanks"}),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let subject = reply.body["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with(&format!("Re: [#{ticket_number}] word word")),
+        "{subject}"
+    );
+    assert_eq!(subject.chars().count(), 998);
+
+    // A subject the caller gives is the caller's to fix.
+    let too_long = app
+        .post(
+            &format!("/api/v1/tickets/{ticket_number}/reply"),
+            json!({"text": "Thanks", "subject": "x".repeat(1000)}),
+        )
+        .await;
+    assert_eq!(too_long.status, 400, "{}", too_long.body);
+    assert_eq!(fields(&too_long.body), ["subject"]);
+}
