@@ -327,6 +327,42 @@ impl Round<'_> {
         }
     }
 
+    /// The `message.sent` event: who has the message and who refused it, over every round,
+    /// with `extra` (the server, what a filter removed, what is left undelivered).
+    fn sent_event(&self, extra: serde_json::Value) -> (&'static str, serde_json::Value) {
+        let mut event = json!({
+            "message_id": format!("<{}>", self.row.message_id),
+            "ticket_number": self.row.ticket_number,
+            "accepted": self.settled.accepted,
+            "rejected": self.settled.rejected,
+        });
+        if let serde_json::Value::Object(extra) = extra {
+            for (k, v) in extra {
+                event[k] = v;
+            }
+        }
+        ("message.sent", event)
+    }
+
+    /// The message's last round, after earlier rounds delivered it to some recipients while
+    /// this one reached no one more (refused for good, out of attempts, filtered out): `sent`,
+    /// to those, with what became of the rest under `why`.
+    fn sent_in_part(
+        self,
+        server: Option<&Server>,
+        why: &str,
+        detail: serde_json::Value,
+    ) -> OutboxFinish {
+        let now = self.core.clock.now_ms();
+        let sent_by = self.row.sent_server_id.or(server.map(|s| s.id));
+        let event = self.sent_event(json!({
+            "server_id": sent_by.map(|id| id.to_string()),
+            why: detail.clone(),
+        }));
+        let result = json!({ why: detail });
+        self.finish("sent", now, sent_by, result, Some(event), None)
+    }
+
     /// A failed round: queued again with backoff, or failed for good.
     fn failed(self, failure: &Failure) -> OutboxFinish {
         let s = &self.core.settings.send;
@@ -336,6 +372,10 @@ impl Round<'_> {
             let mut result = failure.detail();
             if out_of_attempts && failure.class != Class::Permanent {
                 result["gave_up_after_attempts"] = json!(self.row.attempts);
+            }
+            if !self.settled.accepted.is_empty() {
+                // Earlier rounds delivered it: it is sent, to those, and the rest is told.
+                return self.sent_in_part(None, "undelivered", result);
             }
             let event = json!({
                 "message_id": format!("<{}>", self.row.message_id),
@@ -439,6 +479,10 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                 channel.close(core);
                 let detail = json!({"removed_by_filter": removed, "filter": filter_name(server)});
                 round.record(Some(server), "blocked", detail.clone(), started);
+                if !round.settled.accepted.is_empty() {
+                    // Earlier rounds delivered it; this server's filter takes the rest.
+                    return round.sent_in_part(Some(server), "filtered", detail);
+                }
                 let event = json!({
                     "message_id": format!("<{}>", row.message_id),
                     "ticket_number": row.ticket_number,
@@ -459,8 +503,11 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                 channel.close(core);
                 let detail = json!({"server_id": server.id.to_string(), "server_name": server.name,
                     "removed_by_filter": removed});
+                round.record(Some(server), "sent", detail.clone(), started);
                 let sent_by = row.sent_server_id.unwrap_or(server.id);
-                return round.finish("sent", now, Some(sent_by), detail, None, None);
+                let event = round.sent_event(json!({"server_id": sent_by.to_string(),
+                    "removed_by_filter": removed}));
+                return round.finish("sent", now, Some(sent_by), detail, Some(event), None);
             }
             Ok(channel) => channel.send(core, server, &kept, &round.settled, row).await,
         };
@@ -488,23 +535,12 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                     finish.ticket_message = message;
                     return finish;
                 }
-                let event = json!({
-                    "message_id": format!("<{}>", row.message_id),
-                    "ticket_number": row.ticket_number,
+                let event = round.sent_event(json!({
                     "server_id": server.id.to_string(),
                     "server_name": server.name,
-                    "accepted": round.settled.accepted,
-                    "rejected": round.settled.rejected,
                     "removed_by_filter": removed,
-                });
-                return round.finish(
-                    "sent",
-                    now,
-                    Some(server.id),
-                    detail,
-                    Some(("message.sent", event)),
-                    message,
-                );
+                }));
+                return round.finish("sent", now, Some(server.id), detail, Some(event), message);
             }
             Err(failure) => {
                 let outcome = match failure.class {

@@ -370,6 +370,72 @@ async fn recipients_refused_for_now_get_the_message_later_and_no_one_gets_it_twi
     assert_eq!(sent.len(), 1, "{sent:?}");
 }
 
+/// After a round that delivered to some recipients, a later round that reaches no one more
+/// (the deferred recipient refused for good, or filtered out) still ends `sent`: the message
+/// was delivered, and the rest is told in the result and the one `message.sent` event.
+#[tokio::test]
+async fn a_message_delivered_in_part_ends_sent_whatever_becomes_of_the_rest() {
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    // Refused for now, then for good.
+    fake.refuse_rcpt("later@example.com", "450 4.2.2 Mailbox full");
+    fake.refuse_rcpt("later@example.com", "550 5.1.1 Mailbox closed");
+    // Refused for now, then filtered out by the server.
+    fake.refuse_rcpt("muted@example.com", "450 4.2.2 Mailbox full");
+    let refused = queue(
+        &app,
+        json!({"to": ["ok@example.com", "later@example.com"], "subject": "a", "text": "hi"}),
+    )
+    .await;
+    let filtered = queue(
+        &app,
+        json!({"to": ["ok2@example.com", "muted@example.com"], "subject": "b", "text": "hi"}),
+    )
+    .await;
+    mailgate_core::send::deliver_due(&app.core).await.unwrap();
+    for q in [&refused, &filtered] {
+        assert_eq!(message(&app, &q["id"]).await["status"], "queued");
+    }
+    let primary = app.get("/api/v1/outgoing-servers").await.body[0]["id"].clone();
+    let patched = app
+        .patch(
+            &format!("/api/v1/outgoing-servers/{}", primary.as_str().unwrap()),
+            json!({"filter": {"type": "ignore", "emails": ["muted@example.com"]}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    app.clock.advance_secs(31);
+    mailgate_core::send::deliver_due(&app.core).await.unwrap();
+
+    let refused = message(&app, &refused["id"]).await;
+    assert_eq!(refused["status"], "sent", "{refused:#}");
+    assert_eq!(refused["result"]["accepted"], json!(["ok@example.com"]));
+    assert!(
+        refused["result"]["undelivered"]["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("Mailbox closed"),
+        "{refused:#}"
+    );
+    let filtered = message(&app, &filtered["id"]).await;
+    assert_eq!(filtered["status"], "sent", "{filtered:#}");
+    assert_eq!(filtered["result"]["accepted"], json!(["ok2@example.com"]));
+    assert_eq!(
+        filtered["result"]["removed_by_filter"],
+        json!(["muted@example.com"]),
+        "{filtered:#}"
+    );
+    assert_eq!(
+        fake.envelopes().len(),
+        2,
+        "nothing sent in the second round"
+    );
+    assert_eq!(events(&app, "message.sent").await.len(), 2);
+    assert!(events(&app, "message.failed").await.is_empty());
+    assert!(events(&app, "message.blocked").await.is_empty());
+}
+
 #[tokio::test]
 async fn with_every_recipient_refused_and_one_for_now_the_whole_message_waits() {
     let app = spawn_app().await;
