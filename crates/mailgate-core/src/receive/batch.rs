@@ -135,13 +135,11 @@ pub async fn imap_import_new(
     validity: u32,
     stop: &watch::Receiver<bool>,
 ) -> Result<(), WatchError> {
+    let progress = core.store.mailbox_progress(mailbox.server_id).await?;
+    // None: first sync, or the folder was renumbered or changed: every UID is new (Message-IDs
+    // still catch what was imported before).
+    let after = last_read(progress, &mailbox.spec, validity).unwrap_or(0);
     let validity = numbering(&mailbox.spec, validity);
-    let after = match core.store.mailbox_progress(mailbox.server_id).await? {
-        Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
-        // First sync, or the server renumbered the folder: every UID is new (Message-IDs
-        // still catch what was imported before).
-        _ => 0,
-    };
     let max = core.settings.receive_max_message_bytes;
     let listed = session.sizes_since(after).await?;
     let mut batches = plan(&listed, max).into_iter();
@@ -229,6 +227,22 @@ fn numbering(spec: &IncomingServerSpec, uid_validity: u32) -> i64 {
     (i64::from(hash & 0x7fff_ffff) << 32) | i64::from(uid_validity)
 }
 
+/// The last UID read in the folder's current numbering, `None` when it was never read in it.
+/// Progress recorded before numberings existed (the bare UIDVALIDITY) still counts, so that an
+/// upgrade does not read every folder again.
+fn last_read(
+    progress: Option<(i64, i64)>,
+    spec: &IncomingServerSpec,
+    uid_validity: u32,
+) -> Option<u32> {
+    match progress {
+        Some((v, last)) if v == numbering(spec, uid_validity) || v == i64::from(uid_validity) => {
+            Some(u32::try_from(last).unwrap_or(0))
+        }
+        _ => None,
+    }
+}
+
 /// Where an IMAP message comes from, as the store records it.
 fn imap_key(server_id: mailgate_domain::Id, validity: i64, uid: u32) -> String {
     format!("{server_id}:{validity}:{uid}")
@@ -249,15 +263,18 @@ pub async fn imap_catch_up(
         AfterImport::MarkSeen => true,
         AfterImport::Move | AfterImport::Delete => false,
     };
-    let validity = numbering(&mailbox.spec, validity);
-    let last = match core.store.mailbox_progress(mailbox.server_id).await? {
-        Some((v, last)) if v == validity => u32::try_from(last).unwrap_or(0),
+    let progress = core.store.mailbox_progress(mailbox.server_id).await?;
+    let Some(last) = last_read(progress, &mailbox.spec, validity) else {
         // Nothing read in this numbering yet.
-        _ => return Ok(()),
+        return Ok(());
     };
     let present = session.uids_up_to(last, unseen_only).await?;
-    let key = |uid| imap_key(mailbox.server_id, validity, uid);
-    let keys: Vec<String> = present.iter().map(|&uid| key(uid)).collect();
+    // Sources are recorded under the numbering, or under the bare UIDVALIDITY before 2026-12.
+    let numberings = [numbering(&mailbox.spec, validity), i64::from(validity)];
+    let keys: Vec<String> = present
+        .iter()
+        .flat_map(|&uid| numberings.map(|n| imap_key(mailbox.server_id, n, uid)))
+        .collect();
     let due: std::collections::HashSet<String> = core
         .store
         .sources_to_act_on(&keys)
@@ -266,7 +283,11 @@ pub async fn imap_catch_up(
         .collect();
     let uids: Vec<u32> = present
         .into_iter()
-        .filter(|&uid| due.contains(&key(uid)))
+        .filter(|&uid| {
+            numberings
+                .iter()
+                .any(|&n| due.contains(&imap_key(mailbox.server_id, n, uid)))
+        })
         .collect();
     if !uids.is_empty() {
         tracing::info!(
@@ -346,5 +367,15 @@ mod tests {
         assert_ne!(n, numbering(&other_folder, 1_700_000_000));
         assert_ne!(n, numbering(&other_host, 1_700_000_000));
         assert_ne!(n, numbering(&spec, 1_700_000_001));
+
+        assert_eq!(last_read(Some((n, 42)), &spec, 1_700_000_000), Some(42));
+        assert_eq!(
+            last_read(Some((1_700_000_000, 42)), &spec, 1_700_000_000),
+            Some(42),
+            "progress recorded before numberings"
+        );
+        assert_eq!(last_read(Some((n, 42)), &other_folder, 1_700_000_000), None);
+        assert_eq!(last_read(Some((n, 42)), &spec, 1_700_000_001), None);
+        assert_eq!(last_read(None, &spec, 1_700_000_000), None);
     }
 }

@@ -30,7 +30,8 @@ const TOKEN_MARGIN_MS: i64 = 5 * 60_000;
 /// When no fresher token can be had (the provider is down), the session goes on with the one it
 /// has and asks again after this long.
 const TOKEN_RETRY: Duration = Duration::from_secs(60);
-/// An IMAP mailbox is never connected to more often than this, whatever ends its sessions.
+/// An IMAP session that ends by itself (its token nears its end) is not followed by the next
+/// within this long of its start; failed sessions back off instead (5 s doubling to 5 min).
 const RECONNECT_FLOOR: Duration = Duration::from_secs(30);
 
 /// How a session ended without an error.
@@ -190,7 +191,10 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
     match tokens::access_token_lasting(core, key, TOKEN_MARGIN_MS).await {
         Ok(fresh) if fresh.expires_at_ms > expires => None,
         Ok(_) => Some(TOKEN_RETRY),
-        Err(d) if d.severity != Severity::Transient => None,
+        // A refusal (the grant is dead): the next session's login reports it.
+        Err(d) if matches!(WatchError::from_login(d.clone()), WatchError::Credential(_)) => None,
+        // The provider or the way to it fails for now, or the configuration does (the next
+        // login would fail the same way, with the same cached token): go on.
         Err(d) => {
             tracing::warn!(user = login.credentials.user(), code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
             Some(TOKEN_RETRY)
@@ -264,8 +268,8 @@ pub async fn imap_session(
 }
 
 /// One POP3 pass: import every message whose UIDL was not seen, in batches, delete when asked
-/// (after the batch is committed; a message seen before is deleted too, unless it was too large
-/// to store), QUIT (which is when the server deletes).
+/// (after the batch is committed; a message imported by an earlier pass too, never one that was
+/// not stored), QUIT (which is when the server deletes).
 pub async fn pop3_session(
     core: &Arc<Core>,
     mailbox: &Mailbox,
@@ -294,12 +298,14 @@ pub async fn pop3_session(
         let key = format!("{}:uidl:{uidl}", mailbox.server_id);
         match core.store.source_outcome(&key).await?.as_deref() {
             None => {}
-            // Never stored: deleting it would lose it. It stays for the admin to fetch.
-            Some("too_large") => continue,
-            Some(_) => {
+            // In a ticket: the after-import action applies, as with IMAP.
+            Some("imported" | "duplicate") => {
                 due.push(number);
                 continue;
             }
+            // Not stored (ignored, a loop, an unthreaded auto-reply, too large): deleting it
+            // would lose it, so it stays on the server as it would in an IMAP folder.
+            Some(_) => continue,
         }
         let body = client
             .retr(number, core.settings.receive_max_message_bytes)

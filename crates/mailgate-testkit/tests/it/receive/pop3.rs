@@ -69,10 +69,10 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
     );
 }
 
-/// With `delete`, imported mail is deleted after the commit, on this pass and the next; a
-/// message too large to store is never deleted, however many passes see it.
+/// With `delete`, imported mail is deleted after the commit, on this pass or the next; mail not
+/// stored (too large, ignored by the filter) is never deleted, however many passes see it.
 #[tokio::test]
-async fn delete_never_removes_a_message_too_large_to_store() {
+async fn delete_never_removes_mail_that_was_not_stored() {
     let ca = mailgate_testkit::world().stack.ca_pem.display().to_string();
     let app = mailgate_testkit::spawn_app_with(
         mailgate_testkit::TestConfig::default()
@@ -83,10 +83,18 @@ async fn delete_never_removes_a_message_too_large_to_store() {
     let stack = &app.world().stack;
     let (mailbox, server) = oauth_server(
         &app,
-        json!({"protocol": "pop3", "port": stack.pop3s_port, "after_import": "delete"}),
+        json!({"protocol": "pop3", "port": stack.pop3s_port, "after_import": "delete",
+               "filter": {"type": "ignore", "keywords": ["newsletter"]}}),
     )
     .await;
     let world = app.world();
+    world
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "Our newsletter"),
+        )
+        .await;
     let big = format!(
         "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
         "x".repeat(20_000)
@@ -95,7 +103,7 @@ async fn delete_never_removes_a_message_too_large_to_store() {
         .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Small"))
         .await;
     world.deliver("customer@example.com", &mailbox, &big).await;
-    world.read_inbox(&mailbox, 2, Duration::from_secs(10)).await;
+    world.read_inbox(&mailbox, 3, Duration::from_secs(10)).await;
     let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
@@ -114,6 +122,7 @@ async fn delete_never_removes_a_message_too_large_to_store() {
     }
     assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
     let left = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
-    assert_eq!(left.len(), 1, "only the big one stays");
-    assert!(left[0].contains("Subject: Huge"));
+    assert_eq!(left.len(), 2, "only the small one is deleted");
+    assert!(left.iter().any(|m| m.contains("Subject: Huge")));
+    assert!(left.iter().any(|m| m.contains("Subject: Our newsletter")));
 }
