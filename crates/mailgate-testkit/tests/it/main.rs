@@ -5,5 +5,6 @@ mod api;
 mod oauth;
 mod proto;
 mod receive;
+mod reports;
 mod send;
 mod stack;

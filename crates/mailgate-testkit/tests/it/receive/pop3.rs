@@ -1,6 +1,6 @@
 //! POP3 mailboxes against Dovecot: a password login, `keep`, and what `delete` leaves.
 
-use super::watch::{mail, oauth_server};
+use super::watch::{app_taking_at_most, huge, mail, oauth_server};
 use mailgate_core::receive::watch;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
@@ -73,13 +73,7 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
 /// stored (too large, ignored by the filter) is never deleted, however many passes see it.
 #[tokio::test]
 async fn delete_never_removes_mail_that_was_not_stored() {
-    let ca = mailgate_testkit::world().stack.ca_pem.display().to_string();
-    let app = mailgate_testkit::spawn_app_with(
-        mailgate_testkit::TestConfig::default()
-            .set("tls.extra_ca_file", ca)
-            .set("receive.max_message_bytes", 4096),
-    )
-    .await;
+    let app = app_taking_at_most(4096).await;
     let stack = &app.world().stack;
     let (mailbox, server) = oauth_server(
         &app,
@@ -95,10 +89,7 @@ async fn delete_never_removes_mail_that_was_not_stored() {
             &mail(&mailbox, "Our newsletter"),
         )
         .await;
-    let big = format!(
-        "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
-        "x".repeat(20_000)
-    );
+    let big = huge(&mailbox);
     world
         .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Small"))
         .await;

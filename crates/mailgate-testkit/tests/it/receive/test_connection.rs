@@ -2,36 +2,12 @@
 //! each with the fix of the provider the server belongs to.
 
 use super::watch::oauth_server;
+use crate::reports::{self, names, step};
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
 
 async fn test_connection(app: &TestApp, id: &Value) -> Value {
-    let report = app
-        .post(
-            &format!("/api/v1/incoming-servers/{}/test", id.as_str().unwrap()),
-            json!({}),
-        )
-        .await;
-    assert_eq!(report.status, 200, "{}", report.body);
-    report.body
-}
-
-fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("no step {name}: {report:#}"))
-}
-
-fn names(report: &Value) -> Vec<&str> {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect()
+    reports::test_connection(app, "incoming", id).await
 }
 
 async fn alice(app: &TestApp, port: u16, security: &str) -> Value {

@@ -445,15 +445,28 @@ async fn a_dovecot_restart_under_idle_is_survived() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
+/// An app on the shared stack that imports messages of at most `bytes`.
+pub(super) async fn app_taking_at_most(bytes: usize) -> TestApp {
     let ca = mailgate_testkit::world().stack.ca_pem.display().to_string();
-    let app = mailgate_testkit::spawn_app_with(
+    mailgate_testkit::spawn_app_with(
         mailgate_testkit::TestConfig::default()
             .set("tls.extra_ca_file", ca)
-            .set("receive.max_message_bytes", 4096),
+            .set("receive.max_message_bytes", bytes),
     )
-    .await;
+    .await
+}
+
+/// A message of about 20 KB to `mailbox`, subject `Huge`.
+pub(super) fn huge(mailbox: &str) -> String {
+    format!(
+        "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
+        "x".repeat(20_000)
+    )
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
+    let app = app_taking_at_most(4096).await;
     let (mailbox, server) = oauth_server(&app, json!({})).await;
     let world = app.world();
     world
@@ -463,10 +476,7 @@ async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
             &mail(&mailbox, "Small one"),
         )
         .await;
-    let big = format!(
-        "From: customer@example.com\r\nTo: {mailbox}\r\nSubject: Huge\r\n\r\n{}\r\n",
-        "x".repeat(20_000)
-    );
+    let big = huge(&mailbox);
     world.deliver("customer@example.com", &mailbox, &big).await;
     world
         .deliver(

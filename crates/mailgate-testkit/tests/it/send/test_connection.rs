@@ -2,40 +2,13 @@
 //! Gmail API credential and profile), signed in as delivery does, with the fix for a failure.
 
 use super::*;
+use crate::reports::{self, names, step};
 use mailgate_core::tokens::SCOPE_GMAIL_SEND;
 use mailgate_emulator::{DelegationGrant, Emulator, EmulatorConfig, RunningEmulator};
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 
 async fn test_connection(app: &TestApp, server: &Value) -> Value {
-    let report = app
-        .post(
-            &format!(
-                "/api/v1/outgoing-servers/{}/test",
-                server["id"].as_str().unwrap()
-            ),
-            json!({}),
-        )
-        .await;
-    assert_eq!(report.status, 200, "{}", report.body);
-    report.body
-}
-
-fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("no step {name}: {report:#}"))
-}
-
-fn names(report: &Value) -> Vec<&str> {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect()
+    reports::test_connection(app, "outgoing", &server["id"]).await
 }
 
 /// A password server (the password is never checked: these tests stop before authenticate).
