@@ -3,17 +3,15 @@
 //! The credential, the endpoint, the TLS setup and the login (a refused access token replaced
 //! once) are the mailbox watcher's own.
 
-use super::watch::{self, WatchError, load_mailbox};
+use super::watch::{self, load_mailbox};
 use crate::Core;
-use crate::login::Login;
 use crate::objects::ServiceError;
 use crate::probe::{self, Steps};
 use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingProtocol;
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::imap::{self, ImapClient, ImapOptions};
-use mailgate_proto::pop3::{self, Pop3Client, Pop3Options};
+use mailgate_proto::imap::{ImapClient, ImapOptions};
+use mailgate_proto::pop3::{Pop3Client, Pop3Options};
 use mailgate_proto::sasl::Credentials;
 use std::time::{Duration, Instant};
 
@@ -80,21 +78,10 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let t = Instant::now();
             let (mut session, renewed) = match client.login(&login.credentials).await {
                 Ok(s) => (s, false),
-                Err(e) => {
-                    if let Err(d) = renew(core, &mut login, e, provider).await {
-                        return Ok(steps.fail("authenticate", t, d));
-                    }
-                    let again = async {
-                        imap::connect(&ep, tls, TIMEOUT)
-                            .await?
-                            .login(&login.credentials)
-                            .await
-                    };
-                    match again.await {
-                        Ok(s) => (s, true),
-                        Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
-                    }
-                }
+                Err(e) => match watch::imap_login_again(core, &mailbox, &mut login, e, tls).await {
+                    Ok(s) => (s, true),
+                    Err(e) => return Ok(steps.fail("authenticate", t, e.diagnosis_for(provider))),
+                },
             };
             steps.pass("authenticate", t, signed_in(&login.credentials, renewed));
             let t = Instant::now();
@@ -131,16 +118,9 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let t = Instant::now();
             let mut renewed = false;
             if let Err(e) = client.login(&login.credentials).await {
-                if let Err(d) = renew(core, &mut login, e, provider).await {
-                    return Ok(steps.fail("authenticate", t, d));
-                }
-                let again = async {
-                    let mut client = pop3::connect(&ep, tls, TIMEOUT).await?;
-                    client.login(&login.credentials).await.map(|()| client)
-                };
-                client = match again.await {
+                client = match watch::pop3_login_again(core, &mailbox, &mut login, e, tls).await {
                     Ok(c) => c,
-                    Err(e) => return Ok(steps.fail("authenticate", t, diagnose(e))),
+                    Err(e) => return Ok(steps.fail("authenticate", t, e.diagnosis_for(provider))),
                 };
                 renewed = true;
             }
@@ -158,32 +138,6 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         }
     }
     Ok(steps.done())
-}
-
-/// After a refused login: the watcher's own rule, one new access token when the server refused
-/// the token, else the refusal's diagnosis. When no new token can be had, that is the fix to
-/// show, with what the server said.
-async fn renew(
-    core: &Core,
-    login: &mut Login,
-    refused: ProtoError,
-    provider: ProviderKind,
-) -> Result<(), Diagnosis> {
-    let said = refused.diagnosis(provider);
-    match watch::replace_refused_token(core, login, refused).await {
-        Ok(()) => Ok(()),
-        Err(WatchError::Proto(_)) => Err(said),
-        Err(e) => {
-            let d = e.diagnosis_for(provider);
-            Err(Diagnosis {
-                message: format!(
-                    "{} (the mail server had refused the access token in store: {})",
-                    d.message, said.message
-                ),
-                ..d
-            })
-        }
-    }
 }
 
 fn signed_in(creds: &Credentials, renewed: bool) -> String {

@@ -13,7 +13,7 @@ use crate::tokens;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
-use mailgate_proto::dial::Endpoint;
+use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::{imap, pop3};
 use mailgate_store::{MailSource, StoreError};
@@ -160,8 +160,9 @@ pub(super) async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Logi
 /// After the server refused `refused`'s login: when it was an access token (revoked, or the
 /// provider forgot it), replaces it once so that the caller can try once more, as the send side
 /// does; anything else is the error as it is. Only a second refusal is an authentication failure.
-pub(super) async fn replace_refused_token(
+async fn replace_refused_token(
     core: &Core,
+    mailbox: &Mailbox,
     login: &mut Login,
     refused: ProtoError,
 ) -> Result<(), WatchError> {
@@ -172,12 +173,46 @@ pub(super) async fn replace_refused_token(
         return Err(refused.into());
     }
     tracing::info!(user = login.credentials.user(), error = %refused, "the server refused the access token; asking the provider for a new one");
-    let fresh = tokens::replace_rejected(core, key, token)
-        .await
-        .map_err(WatchError::from_login)?;
+    let fresh = match tokens::replace_rejected(core, key, token).await {
+        Ok(fresh) => fresh,
+        Err(why) => {
+            let provider =
+                crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
+            let why = why.after_refused_token(&refused.diagnosis(provider));
+            return Err(WatchError::from_login(why));
+        }
+    };
     login.expires_at_ms = Some(fresh.expires_at_ms);
     login.credentials = login.credentials.clone().with_token(fresh.token);
     Ok(())
+}
+
+/// After the server refused the first IMAP login (`refused`): a new access token when that was
+/// one, and one more login on a new connection.
+pub(super) async fn imap_login_again(
+    core: &Core,
+    mailbox: &Mailbox,
+    login: &mut Login,
+    refused: ProtoError,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<imap::ImapSession<MailStream>, WatchError> {
+    replace_refused_token(core, mailbox, login, refused).await?;
+    let client = imap::connect(&endpoint(mailbox), tls, IO_TIMEOUT).await?;
+    Ok(client.login(&login.credentials).await?)
+}
+
+/// [`imap_login_again`] for POP3.
+pub(super) async fn pop3_login_again(
+    core: &Core,
+    mailbox: &Mailbox,
+    login: &mut Login,
+    refused: ProtoError,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<pop3::Pop3Client<MailStream>, WatchError> {
+    replace_refused_token(core, mailbox, login, refused).await?;
+    let mut client = pop3::connect(&endpoint(mailbox), tls, IO_TIMEOUT).await?;
+    client.login(&login.credentials).await?;
+    Ok(client)
 }
 
 /// What an OAuth session does when its token nears its end: `None` to reconnect (a token that
@@ -228,15 +263,11 @@ pub async fn imap_session(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
     let mut login = mailbox_login(core, mailbox).await?;
-    let (ep, tls) = (endpoint(mailbox), tls(core)?);
-    let mut retried = false;
-    let mut session = loop {
-        let client = imap::connect(&ep, tls.clone(), IO_TIMEOUT).await?;
-        match client.login(&login.credentials).await {
-            Err(e) if !retried => replace_refused_token(core, &mut login, e).await?,
-            session => break session?,
-        }
-        retried = true;
+    let tls = tls(core)?;
+    let client = imap::connect(&endpoint(mailbox), tls.clone(), IO_TIMEOUT).await?;
+    let mut session = match client.login(&login.credentials).await {
+        Ok(session) => session,
+        Err(refused) => imap_login_again(core, mailbox, &mut login, refused, tls).await?,
     };
     let folder = session.select(&mailbox.spec.folder).await?;
     // Shared with the blocking threads that prepare batches.
@@ -276,16 +307,11 @@ pub async fn pop3_session(
     stop: &watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
     let mut login = mailbox_login(core, mailbox).await?;
-    let (ep, tls) = (endpoint(mailbox), tls(core)?);
-    let mut retried = false;
-    let mut client = loop {
-        let mut client = pop3::connect(&ep, tls.clone(), IO_TIMEOUT).await?;
-        match client.login(&login.credentials).await {
-            Err(e) if !retried => replace_refused_token(core, &mut login, e).await?,
-            answer => break answer.map(|()| client)?,
-        }
-        retried = true;
-    };
+    let tls = tls(core)?;
+    let mut client = pop3::connect(&endpoint(mailbox), tls.clone(), IO_TIMEOUT).await?;
+    if let Err(refused) = client.login(&login.credentials).await {
+        client = pop3_login_again(core, mailbox, &mut login, refused, tls).await?;
+    }
     let delete = mailbox.spec.after_import == AfterImport::Delete;
     let mailbox = Arc::new(mailbox.clone());
     let domain: Arc<str> = pipeline::message_id_domain(core).into();

@@ -119,18 +119,9 @@ impl Failure {
     /// revoked grant, a provider down): unavailable, with the token's diagnosis first and the
     /// server's words and SASL challenge kept.
     pub fn token_not_replaced(refused: Failure, why: Diagnosis) -> Self {
-        let diagnosis = if refused.diagnosis.code == why.code {
-            why
-        } else {
-            Diagnosis {
-                message: format!("{} Before that: {}", why.message, refused.diagnosis.message),
-                hint: format!("{} ({})", why.hint, refused.diagnosis.hint),
-                ..why
-            }
-        };
         Self {
             class: Class::Unavailable,
-            diagnosis,
+            diagnosis: why.after_refused_token(&refused.diagnosis),
             ..refused
         }
     }

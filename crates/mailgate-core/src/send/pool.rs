@@ -5,12 +5,12 @@
 
 use super::deliver::{Failure, Server};
 use crate::Core;
-use crate::login;
+use crate::login::{self, Login};
 use crate::objects::OutgoingServers;
 use mailgate_domain::Id;
 use mailgate_domain::outgoing::OutgoingTransport;
 use mailgate_proto::dial::{Endpoint, MailStream};
-use mailgate_proto::sasl::Credentials;
+use mailgate_proto::error::ProtoError;
 use mailgate_proto::smtp::{self, SmtpClient, SmtpOptions};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -195,6 +195,40 @@ pub(super) fn ehlo_name(core: &Core) -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// After the server refused the login (`refused`): a new access token when that was one, and
+/// one more login on a new connection (the refused attempt may have left the old one unusable).
+/// Delivery and Test Connection sign in the same way through this.
+pub(super) async fn sign_in_again(
+    core: &Core,
+    server: &Server,
+    login: &mut Login,
+    refused: ProtoError,
+    ep: &Endpoint,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<SmtpClient<MailStream>, Failure> {
+    let (Some(key), Some(token)) = (
+        login.key.as_ref().filter(|_| refused.is_auth()),
+        login.credentials.oauth_token(),
+    ) else {
+        return Err(Failure::connection(server, refused));
+    };
+    let fresh = crate::tokens::replace_rejected(core, key, token)
+        .await
+        .map_err(|why| Failure::token_not_replaced(Failure::connection(server, refused), why))?;
+    login.expires_at_ms = Some(fresh.expires_at_ms);
+    // The client picks the mechanism the server offers for it (XOAUTH2, else OAUTHBEARER).
+    login.credentials = login.credentials.clone().with_token(fresh.token);
+    let options = SmtpOptions::new(IO_TIMEOUT, ehlo_name(core));
+    let mut client = smtp::connect(ep, tls, options)
+        .await
+        .map_err(|e| Failure::connection(server, e))?;
+    client
+        .authenticate(&login.credentials)
+        .await
+        .map_err(|e| Failure::connection(server, e))?;
+    Ok(client)
+}
+
 /// Opens and signs in a new connection. A token the server refuses is replaced once (it may
 /// have been revoked and granted again since it was issued).
 async fn connect(
@@ -221,29 +255,8 @@ async fn connect(
     let Some(mut login) = login else {
         return Ok((client, None));
     };
-    if let Err(e) = client.authenticate(&login.credentials).await {
-        let Some(key) = login.key.as_ref().filter(|_| e.is_auth()) else {
-            return Err(Failure::connection(server, e));
-        };
-        let (Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. }) =
-            &login.credentials
-        else {
-            return Err(Failure::connection(server, e));
-        };
-        let fresh = crate::tokens::replace_rejected(core, key, token)
-            .await
-            .map_err(|why| Failure::token_not_replaced(Failure::connection(server, e), why))?;
-        login.expires_at_ms = Some(fresh.expires_at_ms);
-        // The client picks the mechanism the server offers for it (XOAUTH2, else OAUTHBEARER).
-        login.credentials = login.credentials.clone().with_token(fresh.token);
-        // The refused attempt may have left the connection unusable: start again.
-        client = smtp::connect(&ep, tls, options())
-            .await
-            .map_err(|e| Failure::connection(server, e))?;
-        client
-            .authenticate(&login.credentials)
-            .await
-            .map_err(|e| Failure::connection(server, e))?;
+    if let Err(refused) = client.authenticate(&login.credentials).await {
+        client = sign_in_again(core, server, &mut login, refused, &ep, tls).await?;
     }
     Ok((client, login.expires_at_ms))
 }

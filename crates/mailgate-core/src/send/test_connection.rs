@@ -6,7 +6,7 @@
 //! a profile call when the granted scopes allow it. Nothing is sent.
 
 use super::deliver::Server;
-use super::pool::{IO_TIMEOUT, ehlo_name, endpoint};
+use super::pool::{self, IO_TIMEOUT, ehlo_name, endpoint};
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
@@ -19,7 +19,7 @@ use mailgate_proto::dial::{self, Security};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::GmailClient;
 use mailgate_proto::sasl::Credentials;
-use mailgate_proto::smtp::{self, SmtpClient, SmtpOptions};
+use mailgate_proto::smtp::{SmtpClient, SmtpOptions};
 use std::time::Instant;
 
 const GMAIL_COMPOSE: &str = "https://www.googleapis.com/auth/gmail.compose";
@@ -224,7 +224,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         }
     };
 
-    let Some(login) = login else {
+    let Some(mut login) = login else {
         steps.skip(
             "authenticate",
             "the server is set to send without authentication",
@@ -236,31 +236,10 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
     // As delivery signs in (send/pool.rs): the client picks the mechanism the server offers for
     // the token, and a refused token is replaced once, on a new connection.
     let mut replaced = "";
-    if let Err(e) = client.authenticate(&login.credentials).await {
-        let refused = match &login.credentials {
-            Credentials::XOAuth2 { token, .. } | Credentials::OAuthBearer { token, .. } => login
-                .key
-                .as_ref()
-                .filter(|_| e.is_auth())
-                .map(|k| (k, token)),
-            Credentials::Plain { .. } => None,
-        };
-        let Some((key, token)) = refused else {
-            return steps.fail("authenticate", t, diagnose(e));
-        };
-        let fresh = match tokens::replace_rejected(core, key, token).await {
-            Ok(fresh) => fresh,
-            Err(d) => return steps.fail("authenticate", t, d),
-        };
-        let again = async || -> Result<SmtpClient<_>, ProtoError> {
-            let mut client = smtp::connect(&ep, tls, options()).await?;
-            let credentials = login.credentials.clone().with_token(fresh.token);
-            client.authenticate(&credentials).await?;
-            Ok(client)
-        };
-        client = match again().await {
+    if let Err(refused) = client.authenticate(&login.credentials).await {
+        client = match pool::sign_in_again(core, server, &mut login, refused, &ep, tls).await {
             Ok(c) => c,
-            Err(e) => return steps.fail("authenticate", t, diagnose(e)),
+            Err(failure) => return steps.fail("authenticate", t, failure.diagnosis),
         };
         replaced = "; the first token was refused, a fresh one was accepted";
     }

@@ -208,6 +208,22 @@ impl Diagnosis {
         )
     }
 
+    /// No new access token could be had (this diagnosis) after the mail server refused the one
+    /// in store (`refused`): the provider's answer leads, since its fix is the one to apply, and
+    /// the server's refusal is told after it.
+    pub fn after_refused_token(self, refused: &Diagnosis) -> Self {
+        if self.code == refused.code {
+            return self;
+        }
+        Diagnosis {
+            message: format!(
+                "{} Before that, the mail server refused the access token in store: {}",
+                self.message, refused.message
+            ),
+            ..self
+        }
+    }
+
     /// True when the credential must be marked "needs re-authorization".
     pub fn needs_reauthorization(&self) -> bool {
         self.severity == Severity::Reauthorize

@@ -121,7 +121,9 @@ async fn a_refused_token_is_diagnosed_for_the_servers_provider() {
     // Google's), not the generic one.
     let message = diagnosis["message"].as_str().unwrap();
     assert!(
-        message.contains("the mail server had refused the access token in store: Google's server"),
+        message.contains(
+            "Before that, the mail server refused the access token in store: Google's server"
+        ),
         "{auth:#}"
     );
 }

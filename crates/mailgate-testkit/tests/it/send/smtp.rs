@@ -511,7 +511,10 @@ async fn a_revoked_grant_keeps_the_servers_refusal_and_its_challenge_in_the_answ
     let error = &detail["error"];
     assert_eq!(error["code"], "oauth_grant_revoked", "{error:#}");
     assert!(
-        error["message"].as_str().unwrap().contains("Before that:"),
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Before that, the mail server refused the access token in store:"),
         "{error:#}"
     );
     assert!(fake.received().is_empty());
