@@ -13,7 +13,7 @@ use crate::tokens::CredentialKey;
 use mailgate_domain::mail::compose::Draft;
 use mailgate_domain::outgoing::OutgoingTransport;
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::gmail::GmailClient;
+use mailgate_proto::gmail::{GmailClient, GmailError};
 use mailgate_proto::sasl::Credentials;
 use mailgate_proto::smtp::Envelope;
 use mailgate_store::OutboxRow;
@@ -97,7 +97,17 @@ impl Channel {
                         .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
                     answer = client.send_raw(&fresh.token, "me", &raw).await;
                 }
-                let sent = answer.map_err(|e| Failure::gmail(&e))?;
+                let reply = match answer {
+                    Ok(sent) => json!({"id": sent.id, "thread_id": sent.thread_id}),
+                    // Google said yes, in words mailgate cannot read (a proxy's page): it took
+                    // the message, which must not go out again.
+                    Err(GmailError::BadAnswer { status, detail })
+                        if (200..300).contains(&status) =>
+                    {
+                        json!({"status": status, "unreadable_answer": detail})
+                    }
+                    Err(e) => return Err(Failure::gmail(&e)),
+                };
                 let accepted = Accepted {
                     recipients: draft
                         .recipients()
@@ -106,7 +116,7 @@ impl Channel {
                         .collect(),
                     rejected: Vec::new(),
                     deferred: Vec::new(),
-                    reply: json!({"id": sent.id, "thread_id": sent.thread_id}),
+                    reply,
                 };
                 Ok((accepted, raw))
             }

@@ -270,3 +270,35 @@ async fn a_reply_to_a_ticket_with_a_very_long_subject_is_cut_to_fit() {
     assert_eq!(too_long.status, 400, "{}", too_long.body);
     assert_eq!(fields(&too_long.body), ["subject"]);
 }
+
+/// A body sent in chunks, with no Content-Length to refuse it by, is cut off once it passes
+/// the limit: the same 413.
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_gets_the_same_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    with_primary(&app).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 1024 * 1024, "A".repeat(1024 * 1024));
+    let write = async {
+        stream.write_all(b"4\r\n[\"AA\r\n").await?;
+        for _ in 0..41 {
+            stream.write_all(chunk.as_bytes()).await?;
+        }
+        stream.write_all(b"0\r\n\r\n").await
+    };
+    // The server may answer and close before the whole body is written.
+    let _ = write.await;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+}

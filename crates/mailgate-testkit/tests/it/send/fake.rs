@@ -191,6 +191,15 @@ pub async fn closed_port() -> u16 {
 /// closes: the request went out, its outcome is unknown. Returns its base URL and the number of
 /// requests it received.
 pub async fn google_cutting_answers() -> (String, Arc<Mutex<usize>>) {
+    google_answering(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"id\":\"18c",
+    )
+    .await
+}
+
+/// A Gmail API that reads each request whole, then writes `answer` and closes. Returns its base
+/// URL and the number of requests it received.
+pub async fn google_answering(answer: &'static [u8]) -> (String, Arc<Mutex<usize>>) {
     use tokio::io::AsyncReadExt;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -226,9 +235,7 @@ pub async fn google_cutting_answers() -> (String, Arc<Mutex<usize>>) {
                     buf.extend_from_slice(&chunk[..n]);
                 }
                 *count.lock().unwrap() += 1;
-                let _ = socket
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"id\":\"18c")
-                    .await;
+                let _ = socket.write_all(answer).await;
             });
         }
     });

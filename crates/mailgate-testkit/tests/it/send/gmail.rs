@@ -213,3 +213,35 @@ async fn a_request_left_without_an_answer_is_retried_later_not_sent_by_the_prima
     assert_eq!(*requests.lock().unwrap(), 1);
     assert!(primary.received().is_empty());
 }
+
+/// Google answered 200 with a body that is not its JSON (a proxy's page, say): it took the
+/// message, so the message is `sent`, never sent again, with the answer kept.
+#[tokio::test]
+async fn a_success_whose_answer_cannot_be_read_is_sent_once() {
+    let app = spawn_app().await;
+    let (google, requests) = fake::google_answering(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\nConnection: close\r\n\r\n<html>ok</html>",
+    )
+    .await;
+    let gmail = gmail_server(&app, &google, true).await;
+    let q = queue(
+        &app,
+        json!({"server_id": gmail["id"], "to": ["someone@example.com"], "subject": "once", "text": "hi"}),
+    )
+    .await;
+    let sent = deliver(&app, &q["id"]).await;
+    assert_eq!(sent["status"], "sent", "{sent:#}");
+    let reply = &sent["answers"][0]["detail"]["reply"];
+    assert_eq!(reply["status"], 200, "{sent:#}");
+    assert!(
+        reply["unreadable_answer"]
+            .as_str()
+            .unwrap()
+            .contains("<html>ok</html>"),
+        "{sent:#}"
+    );
+    app.clock.advance_secs(3600);
+    mailgate_core::send::deliver_due(&app.core).await.unwrap();
+    assert_eq!(*requests.lock().unwrap(), 1, "sent once");
+    assert_eq!(events(&app, "message.sent").await.len(), 1);
+}
