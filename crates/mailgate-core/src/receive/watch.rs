@@ -109,21 +109,10 @@ impl WatchError {
     /// that cannot be had for now: the database or the token endpoint failed, a network or TLS
     /// failure included (the provider refused nothing).
     pub fn from_login(d: Diagnosis) -> Self {
-        /// The network and TLS codes of the catalog (transient or not).
-        const UNREACHABLE: [&str; 9] = [
-            "dns_lookup_failed",
-            "connection_refused",
-            "connection_timeout",
-            "connection_closed",
-            "proxy_failed",
-            "tls_handshake_failed",
-            "tls_untrusted_certificate",
-            "tls_name_mismatch",
-            "tls_certificate_expired",
-        ];
-        if mailgate_domain::troubleshoot::setup::is_server_misconfigured(&d) {
+        use mailgate_domain::troubleshoot::{is_transport_failure, setup};
+        if setup::is_server_misconfigured(&d) {
             WatchError::Config(d.message)
-        } else if d.severity == Severity::Transient || UNREACHABLE.contains(&d.code) {
+        } else if d.severity == Severity::Transient || is_transport_failure(&d) {
             WatchError::TokenUnavailable(d)
         } else {
             WatchError::Credential(d)

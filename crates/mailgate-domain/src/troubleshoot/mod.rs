@@ -38,7 +38,7 @@ pub use gmail::{gmail_api_error, gmail_send_scope_missing};
 pub use oauth::{Grant, TokenRequest, token_endpoint_error, token_request_error};
 pub use reply::{auth_reply, smtp_reply};
 pub use sasl::{sasl_failure, xoauth2_challenge};
-pub use transport::{TransportFailure, transport_error};
+pub use transport::{TransportFailure, is_transport_failure, transport_error};
 
 /// The redirect URI as it appears in hints until the caller fills in the real one with
 /// [`Diagnosis::with_redirect_uri`]. It reads correctly even when left as is: the admin sees the

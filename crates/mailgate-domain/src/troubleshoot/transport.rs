@@ -8,6 +8,24 @@ use super::Diagnosis;
 use super::catalog::*;
 use super::text::provider_words;
 
+/// Whether `diagnosis` is about reaching a server (DNS, the port, the proxy, TLS), not about
+/// anything the server answered: one of [`transport_error`]'s codes.
+pub fn is_transport_failure(diagnosis: &Diagnosis) -> bool {
+    [
+        DNS,
+        REFUSED,
+        TIMEOUT,
+        CLOSED,
+        PROXY,
+        TLS,
+        TLS_UNKNOWN_ISSUER,
+        TLS_NAME_MISMATCH,
+        TLS_EXPIRED,
+    ]
+    .iter()
+    .any(|entry| entry.code == diagnosis.code)
+}
+
 /// A connection-level failure, classified by the code that dialled. `detail` and `what` are
 /// free text from the caller's error chain; they are quoted after scrubbing, but must still
 /// never contain credentials (a proxy URL with a password, for instance).

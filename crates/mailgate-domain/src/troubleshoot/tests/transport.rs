@@ -136,6 +136,22 @@ fn transport_known_answers() {
 }
 
 #[test]
+fn every_transport_failure_and_nothing_else_is_one() {
+    for (kind, ..) in cases() {
+        let d = transport_error(kind);
+        assert!(is_transport_failure(&d), "{}", d.code);
+    }
+    for entry in CATALOG.iter().filter(|e| {
+        !cases()
+            .into_iter()
+            .any(|(kind, ..)| transport_error(kind).code == e.code)
+    }) {
+        let d = Diagnosis::new(*entry, "x", "y");
+        assert!(!is_transport_failure(&d), "{}", entry.code);
+    }
+}
+
+#[test]
 fn hosts_and_details_are_named() {
     let d = transport_error(TransportFailure::Timeout {
         host: host(),
