@@ -271,24 +271,20 @@ pub async fn imap_catch_up(
     let present = session.uids_up_to(last, unseen_only).await?;
     // Sources are recorded under the numbering, or under the bare UIDVALIDITY before 2026-12.
     let numberings = [numbering(&mailbox.spec, validity), i64::from(validity)];
-    let keys: Vec<String> = present
+    let uid_of: std::collections::HashMap<String, u32> = present
         .iter()
-        .flat_map(|&uid| numberings.map(|n| imap_key(mailbox.server_id, n, uid)))
+        .flat_map(|&uid| numberings.map(|n| (imap_key(mailbox.server_id, n, uid), uid)))
         .collect();
-    let due: std::collections::HashSet<String> = core
+    let keys: Vec<String> = uid_of.keys().cloned().collect();
+    let mut uids: Vec<u32> = core
         .store
         .sources_to_act_on(&keys)
         .await?
-        .into_iter()
+        .iter()
+        .filter_map(|key| uid_of.get(key).copied())
         .collect();
-    let uids: Vec<u32> = present
-        .into_iter()
-        .filter(|&uid| {
-            numberings
-                .iter()
-                .any(|&n| due.contains(&imap_key(mailbox.server_id, n, uid)))
-        })
-        .collect();
+    uids.sort_unstable();
+    uids.dedup();
     if !uids.is_empty() {
         tracing::info!(
             server = %mailbox.server_id,
