@@ -177,50 +177,44 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
     steps.pass("connect", t, probe::connected(&ep));
     let t = Instant::now();
     let greet = async |stream| SmtpClient::greet(stream, &ep.host, ep.port, options()).await;
-    let mut client = match ep.security {
-        Security::Ssl => {
-            let stream = match dial::secure(tcp, &ep, tls.clone(), IO_TIMEOUT).await {
-                Ok(s) => s,
-                Err(e) => return steps.fail("tls", t, diagnose(e)),
-            };
-            steps.pass("tls", t, probe::implicit_tls(&ep.host));
-            let t = Instant::now();
-            match greet(stream).await {
-                Ok(c) => {
-                    steps.pass("ehlo", t, ehlo_detail(&c));
-                    c
+    let mut client = if ep.security == Security::Starttls {
+        // The greeting and a first EHLO in clear come before STARTTLS: a refusal there is the
+        // ehlo step's.
+        let client = match greet(tcp).await {
+            Ok(c) => c,
+            Err(e) => return steps.fail("ehlo", t, diagnose(e)),
+        };
+        let mut client = match client.starttls_without_ehlo(tls.clone()).await {
+            Ok(c) => c,
+            Err(e) => return steps.fail("tls", t, diagnose(e)),
+        };
+        steps.pass("tls", t, probe::starttls(&ep.host));
+        let t = Instant::now();
+        if let Err(e) = client.ehlo_again().await {
+            return steps.fail("ehlo", t, diagnose(e));
+        }
+        steps.pass("ehlo", t, ehlo_detail(&client));
+        client
+    } else {
+        let stream = if ep.security == Security::Ssl {
+            match dial::secure(tcp, &ep, tls.clone(), IO_TIMEOUT).await {
+                Ok(s) => {
+                    steps.pass("tls", t, probe::implicit_tls(&ep.host));
+                    s
                 }
-                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
-            }
-        }
-        Security::Starttls => {
-            // The greeting and a first EHLO in clear come before STARTTLS: a refusal there is
-            // the ehlo step's.
-            let client = match greet(tcp).await {
-                Ok(c) => c,
-                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
-            };
-            let mut client = match client.starttls_without_ehlo(tls.clone()).await {
-                Ok(c) => c,
                 Err(e) => return steps.fail("tls", t, diagnose(e)),
-            };
-            steps.pass("tls", t, probe::starttls(&ep.host));
-            let t = Instant::now();
-            if let Err(e) = client.ehlo_again().await {
-                return steps.fail("ehlo", t, diagnose(e));
             }
-            steps.pass("ehlo", t, ehlo_detail(&client));
-            client
-        }
-        Security::None => {
+        } else {
             steps.skip("tls", probe::NO_TLS);
-            match greet(tcp).await {
-                Ok(c) => {
-                    steps.pass("ehlo", t, ehlo_detail(&c));
-                    c
-                }
-                Err(e) => return steps.fail("ehlo", t, diagnose(e)),
+            tcp
+        };
+        let t = Instant::now();
+        match greet(stream).await {
+            Ok(c) => {
+                steps.pass("ehlo", t, ehlo_detail(&c));
+                c
             }
+            Err(e) => return steps.fail("ehlo", t, diagnose(e)),
         }
     };
 
