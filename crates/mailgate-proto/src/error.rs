@@ -131,19 +131,10 @@ impl ProtoError {
     }
 
     /// The server refused the credentials (or the token). A login answered with a response
-    /// code that says the credentials were not judged is not: the mailbox is locked by another
-    /// session (POP3 `[IN-USE]`, RFC 2449) or the server fails for now (POP3 `[SYS/TEMP]`,
-    /// RFC 3206; IMAP `[UNAVAILABLE]`, RFC 5530).
+    /// code that says the credentials were not judged (POP3 `[IN-USE]` and `[SYS/TEMP]`, IMAP
+    /// `[UNAVAILABLE]`) is [`ProtoError::Rejected`] instead, as the clients report it.
     pub fn is_auth(&self) -> bool {
-        match self {
-            ProtoError::Auth { reply, .. } => {
-                let lower = reply.to_ascii_lowercase();
-                !["[in-use]", "[sys/temp]", "[unavailable]"]
-                    .iter()
-                    .any(|code| lower.contains(code))
-            }
-            _ => false,
-        }
+        matches!(self, ProtoError::Auth { .. })
     }
 
     pub fn is_timeout(&self) -> bool {

@@ -129,11 +129,22 @@ fn login_error(
     challenge: Option<String>,
 ) -> ProtoError {
     let what = format!("the answer to {mechanism}");
-    let refused = |status: &str, rendered: &str| ProtoError::Auth {
-        protocol: MailProtocol::Imap,
-        mechanism,
-        reply: creds.scrub(&from_async_imap(status, rendered)),
-        challenge: challenge.clone(),
+    let refused = |status: &str, rendered: &str| {
+        let reply = creds.scrub(&from_async_imap(status, rendered));
+        // `NO [UNAVAILABLE]` (RFC 5530): the server could not judge the credentials for now.
+        if reply.to_ascii_uppercase().contains("[UNAVAILABLE]") {
+            return ProtoError::Rejected {
+                protocol: MailProtocol::Imap,
+                command: format!("the login ({mechanism})"),
+                reply,
+            };
+        }
+        ProtoError::Auth {
+            protocol: MailProtocol::Imap,
+            mechanism,
+            reply,
+            challenge: challenge.clone(),
+        }
     };
     match e {
         ImapError::No(rendered) => refused("NO", &rendered),

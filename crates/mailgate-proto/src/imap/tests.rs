@@ -376,6 +376,20 @@ async fn passwords_use_authenticate_plain_or_login_and_respect_logindisabled() {
     assert!(!format!("{e:?}{e}").contains("alice-password"));
     server.await.unwrap();
 
+    // The server could not judge the credentials for now: not a refusal of them.
+    let (stream, server) = scripted(vec![
+        send("* OK [CAPABILITY IMAP4rev1] hi\r\n"),
+        expect("A0001 LOGIN \"alice@example.test\" \"alice-password\""),
+        send("A0001 NO [UNAVAILABLE] Temporary authentication failure.\r\n"),
+    ]);
+    let client = ImapClient::greet(stream, "h", 143, options())
+        .await
+        .unwrap();
+    let e = client.login(&creds).await.unwrap_err();
+    assert!(!e.is_auth() && e.is_transient(), "{e:?}");
+    assert!(e.server_reply().unwrap().contains("[UNAVAILABLE]"), "{e:?}");
+    server.await.unwrap();
+
     let (stream, _server) = scripted(vec![
         send("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n"),
         Step::Stall,
