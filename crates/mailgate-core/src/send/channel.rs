@@ -88,15 +88,11 @@ impl Channel {
                 // Gmail takes the recipients from the headers, Bcc included (and removes it).
                 let draft = &unsettled(draft, settled);
                 let raw = render(draft, row, server, true);
-                let mut answer = client.send_raw(&token, "me", &raw).await;
-                if let (Err(e), Some(key)) = (&answer, &key)
-                    && e.is_auth()
-                {
-                    let fresh = crate::tokens::replace_rejected(core, key, &token)
-                        .await
-                        .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
-                    answer = client.send_raw(&fresh.token, "me", &raw).await;
-                }
+                let (client, raw_ref) = (&client, &raw);
+                let answer = gmail_call(core, token, key.as_ref(), |token| async move {
+                    client.send_raw(&token, "me", raw_ref).await
+                })
+                .await?;
                 let reply = match answer {
                     Ok(sent) => json!({"id": sent.id, "thread_id": sent.thread_id}),
                     // Google said yes, in words mailgate cannot read (a proxy's page): it took
@@ -121,6 +117,31 @@ impl Channel {
                 Ok((accepted, raw))
             }
         }
+    }
+}
+
+/// A Gmail API call with `token`; when Google refuses the token, once more with a fresh one of
+/// the credential `key` (as SMTP logins are retried). `Err` only when no fresh token could be
+/// had, with Google's refusal kept; the call's own answer otherwise.
+pub(super) async fn gmail_call<T, F, Fut>(
+    core: &Core,
+    token: SecretString,
+    key: Option<&CredentialKey>,
+    call: F,
+) -> Result<Result<T, GmailError>, Failure>
+where
+    F: Fn(SecretString) -> Fut,
+    Fut: std::future::Future<Output = Result<T, GmailError>>,
+{
+    let answer = call(token.clone()).await;
+    match (&answer, key) {
+        (Err(e), Some(key)) if e.is_auth() => {
+            let fresh = crate::tokens::replace_rejected(core, key, &token)
+                .await
+                .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
+            Ok(call(fresh.token).await)
+        }
+        _ => Ok(answer),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
 use crate::probe::{self, Steps, TestReport};
-use crate::tokens::{self, SCOPE_GMAIL_SEND, SCOPE_MAIL};
+use crate::tokens::{SCOPE_GMAIL_SEND, SCOPE_MAIL};
 use mailgate_domain::Id;
 use mailgate_domain::outgoing::OutgoingTransport;
 use mailgate_domain::troubleshoot;
@@ -134,17 +134,14 @@ async fn gmail(
         }
     }
     let client = GmailClient::new(core.http.clone(), api_base_url);
-    let mut answer = client.profile(&token, "me").await;
-    if let (Err(e), Some(key)) = (&answer, &key)
-        && e.is_auth()
-    {
-        match tokens::replace_rejected(core, key, &token).await {
-            Ok(fresh) => answer = client.profile(&fresh.token, "me").await,
-            Err(d) => return steps.fail("profile", t, d),
-        }
-    }
+    let client = &client;
+    let answer = super::channel::gmail_call(core, token, key.as_ref(), |token| async move {
+        client.profile(&token, "me").await
+    })
+    .await;
     match answer {
-        Ok(profile) => {
+        Err(failure) => steps.fail("profile", t, failure.diagnosis),
+        Ok(Ok(profile)) => {
             steps.pass(
                 "profile",
                 t,
@@ -152,7 +149,7 @@ async fn gmail(
             );
             steps.done()
         }
-        Err(e) => steps.fail("profile", t, e.diagnosis()),
+        Ok(Err(e)) => steps.fail("profile", t, e.diagnosis()),
     }
 }
 
