@@ -12,6 +12,7 @@ use crate::objects::OutgoingServers;
 use crate::tokens::CredentialKey;
 use mailgate_domain::mail::compose::Draft;
 use mailgate_domain::outgoing::OutgoingTransport;
+use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::{GmailClient, GmailError};
 use mailgate_proto::sasl::Credentials;
@@ -46,19 +47,12 @@ impl Channel {
                     true,
                 )
                 .await
-                .map_err(Failure::unavailable)?
-                .ok_or_else(|| {
-                    Failure::unavailable(login::config(
-                        "the Gmail API needs an OAuth app or a service account",
-                    ))
-                })?;
-                let Credentials::XOAuth2 { token, .. } = login.credentials else {
-                    return Err(Failure::unavailable(login::config("no access token")));
-                };
+                .map_err(Failure::unavailable)?;
+                let (token, key) = gmail_token(login).map_err(Failure::unavailable)?;
                 Ok(Self::Gmail {
                     client: GmailClient::new(core.http.clone(), api_base_url),
                     token,
-                    key: login.key,
+                    key,
                 })
             }
         }
@@ -117,6 +111,22 @@ impl Channel {
                 Ok((accepted, raw))
             }
         }
+    }
+}
+
+/// The access token a Gmail API server's login holds, and its credential (to replace it).
+pub(super) fn gmail_token(
+    login: Option<login::Login>,
+) -> Result<(SecretString, Option<CredentialKey>), Diagnosis> {
+    match login {
+        Some(login::Login {
+            credentials: Credentials::XOAuth2 { token, .. },
+            key,
+            ..
+        }) => Ok((token, key)),
+        _ => Err(login::config(
+            "the Gmail API needs an OAuth app or a service account",
+        )),
     }
 }
 

@@ -109,10 +109,9 @@ async fn gmail(
     api_base_url: &str,
 ) -> TestReport {
     let t = Instant::now();
-    let Some((Credentials::XOAuth2 { token, .. }, key)) = login.map(|l| (l.credentials, l.key))
-    else {
-        let d = login::config("the Gmail API needs an OAuth app or a service account");
-        return steps.fail("profile", t, d);
+    let (token, key) = match super::channel::gmail_token(login) {
+        Ok(found) => found,
+        Err(d) => return steps.fail("profile", t, d),
     };
     if let Some(granted) = granted {
         let has_any = |wanted: &[&str]| granted.split_whitespace().any(|s| wanted.contains(&s));
