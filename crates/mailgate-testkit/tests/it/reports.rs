@@ -32,3 +32,18 @@ pub fn names(report: &Value) -> Vec<&str> {
         .map(|s| s["step"].as_str().unwrap())
         .collect()
 }
+
+/// Asserts that the report stopped at its `tls` step (after `credential` and `connect`) with
+/// the diagnosis `code`, and returns that step.
+pub fn stopped_at_tls<'a>(report: &'a Value, code: &str) -> &'a Value {
+    assert_eq!(report["ok"], false, "{report:#}");
+    assert_eq!(
+        names(report),
+        ["credential", "connect", "tls"],
+        "{report:#}"
+    );
+    let tls = step(report, "tls");
+    assert_eq!(tls["ok"], false, "{tls:#}");
+    assert_eq!(tls["diagnosis"]["code"], code, "{tls:#}");
+    tls
+}
