@@ -411,3 +411,39 @@ impl TestApp {
         (client_id, account.body)
     }
 }
+
+/// An incoming server's watcher running in a task, as the supervisor runs it (background
+/// workers are off in tests). Its POP3 poll is an hour: only IMAP IDLE brings mail in.
+pub struct Watching {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watching {
+    /// Asks the watcher to stop and waits for it, failing the test if it takes over 10 s.
+    pub async fn stop(self) {
+        self.stop.send(true).expect("the watcher is running");
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
+            .await
+            .expect("the watcher stops")
+            .expect("the watcher did not panic");
+    }
+}
+
+impl TestApp {
+    /// Starts the watcher of incoming server `server_id` (its id as the API shows it).
+    pub fn watch(&self, server_id: &Value) -> Watching {
+        let id = server_id
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("a server id");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(mailgate_core::receive::watch::watch_mailbox(
+            self.core.clone(),
+            id,
+            std::time::Duration::from_secs(3600),
+            stopped,
+        ));
+        Watching { stop, task }
+    }
+}

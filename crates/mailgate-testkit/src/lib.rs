@@ -10,7 +10,7 @@ pub mod wire;
 pub mod world;
 
 pub use app::{
-    Answer, TestApp, TestConfig, fresh_postgres_database, spawn_app, spawn_app_on_world,
+    Answer, TestApp, TestConfig, Watching, fresh_postgres_database, spawn_app, spawn_app_on_world,
     spawn_app_with,
 };
 pub use world::{World, world};

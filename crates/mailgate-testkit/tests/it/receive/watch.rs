@@ -85,13 +85,7 @@ async fn imap_imports_what_is_there_then_idle_brings_new_mail_in() {
         .await;
     world.read_inbox(&mailbox, 1, Duration::from_secs(10)).await;
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(watch::watch_mailbox(
-        app.core.clone(),
-        server["id"].as_str().unwrap().parse().unwrap(),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    let watching = app.watch(&server["id"]);
     assert_eq!(
         until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
         1,
@@ -107,11 +101,7 @@ async fn imap_imports_what_is_there_then_idle_brings_new_mail_in() {
     let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
     assert_eq!(messages.len(), 2, "IDLE delivered the new message");
     eprintln!("SMTP acceptance to ticket over IDLE: {:?}", sent.elapsed());
-    stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the watcher stops")
-        .unwrap();
+    watching.stop().await;
 
     // Default after-import action is mark_seen: the mail stays in the mailbox.
     assert_eq!(
@@ -403,13 +393,7 @@ async fn a_dovecot_restart_under_idle_is_survived() {
     let server = app
         .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
         .await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(watch::watch_mailbox(
-        app.core.clone(),
-        server.body["id"].as_str().unwrap().parse().unwrap(),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    let watching = app.watch(&server.body["id"]);
     mailgate_testkit::world::deliver_to(
         &stack,
         "customer@example.com",
@@ -437,8 +421,7 @@ async fn a_dovecot_restart_under_idle_is_survived() {
     .await;
     let messages = until_tickets(&app, 2, Duration::from_secs(40)).await;
     assert_eq!(messages.len(), 2, "the watcher came back after the restart");
-    stop.send(true).unwrap();
-    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    watching.stop().await;
     tokio::task::spawn_blocking(move || stack.stop())
         .await
         .unwrap()
@@ -626,23 +609,13 @@ async fn an_access_token_the_server_refuses_is_replaced_once() {
     // an hour); the refresh token is still good.
     assert!(world.emulator.control().expire_access_tokens(&mailbox) > 0);
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(watch::watch_mailbox(
-        app.core.clone(),
-        server["id"].as_str().unwrap().parse().unwrap(),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    let watching = app.watch(&server["id"]);
     assert_eq!(
         until_tickets(&app, 1, Duration::from_secs(15)).await.len(),
         1,
         "imported with a new token"
     );
-    stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the watcher stops")
-        .unwrap();
+    watching.stop().await;
     let events = app.get("/api/v1/events").await.body;
     assert!(
         !events

@@ -1,5 +1,4 @@
 use super::*;
-use mailgate_core::receive::watch;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use std::time::Instant;
 
@@ -71,13 +70,7 @@ async fn a_customer_round_trip_stays_in_one_ticket() {
         )
         .await;
     assert_eq!(status, 200, "{page}");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(watch::watch_mailbox(
-        app.core.clone(),
-        incoming.body["id"].as_str().unwrap().parse().unwrap(),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    let watching = app.watch(&incoming.body["id"]);
 
     // 1. The customer writes in: a new ticket.
     let question_id = format!("{}@customer.example", uuid::Uuid::new_v4().simple());
@@ -153,6 +146,5 @@ async fn a_customer_round_trip_stays_in_one_ticket() {
     assert_eq!(messages.len(), 4);
     let all = app.get("/api/v1/tickets").await.body;
     assert_eq!(all.as_array().unwrap().len(), 1, "no new ticket: {all}");
-    stop.send(true).unwrap();
-    let _ = tokio::time::timeout(Duration::from_secs(10), watcher).await;
+    watching.stop().await;
 }
