@@ -412,6 +412,22 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Creates a server (`direction` is `incoming` or `outgoing`) from `body` and authorizes it
+    /// by consent as `account` on the emulator, asserting both. Returns the server as the API
+    /// shows it.
+    pub async fn authorized_server(&self, direction: &str, body: Value, account: &str) -> Value {
+        let created = self
+            .post(&format!("/api/v1/{direction}-servers"), body)
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let id = created.body["id"].as_str().expect("an id");
+        let (status, page) = self.consent(direction, id, account, true).await;
+        assert_eq!(status, 200, "{page}");
+        created.body
+    }
+}
+
 /// An incoming server's watcher running in a task, as the supervisor runs it (background
 /// workers are off in tests). Its POP3 poll is an hour: only IMAP IDLE brings mail in.
 pub struct Watching {

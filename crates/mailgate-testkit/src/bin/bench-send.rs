@@ -85,24 +85,10 @@ async fn app_with_sender(concurrency: usize, connections: usize) -> TestApp {
     .await;
     let oauth = app.google_oauth_app().await;
     let sender = world().fresh_user("bench-sender");
-    let server = app
-        .post(
-            "/api/v1/outgoing-servers",
-            json!({"name": "Bench SMTP", "email": sender, "protocol": "smtp", "host": "127.0.0.1",
-                   "port": world().stack.submission_port, "security": "starttls", "auth": "oauth",
-                   "oauth_app_id": oauth["id"], "primary": true}),
-        )
-        .await;
-    assert_eq!(server.status, 201, "{}", server.body);
-    let (status, page) = app
-        .consent(
-            "outgoing",
-            server.body["id"].as_str().unwrap(),
-            &sender,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
+    let body = json!({"name": "Bench SMTP", "email": sender, "protocol": "smtp", "host": "127.0.0.1",
+                      "port": world().stack.submission_port, "security": "starttls", "auth": "oauth",
+                      "oauth_app_id": oauth["id"], "primary": true});
+    app.authorized_server("outgoing", body, &sender).await;
     app
 }
 

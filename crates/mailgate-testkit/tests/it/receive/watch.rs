@@ -61,18 +61,8 @@ pub(super) async fn oauth_server(app: &TestApp, body: Value) -> (String, Value) 
     for (k, v) in body.as_object().unwrap() {
         server[k] = v.clone();
     }
-    let created = app.post("/api/v1/incoming-servers", server).await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let (status, page) = app
-        .consent(
-            "incoming",
-            created.body["id"].as_str().unwrap(),
-            &mailbox,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    (mailbox, created.body)
+    let server = app.authorized_server("incoming", server, &mailbox).await;
+    (mailbox, server)
 }
 
 #[tokio::test]

@@ -9,24 +9,10 @@ async fn gmail_api_with_an_oauth_grant_delivers_to_every_recipient() {
     let app = spawn_app().await;
     let oauth = app.google_oauth_app().await;
     let mailbox = app.world().fresh_user("gmail-sender");
-    let server = app
-        .post(
-            "/api/v1/outgoing-servers",
-            json!({"name": "Gmail API", "email": mailbox, "sender_name": "Billing", "protocol": "gmail_api",
-                   "auth": "oauth", "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url(),
-                   "primary": true}),
-        )
-        .await;
-    assert_eq!(server.status, 201, "{}", server.body);
-    let (status, page) = app
-        .consent(
-            "outgoing",
-            server.body["id"].as_str().unwrap(),
-            &mailbox,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
+    let body = json!({"name": "Gmail API", "email": mailbox, "sender_name": "Billing", "protocol": "gmail_api",
+                      "auth": "oauth", "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url(),
+                      "primary": true});
+    app.authorized_server("outgoing", body, &mailbox).await;
     let to = app.world().fresh_user("gmail-to");
     let hidden = app.world().fresh_user("gmail-bcc");
     let q = queue(
@@ -130,24 +116,9 @@ async fn without_delegation_the_message_waits_with_the_scope_to_grant() {
 async fn gmail_server(app: &mailgate_testkit::TestApp, api_base_url: &str, primary: bool) -> Value {
     let oauth = app.google_oauth_app().await;
     let mailbox = app.world().fresh_user("gmail-sender");
-    let server = app
-        .post(
-            "/api/v1/outgoing-servers",
-            json!({"name": "Gmail API", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
-                   "oauth_app_id": oauth["id"], "api_base_url": api_base_url, "primary": primary}),
-        )
-        .await;
-    assert_eq!(server.status, 201, "{}", server.body);
-    let (status, page) = app
-        .consent(
-            "outgoing",
-            server.body["id"].as_str().unwrap(),
-            &mailbox,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    server.body
+    let body = json!({"name": "Gmail API", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                      "oauth_app_id": oauth["id"], "api_base_url": api_base_url, "primary": primary});
+    app.authorized_server("outgoing", body, &mailbox).await
 }
 
 #[tokio::test]

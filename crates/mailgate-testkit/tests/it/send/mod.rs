@@ -25,18 +25,8 @@ pub async fn stack_smtp_server(app: &TestApp, extra: Value) -> (String, Value) {
     for (k, v) in extra.as_object().expect("an object") {
         body[k] = v.clone();
     }
-    let created = app.post("/api/v1/outgoing-servers", body).await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let (status, page) = app
-        .consent(
-            "outgoing",
-            created.body["id"].as_str().expect("id"),
-            &mailbox,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    (mailbox, created.body)
+    let server = app.authorized_server("outgoing", body, &mailbox).await;
+    (mailbox, server)
 }
 
 /// Queues a message; asserts the 202.

@@ -51,26 +51,12 @@ async fn a_customer_round_trip_stays_in_one_ticket() {
         )
         .await;
     assert_eq!(outgoing.status, 201, "{}", outgoing.body);
-    let incoming = app
-        .post(
-            "/api/v1/incoming-servers",
-            json!({"name": "Support inbox", "email": support, "protocol": "imap", "host": "127.0.0.1",
-                   "port": world.stack.imaps_port, "security": "ssl", "auth": "oauth", "oauth_app_id": oauth["id"],
-                   "outgoing_server_id": outgoing.body["id"]}),
-        )
-        .await;
-    assert_eq!(incoming.status, 201, "{}", incoming.body);
     // One consent: the grant serves both servers of the mailbox.
-    let (status, page) = app
-        .consent(
-            "incoming",
-            incoming.body["id"].as_str().unwrap(),
-            &support,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let watching = app.watch(&incoming.body["id"]);
+    let body = json!({"name": "Support inbox", "email": support, "protocol": "imap", "host": "127.0.0.1",
+                      "port": world.stack.imaps_port, "security": "ssl", "auth": "oauth", "oauth_app_id": oauth["id"],
+                      "outgoing_server_id": outgoing.body["id"]});
+    let incoming = app.authorized_server("incoming", body, &support).await;
+    let watching = app.watch(&incoming["id"]);
 
     // 1. The customer writes in: a new ticket.
     let question_id = format!("{}@customer.example", uuid::Uuid::new_v4().simple());

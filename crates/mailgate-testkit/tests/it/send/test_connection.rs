@@ -209,24 +209,10 @@ async fn gmail_api_with_an_oauth_grant_of_gmail_send_only_passes() {
         .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     let mailbox = app.world().fresh_user("gmail-send-only");
-    let server = app
-        .post(
-            "/api/v1/outgoing-servers",
-            json!({"name": "Gmail API send only", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
-                   "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url()}),
-        )
-        .await;
-    assert_eq!(server.status, 201, "{}", server.body);
-    let (status, page) = app
-        .consent(
-            "outgoing",
-            server.body["id"].as_str().unwrap(),
-            &mailbox,
-            true,
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let report = test_connection(&app, &server.body).await;
+    let body = json!({"name": "Gmail API send only", "email": mailbox, "protocol": "gmail_api", "auth": "oauth",
+                      "oauth_app_id": oauth["id"], "api_base_url": app.world().emulator.base_url()});
+    let server = app.authorized_server("outgoing", body, &mailbox).await;
+    let report = test_connection(&app, &server).await;
     assert_eq!(report["ok"], true, "{report:#}");
     assert!(
         step(&report, "profile")["detail"]
