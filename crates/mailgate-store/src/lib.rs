@@ -11,7 +11,7 @@ pub use model::{
     AdminTokenRow, AttachmentRow, AttemptRow, CredentialKind, CredentialRow, EventFor, EventRow,
     ImportOutcome, ImportRequest, ImportedBatch, Link, MailSource, MessageImport, MessageRow,
     NewEvent, NewTicket, OAuthStateRow, ObjectKind, ObjectRow, OutboxFinish, OutboxQuery,
-    OutboxRow, StateUse, TicketQuery, TicketRow,
+    OutboxRetry, OutboxRow, StateUse, TicketQuery, TicketRow,
 };
 pub use url::DatabaseUrl;
 
@@ -156,8 +156,14 @@ pub trait Store: Send + Sync + 'static {
     /// the message is no longer `sending` (its lease lapsed and another round took it).
     async fn finish_outgoing(&self, finish: &OutboxFinish, now_ms: i64)
     -> Result<bool, StoreError>;
-    /// Moves every queued message due later to `now_ms` (tests, and a manual "retry now").
-    async fn hasten_outgoing(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// "Retry now": makes the queued messages of `scope` due at `now_ms` (their attempts kept)
+    /// and, with `scope.failed`, queues its failed messages again, due now, with their attempts
+    /// reset (earlier answers are kept). Returns the ids of the messages it changed.
+    async fn hasten_outgoing(
+        &self,
+        scope: &OutboxRetry,
+        now_ms: i64,
+    ) -> Result<Vec<Id>, StoreError>;
 }
 
 /// Options that apply to either backend.

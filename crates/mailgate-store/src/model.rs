@@ -478,3 +478,16 @@ pub struct OutboxQuery {
     pub before: Option<Id>,
     pub limit: i64,
 }
+
+/// Which messages a "retry now" takes (`POST /api/v1/outbox/{id}/retry`, `.../retry`).
+#[derive(Debug, Clone, Default)]
+pub struct OutboxRetry {
+    /// Only this message.
+    pub id: Option<Id>,
+    /// Only messages asked to go through this outgoing server...
+    pub server_id: Option<Id>,
+    /// ...and, with it, those that named no server (it is the primary).
+    pub unnamed_too: bool,
+    /// Failed messages too: queued again with their attempts reset.
+    pub failed: bool,
+}

@@ -15,7 +15,7 @@ use crate::Core;
 use crate::login;
 use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, setup};
+use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity, setup};
 use mailgate_domain::{FilterKind, Id};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::GmailError;
@@ -44,6 +44,15 @@ pub(crate) enum Class {
     Transient,
     /// The message was refused for good.
     Permanent,
+}
+
+/// What a failure means for the message: the severity it shows ([`Failure::diagnosis_as`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// Refused for good or given up: the message fails (or this answer refused it for good).
+    Final,
+    /// Retried later, or handed to the next server now.
+    Retried,
 }
 
 #[derive(Debug)]
@@ -102,7 +111,7 @@ impl Failure {
                     waited.as_secs()
                 ),
                 hint: "Nothing to change: mailgate retries with backoff. If it recurs, raise send.connections_per_server (if the server allows more connections) or look for a server that answers slowly.".into(),
-                severity: mailgate_domain::troubleshoot::Severity::Transient,
+                severity: Severity::Transient,
             },
             server_reply: None,
             challenge: None,
@@ -163,9 +172,25 @@ impl Failure {
         }
     }
 
-    pub fn detail(&self) -> serde_json::Value {
+    /// The diagnosis as a message shows it (its result, its answers, its events): the
+    /// severity says what becomes of the message, so that status and severity agree. Given
+    /// up (`Fate::Final`): `permanent`. Still to be retried (`Fate::Retried`): never
+    /// `permanent` (the catalog's severity speaks of the server or credential, e.g. a disabled
+    /// server, and the message may still go through another one or once it is fixed), so
+    /// `transient`, or `reauthorize` when a grant must be renewed before it can go.
+    pub fn diagnosis_as(&self, fate: Fate) -> Diagnosis {
+        let mut diagnosis = self.diagnosis.clone();
+        diagnosis.severity = match (fate, diagnosis.severity) {
+            (Fate::Final, _) => Severity::Permanent,
+            (Fate::Retried, Severity::Permanent) => Severity::Transient,
+            (Fate::Retried, severity) => severity,
+        };
+        diagnosis
+    }
+
+    pub fn detail(&self, fate: Fate) -> serde_json::Value {
         json!({
-            "error": self.diagnosis,
+            "error": self.diagnosis_as(fate),
             "server_reply": self.server_reply,
             "challenge": self.challenge,
         })
@@ -360,7 +385,7 @@ impl Round<'_> {
         let now = self.core.clock.now_ms();
         let out_of_attempts = self.row.attempts >= i64::from(s.max_attempts);
         if failure.class == Class::Permanent || out_of_attempts {
-            let mut result = failure.detail();
+            let mut result = failure.detail(Fate::Final);
             if out_of_attempts && failure.class != Class::Permanent {
                 result["gave_up_after_attempts"] = json!(self.row.attempts);
             }
@@ -371,7 +396,7 @@ impl Round<'_> {
             let event = json!({
                 "message_id": format!("<{}>", self.row.message_id),
                 "ticket_number": self.row.ticket_number,
-                "error": failure.diagnosis,
+                "error": failure.diagnosis_as(Fate::Final),
                 "server_reply": failure.server_reply,
             });
             return self.finish(
@@ -386,7 +411,7 @@ impl Round<'_> {
         let wait =
             backoff(self.core, self.row.attempts).max(failure.retry_after.unwrap_or_default());
         let next = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
-        let mut result = failure.detail();
+        let mut result = failure.detail(Fate::Retried);
         result["retry_at"] = json!(crate::objects::rfc3339(next));
         self.finish("queued", next, None, result, None, None)
     }
@@ -458,7 +483,12 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
         let started = core.clock.now_ms();
         if !server.spec.enabled {
             last = Failure::unavailable(setup::server_disabled(&server.name));
-            round.record(Some(server), "unavailable", last.detail(), started);
+            round.record(
+                Some(server),
+                "unavailable",
+                last.detail(Fate::Retried),
+                started,
+            );
             continue;
         }
         let (kept, removed) = apply_filter(&draft, server);
@@ -539,7 +569,11 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                     Class::Transient => "transient",
                     Class::Permanent => "permanent",
                 };
-                let mut detail = failure.detail();
+                let fate = match failure.class {
+                    Class::Permanent => Fate::Final,
+                    Class::Unavailable | Class::Transient => Fate::Retried,
+                };
+                let mut detail = failure.detail(fate);
                 detail["removed_by_filter"] = json!(removed);
                 round.record(Some(server), outcome, detail, started);
                 if failure.class != Class::Unavailable {

@@ -9,6 +9,7 @@
 mod channel;
 mod deliver;
 mod pool;
+pub mod retry;
 mod settled;
 pub mod test_connection;
 mod worker;

@@ -142,6 +142,57 @@ pub async fn reply(
     Ok(accepted(send::reply(&state.core, n, body, key).await?))
 }
 
+/// A retry refused: the message is not queued or failed (409), or unknown (404).
+fn retry_error(e: send::retry::RetryError) -> ApiError {
+    let hint = e.hint();
+    match e {
+        send::retry::RetryError::NotRetryable { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "not_retryable", e.to_string()).hint(hint)
+        }
+        send::retry::RetryError::Service(inner) => inner.into(),
+    }
+}
+
+/// Retry now: a queued message becomes due at once (its attempts kept, so `send.max_attempts`
+/// still bounds it); a failed one is queued again with its attempts reset. The outbox worker
+/// starts its round now. A message that is sending, sent or blocked answers 409.
+#[utoipa::path(post, path = "/outbox/{id}/retry", tag = "messages", params(("id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = send::retry::Retried), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<send::retry::Retried>, ApiError> {
+    Ok(Json(
+        send::retry::one(&state.core, &id)
+            .await
+            .map_err(retry_error)?,
+    ))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RetryQuery {
+    /// Only messages asked to go through this outgoing server (and, when it is the primary,
+    /// those that named no server).
+    server: Option<String>,
+    /// Failed messages too: queued again with their attempts reset (default false).
+    failed: Option<bool>,
+}
+
+/// Retry now, for every queued message (or those of one outgoing server): they become due at
+/// once and the outbox worker starts their rounds now. Answers how many were hastened.
+#[utoipa::path(post, path = "/outbox/retry", tag = "messages", params(RetryQuery), security(("admin_token" = [])),
+    responses((status = 200, body = send::retry::Retried), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retry_all(
+    State(state): State<AppState>,
+    Query(q): Query<RetryQuery>,
+) -> Result<Json<send::retry::Retried>, ApiError> {
+    let retried = send::retry::all(&state.core, q.server.as_deref(), q.failed.unwrap_or(false))
+        .await
+        .map_err(retry_error)?;
+    Ok(Json(retried))
+}
+
 /// Test Connection: credential, connect with TLS, EHLO and authenticate (SMTP), or a profile
 /// call (Gmail API), each step reported, the failing one with its fix. Nothing is sent.
 #[utoipa::path(post, path = "/outgoing-servers/{id}/test", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),

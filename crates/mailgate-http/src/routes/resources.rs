@@ -131,5 +131,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(super::messages::create, super::messages::list))
         .routes(routes!(super::messages::get))
         .routes(routes!(super::messages::reply))
+        .routes(routes!(super::messages::retry))
+        .routes(routes!(super::messages::retry_all))
         .routes(routes!(super::messages::test_outgoing))
 }

@@ -1035,12 +1035,35 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
-            async fn hasten_outgoing(&self, now_ms: i64) -> Result<u64, $crate::StoreError> {
-                let done = sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE status = 'queued' AND next_attempt_at > $1")
-                    .bind(now_ms)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected())
+            async fn hasten_outgoing(&self, scope: &$crate::OutboxRetry, now_ms: i64) -> Result<Vec<mailgate_domain::Id>, $crate::StoreError> {
+                use sqlx::Row;
+                const SCOPE: &str = "($2 IS NULL OR id = $2) AND ($3 IS NULL OR server_id = $3 OR ($4 AND server_id IS NULL))";
+                static QUEUED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                static FAILED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let queued = QUEUED.get_or_init(|| format!(
+                    "UPDATE outbox SET next_attempt_at = CASE WHEN next_attempt_at > $1 THEN $1 ELSE next_attempt_at END, updated_at = $1 \
+                     WHERE status = 'queued' AND {SCOPE} RETURNING id"));
+                let failed = FAILED.get_or_init(|| format!(
+                    "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, updated_at = $1 \
+                     WHERE status = 'failed' AND {SCOPE} RETURNING id"));
+                let mut tx = self.pool.begin().await?;
+                let mut ids = Vec::new();
+                let statements = if scope.failed { &[queued, failed][..] } else { &[queued][..] };
+                for sql in statements {
+                    let rows = sqlx::query(sql.as_str())
+                        .bind(now_ms)
+                        .bind(scope.id.map(|i| i.to_string()))
+                        .bind(scope.server_id.map(|i| i.to_string()))
+                        .bind(scope.unnamed_too)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for row in &rows {
+                        let id: String = row.try_get("id")?;
+                        ids.push($crate::backend::parse_id("id", &id)?);
+                    }
+                }
+                tx.commit().await?;
+                Ok(ids)
             }
         }
     };

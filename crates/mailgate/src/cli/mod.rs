@@ -3,6 +3,7 @@
 mod admin;
 mod config;
 mod doctor;
+mod outbox;
 mod serve;
 mod server;
 
@@ -34,6 +35,9 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Check every server's credential end to end and say how to fix what fails.
     Doctor(doctor::DoctorArgs),
+    /// Act on the outbox (messages queued for sending).
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Inspect incoming and outgoing servers.
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -80,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(cmd),
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Server(cmd) => server::run(cmd).await,
+        Command::Outbox(cmd) => outbox::run(cmd).await,
         Command::Doctor(args) => doctor::run(args).await,
     }
 }

@@ -6,6 +6,7 @@ mod api;
 mod fake;
 mod gmail;
 mod reply;
+mod retry;
 mod route;
 mod smtp;
 mod test_connection;
