@@ -29,7 +29,10 @@ pub struct EventView {
 /// Records an event. A failure to record is logged, never returned: an event must not undo the
 /// work it reports.
 pub async fn record(core: &Core, kind: &str, subject_id: Option<&str>, data: serde_json::Value) {
-    tracing::info!(event = kind, subject = subject_id.unwrap_or_default(), data = %data, "event");
+    // The data names people and quotes mail (addresses, subjects): debug only.
+    let id = subject_id.unwrap_or_default();
+    tracing::info!(event = kind, subject_id = id, "event");
+    tracing::debug!(event = kind, subject_id = id, data = %data, "event data");
     if let Err(e) = core
         .store
         .insert_event(kind, subject_id, &data.to_string(), core.clock.now_ms())

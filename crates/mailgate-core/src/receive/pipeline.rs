@@ -302,8 +302,10 @@ pub async fn import(core: &Core, server_id: Id, batch: Vec<Prepared>) -> Importe
         metrics::counter!("mailgate_messages_received_total", "outcome" => note.label(outcome))
             .increment(1);
         if let Some(e) = event(i, outcome) {
-            let subject = e.subject_id.unwrap_or_default();
-            tracing::info!(event = e.kind, subject, data = %e.data, "event");
+            // The data names people and quotes mail (addresses, subjects): debug only.
+            let subject_id = e.subject_id.unwrap_or_default();
+            tracing::info!(event = e.kind, subject_id, "event");
+            tracing::debug!(event = e.kind, subject_id, data = %e.data, "event data");
         }
     }
     done

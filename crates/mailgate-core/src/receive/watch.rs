@@ -161,7 +161,8 @@ async fn replace_refused_token(
     if !refused.is_auth() {
         return Err(refused.into());
     }
-    tracing::info!(user = login.credentials.user(), error = %refused, "the server refused the access token; asking the provider for a new one");
+    tracing::info!(server = %mailbox.server_id, error = %refused, "the server refused the access token; asking the provider for a new one");
+    tracing::debug!(server = %mailbox.server_id, user = login.credentials.user(), "refused login");
     let fresh = match tokens::replace_rejected(core, key, token).await {
         Ok(fresh) => fresh,
         Err(why) => {
@@ -220,7 +221,8 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
         // The provider or the way to it fails for now, or the configuration does (the next
         // login would fail the same way, with the same cached token): go on.
         Err(d) => {
-            tracing::warn!(user = login.credentials.user(), code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
+            tracing::warn!(code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
+            tracing::debug!(user = login.credentials.user(), "access token not renewed");
             Some(TOKEN_RETRY)
         }
     }
@@ -417,7 +419,7 @@ pub async fn watch_mailbox(
                 let provider =
                     crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
                 let diagnosis = e.diagnosis_for(provider);
-                tracing::warn!(server = %mailbox.name, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
+                tracing::warn!(server = %mailbox.server_id, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
                 metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code)
                     .increment(1);
                 if e.is_auth() && !reported_auth {

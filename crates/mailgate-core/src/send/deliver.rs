@@ -579,7 +579,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                 if failure.class != Class::Unavailable {
                     return round.failed(&failure);
                 }
-                tracing::warn!(server = %server.name, code = failure.diagnosis.code, "outgoing server unavailable; trying the next one");
+                tracing::warn!(message = %row.id, server = %server.id, code = failure.diagnosis.code, "outgoing server unavailable; trying the next one");
                 last = failure;
             }
         }

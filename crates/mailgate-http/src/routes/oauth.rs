@@ -62,8 +62,9 @@ pub async fn callback(
             server_name,
             diagnosis,
         } => {
-            tracing::warn!(
-                code = diagnosis.code,
+            // A server's name may be a person's address: debug only.
+            tracing::warn!(code = diagnosis.code, "consent failed");
+            tracing::debug!(
                 server = server_name.as_deref().unwrap_or_default(),
                 "consent failed"
             );

@@ -5,5 +5,6 @@
 mod config;
 mod crash;
 mod crash_send;
+mod logs;
 mod process;
 mod serve;

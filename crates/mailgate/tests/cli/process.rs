@@ -42,25 +42,32 @@ impl Served {
 
     /// As [`Served::start`], with extra environment variables.
     pub async fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Served {
+        Self::start_command(data_dir, |cmd| {
+            cmd.envs(env.iter().copied()).stdout(Stdio::null());
+        })
+        .await
+    }
+
+    /// As [`Served::start`], with the command changed by `change` (arguments, environment,
+    /// stdout) before it runs; stderr goes to [`Served::log`].
+    pub async fn start_command(data_dir: &Path, change: impl FnOnce(&mut Command)) -> Served {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let log = data_dir.with_extension(format!("{port}.log"));
-        let child = mailgate()
-            .args([
-                "serve",
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            // Debug logs too must be free of secrets.
-            .env("MAILGATE__LOG__LEVEL", "debug")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
+        let mut cmd = mailgate();
+        cmd.args([
+            "serve",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        // Debug logs too must be free of secrets.
+        .env("MAILGATE__LOG__LEVEL", "debug")
+        .stdin(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+        change(&mut cmd);
+        let child = cmd.spawn().unwrap();
         let served = Served {
             child,
             base: format!("http://127.0.0.1:{port}"),
