@@ -53,3 +53,11 @@ pub async fn authenticate(
         .use_admin_token(&hash(presented), crate::now_ms())
         .await
 }
+
+/// Revokes the token with id `id`; false when no token has it.
+pub async fn revoke_token(store: &dyn Store, id: &str) -> Result<bool, StoreError> {
+    match Id::parse("id", id) {
+        Ok(id) => store.delete_admin_token(id).await,
+        Err(_) => Ok(false),
+    }
+}

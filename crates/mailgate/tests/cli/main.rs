@@ -2,6 +2,7 @@
 //! The `mailgate` binary as a user runs it: `serve` on the embedded SQLite default, an admin
 //! token from `admin token create`, the admin API, a restart, `server list`, `config check`.
 
+mod admin;
 mod config;
 mod crash;
 mod crash_send;
