@@ -40,7 +40,7 @@ pub struct ConsentTarget {
 pub struct AuthorizationStart {
     /// Send the admin's browser here to sign in as the mailbox and consent.
     pub authorization_url: String,
-    /// The same, through mailgate: redirects to `authorization_url` (handy in the admin UI).
+    /// The same, through mailgate: redirects to `authorization_url` (a link to hand to the mailbox's owner).
     pub start_url: String,
     /// The redirect URI registered at the provider must be exactly this.
     pub redirect_uri: String,
@@ -448,7 +448,8 @@ fn state_problem(usage: StateUse) -> Diagnosis {
     Diagnosis {
         code,
         message: message.into(),
-        hint: "start again from the server's Authorize button (POST .../authorize)".into(),
+        hint: "start again with POST /api/v1/incoming-servers/{id}/authorize (or outgoing-servers)"
+            .into(),
         severity: Severity::Permanent,
     }
 }

@@ -1,4 +1,5 @@
-//! PostgreSQL: for several nodes sharing one database.
+//! PostgreSQL: a database server instead of a file, for one node (several nodes sharing one
+//! database are not safe yet: nothing leases a mailbox to one node).
 
 use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
