@@ -216,3 +216,91 @@ store_test!(listing_filters_and_pages_newest_first, |store| {
             .is_empty()
     );
 });
+
+store_test!(
+    retry_now_hastens_queued_messages_and_requeues_failed_ones,
+    |store| {
+        use mailgate_store::{Link, ObjectKind, ObjectRow, OutboxRetry};
+        let relay = Id::new();
+        let server = ObjectRow {
+            id: relay,
+            kind: ObjectKind::OutgoingServer,
+            name: "Relay".into(),
+            spec: "{}".into(),
+            sealed: None,
+            enabled: true,
+            is_primary: true,
+            links: Link::default(),
+            created_at_ms: 1,
+            updated_at_ms: 1,
+        };
+        store.insert_object(&server).await.unwrap();
+        let mut via_relay = queued(None, 1);
+        via_relay.server_id = Some(relay);
+        let unnamed = queued(None, 1);
+        let failed = queued(None, 1);
+        for row in [&via_relay, &unnamed, &failed] {
+            store.enqueue_outgoing(row).await.unwrap();
+        }
+        claim(store.as_ref(), 10).await;
+        for (row, status) in [
+            (&via_relay, "queued"),
+            (&unnamed, "queued"),
+            (&failed, "failed"),
+        ] {
+            assert!(
+                store
+                    .finish_outgoing(&finish(row.id, status, 1_000_000), 20)
+                    .await
+                    .unwrap()
+            );
+        }
+        let by_relay = OutboxRetry {
+            server_id: Some(relay),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.hasten_outgoing(&by_relay, 30).await.unwrap(),
+            vec![via_relay.id]
+        );
+        let hastened = store.get_outgoing(via_relay.id).await.unwrap().unwrap();
+        assert_eq!((hastened.next_attempt_at_ms, hastened.attempts), (30, 1));
+        // The relay as the primary takes the messages that named no server too.
+        let primary = OutboxRetry {
+            unnamed_too: true,
+            ..by_relay
+        };
+        let mut ids = store.hasten_outgoing(&primary, 40).await.unwrap();
+        ids.sort();
+        let mut expected = vec![via_relay.id, unnamed.id];
+        expected.sort();
+        assert_eq!(ids, expected);
+        // A failed message only on request: queued again, attempts reset.
+        let one = |failed_too| OutboxRetry {
+            id: Some(failed.id),
+            failed: failed_too,
+            ..Default::default()
+        };
+        assert!(
+            store
+                .hasten_outgoing(&one(false), 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.hasten_outgoing(&one(true), 50).await.unwrap(),
+            vec![failed.id]
+        );
+        let requeued = store.get_outgoing(failed.id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                requeued.status.as_str(),
+                requeued.attempts,
+                requeued.next_attempt_at_ms
+            ),
+            ("queued", 0, 50)
+        );
+        assert_eq!(claim(store.as_ref(), 60).await.len(), 3);
+    }
+);

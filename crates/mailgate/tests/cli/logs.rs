@@ -1,7 +1,7 @@
 //! Logs an operator can use: no colour codes in a file or a pipe, `--log-format json` for
 //! collectors, the API address on start, and no mail content or personal data at info level.
 
-use crate::process::{Served, create_token};
+use crate::process::{Api, Served, create_token};
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -92,37 +92,26 @@ async fn info_logs_name_ids_not_the_subjects_or_addresses_of_mail() {
         &[("MAILGATE__TLS__EXTRA_CA_FILE", ca.as_str())],
     )
     .await;
-    let token = create_token(&data);
-    let http = reqwest::Client::new();
-    let created = http
-        .post(format!("{}/api/v1/incoming-servers", served.base))
-        .bearer_auth(&token)
-        .json(
-            &json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1",
-                      "port": world.stack.imaps_port, "security": "ssl", "auth": "basic",
-                      "password": password, "after_import": "leave"}),
+    let api = Api {
+        base: served.base.clone(),
+        token: create_token(&data),
+        http: reqwest::Client::new(),
+    };
+    let (status, created) = api
+        .post(
+            "/incoming-servers",
+            json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1",
+                   "port": world.stack.imaps_port, "security": "ssl", "auth": "basic",
+                   "password": password, "after_import": "leave"}),
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+        .await;
+    assert_eq!(status, 201, "{created}");
 
     // The ticket's event, found through the API (which shows the data).
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut after = 0;
     let event = 'found: loop {
-        let events: Value = http
-            .get(format!(
-                "{}/api/v1/events?after={after}&limit=1000",
-                served.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, events) = api.get(&format!("/events?after={after}&limit=1000")).await;
         for e in events.as_array().unwrap() {
             after = e["id"].as_i64().unwrap();
             if e["kind"] == "ticket.created" && e["data"].to_string().contains(&mark) {

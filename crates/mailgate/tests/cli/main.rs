@@ -7,5 +7,6 @@ mod config;
 mod crash;
 mod crash_send;
 mod logs;
+mod outbox;
 mod process;
 mod serve;

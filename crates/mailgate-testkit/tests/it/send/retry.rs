@@ -196,6 +196,18 @@ async fn retry_all_hastens_the_queued_messages_of_one_server_only() {
         .await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
     let _ = primary;
+
+    // Both routes are in the API document, the filters as query parameters.
+    let doc = app.get("/api/openapi.json").await.body;
+    assert!(doc["paths"]["/api/v1/outbox/{id}/retry"]["post"].is_object());
+    let params = doc["paths"]["/api/v1/outbox/retry"]["post"]["parameters"]
+        .as_array()
+        .unwrap();
+    for name in ["server", "failed"] {
+        let param = params.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(param["in"], "query", "{param}");
+        assert_eq!(param["required"], false, "{param}");
+    }
 }
 
 #[tokio::test]
