@@ -34,15 +34,15 @@ pub enum RetryError {
 
 impl RetryError {
     /// What to do instead, for the person who asked.
-    pub fn hint(&self) -> &'static str {
+    pub fn hint(&self) -> String {
         match self {
-            RetryError::NotRetryable { status, .. } if status == "sending" => {
+            RetryError::NotRetryable { id, status } if status == "sending" => format!(
                 "a delivery round is running now; follow it with GET /api/v1/messages/{id}"
-            }
+            ),
             RetryError::NotRetryable { .. } => {
-                "a sent or blocked message is not sent again; queue a new one with POST /api/v1/messages"
+                "a sent or blocked message is not sent again; queue a new one with POST /api/v1/messages".into()
             }
-            RetryError::Service(_) => "",
+            RetryError::Service(_) => String::new(),
         }
     }
 }
