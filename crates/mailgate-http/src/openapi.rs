@@ -77,6 +77,55 @@ fn add_shared_errors(operation: &mut Operation) {
     }
 }
 
+/// Adds links from each create answer (`POST` on a collection, 201/202) to the operations on
+/// the object it made (`{collection}/{id}` and below), with `id` from the answer's body: clients
+/// and Schemathesis' stateful tests follow them to real objects. Done on the JSON because
+/// utoipa 5 writes a link's `operationId` as `operation_id`.
+pub fn add_created_links(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let operation_ids = |item: &serde_json::Value| -> Vec<String> {
+        ["get", "put", "post", "delete", "patch"]
+            .iter()
+            .filter_map(|m| item[m]["operationId"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut links = Vec::new();
+    for (collection, item) in paths.iter() {
+        let prefix = format!("{collection}/{{id}}");
+        let targets: Vec<String> = paths
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .flat_map(|(_, item)| operation_ids(item))
+            .collect();
+        if item.get("post").is_some() && !targets.is_empty() {
+            links.push((collection.clone(), targets));
+        }
+    }
+    for (collection, targets) in links {
+        let Some(responses) = paths[&collection]["post"]["responses"].as_object_mut() else {
+            continue;
+        };
+        for status in ["201", "202"] {
+            let Some(response) = responses.get_mut(status).and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            let map: serde_json::Map<String, serde_json::Value> = targets
+                .iter()
+                .map(|target| {
+                    let link = serde_json::json!({
+                        "operationId": target,
+                        "parameters": {"id": "$response.body#/id"},
+                    });
+                    (target.clone(), link)
+                })
+                .collect();
+            response.insert("links".to_owned(), map.into());
+        }
+    }
+}
+
 /// An answer with the error body, described.
 fn error_response(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()

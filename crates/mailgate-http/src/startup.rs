@@ -133,6 +133,11 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     utoipa::Modify::modify(&crate::openapi::SharedErrors, &mut doc);
+    let mut doc = serde_json::to_value(&doc).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document could not be serialised");
+        serde_json::Value::Null
+    });
+    crate::openapi::add_created_links(&mut doc);
     let doc = Arc::new(doc);
     api.route(
         "/api/openapi.json",
