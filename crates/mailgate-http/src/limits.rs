@@ -18,7 +18,10 @@ pub const MAX_HEADERS: usize = 100;
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 pub async fn sizes(request: Request, next: Next) -> Response {
-    let uri = request.uri().to_string().len();
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
     if uri > MAX_URI_BYTES {
         return ApiError::new(
             StatusCode::URI_TOO_LONG,

@@ -156,11 +156,17 @@ impl Activity {
         loop {
             let last = self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
             let quiet = last.elapsed();
-            if self.under_way.load(Ordering::SeqCst) == 0 && quiet >= limit {
+            let busy = self.under_way.load(Ordering::SeqCst) > 0;
+            if !busy && quiet >= limit {
                 return;
             }
-            // A handler at work is not idle; look again a whole period later.
-            tokio::time::sleep(limit.saturating_sub(quiet).max(Duration::from_millis(100))).await;
+            // A handler at work is not idle: look again a whole period later.
+            let wait = if busy {
+                limit
+            } else {
+                limit.saturating_sub(quiet)
+            };
+            tokio::time::sleep(wait.max(Duration::from_millis(100))).await;
         }
     }
 }

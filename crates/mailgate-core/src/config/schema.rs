@@ -480,6 +480,34 @@ mod tests {
     }
 
     #[test]
+    fn the_http_limits_default_to_a_closed_metrics_endpoint_and_bounded_clients() {
+        let defaults = load(&Sources::default()).unwrap().http;
+        assert_eq!(defaults, super::HttpSettings::default());
+        assert!(!defaults.metrics_public);
+        let f = file(
+            "[server]\nmetrics_public = true\nheader_read_timeout_secs = 5\nmax_connections = 64\n",
+        );
+        let set = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .http;
+        assert!(set.metrics_public);
+        assert_eq!(set.header_read_timeout.as_secs(), 5);
+        assert_eq!(set.max_connections, 64);
+
+        let f = file("[server]\nmetrics_public = \"yes\"\nidle_timeout_secs = 0\n");
+        let errors = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let keys: Vec<_> = errors.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["server.metrics_public", "server.idle_timeout_secs"]);
+    }
+
+    #[test]
     fn every_problem_is_listed_with_its_key_and_origin() {
         let f = file(
             "[server]\nlisten = \"nowhere\"\ncolour = \"blue\"\n[database]\nmax_connections = 0\n[loggin]\nlevel = \"info\"\n",
