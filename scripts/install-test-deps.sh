@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine (as root): Dovecot + Postfix for the
-# mail stack, PostgreSQL for the storage suite. Does nothing when all of it is there.
+# mail stack, PostgreSQL for the storage suite, sqlite3 (a test holds a database lock with it).
+# Does nothing when all of it is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec crates/mailgate-testkit/mailstack/install.sh postgresql util-linux
+exec crates/mailgate-testkit/mailstack/install.sh postgresql util-linux sqlite3

@@ -1,4 +1,6 @@
-//! Every `/api/v1` route requires `Authorization: Bearer <admin token>`.
+//! Every `/api/v1` route, and `/metrics` unless `server.metrics_public`, requires
+//! `Authorization: Bearer <admin token>`; checked before routing decides anything else, so a
+//! caller without a token learns nothing about the routes (not even a 404 or 405).
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -9,11 +11,21 @@ use axum::response::{IntoResponse, Response};
 
 const HINT: &str = "create a token with `mailgate admin token create` and send it as `Authorization: Bearer <token>`";
 
+/// Whether `path` needs an admin token.
+fn protected(state: &AppState, path: &str) -> bool {
+    path == "/api/v1"
+        || path.starts_with("/api/v1/")
+        || (path == "/metrics" && !state.core.settings.http.metrics_public)
+}
+
 pub async fn require_admin(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    if !protected(&state, request.uri().path()) {
+        return next.run(request).await;
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -1,4 +1,4 @@
-//! One error contract for every answer: `{"error": code, "message", "field"?, "hint"?, "errors"?}`.
+//! One error contract for every answer: `{"error": code, "message", "hint", "field"?, "errors"?}`.
 //! Internal failures are logged once with their chain and answered with an opaque 500.
 
 use axum::http::StatusCode;
@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use mailgate_core::objects::ServiceError;
 use mailgate_domain::{FieldError, FieldErrors};
 use serde::Serialize;
+
+/// The hint of an error that has no more specific one.
+const DEFAULT_HINT: &str = "the API and its parameters are described in /api/openapi.json";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -17,8 +20,7 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// How to fix it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub hint: String,
     /// Every field problem, when there are several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -38,14 +40,14 @@ impl ApiError {
                 error: code,
                 message: message.into(),
                 field: None,
-                hint: None,
+                hint: DEFAULT_HINT.to_owned(),
                 errors: Vec::new(),
             },
         }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.body.hint = Some(hint.into());
+        self.body.hint = hint.into();
         self
     }
 
@@ -67,7 +69,9 @@ impl ApiError {
         };
         let mut e = Self::new(StatusCode::BAD_REQUEST, "validation_failed", message);
         e.body.field = Some(first.field).filter(|f| !f.is_empty());
-        e.body.hint = first.hint;
+        if let Some(hint) = first.hint {
+            e.body.hint = hint;
+        }
         e.body.errors = list;
         e
     }
@@ -80,6 +84,7 @@ impl ApiError {
             "internal",
             "mailgate could not complete the request; the server log has the details",
         )
+        .hint("try again; if it keeps failing, the server log says why")
     }
 }
 

@@ -3,10 +3,13 @@
 
 mod auth;
 mod error;
+mod extract;
+mod limits;
 mod metrics;
 mod openapi;
 mod pages;
 mod routes;
+mod serve;
 mod startup;
 
 pub use error::ApiError;

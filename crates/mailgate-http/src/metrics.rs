@@ -1,6 +1,7 @@
 //! Prometheus metrics: one recorder per process, rendered by `GET /metrics`.
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -46,10 +47,27 @@ pub async fn track(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("mailgate_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("mailgate_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("mailgate_http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: the standard ones by name, any other `other` (a client choosing the
+/// method text must not grow the label set).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }

@@ -114,15 +114,12 @@ impl Application {
             .options
             .workers
             .then(|| tokio::spawn(mailgate_core::send::run(self.core.clone(), workers_stopped)));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the HTTP server failed");
+        let limits = self.core.settings.http.clone();
+        crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         let _ = stop_workers.send(true);
         for worker in [refresher, mailboxes, outbox].into_iter().flatten() {
             let _ = worker.await;
         }
-        served?;
         tracing::info!("mailgate stopped");
         Ok(())
     }
@@ -131,16 +128,16 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     crate::metrics::handle();
     let (api, mut doc) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
-        .nest(
-            "/api/v1",
-            routes::api_router().route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                crate::auth::require_admin,
-            )),
-        )
+        .nest("/api/v1", routes::api_router())
         .routes(utoipa_axum::routes!(routes::health::healthz))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    utoipa::Modify::modify(&crate::openapi::SharedErrors, &mut doc);
+    let mut doc = serde_json::to_value(&doc).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document could not be serialised");
+        serde_json::Value::Null
+    });
+    crate::openapi::add_created_links(&mut doc);
     let doc = Arc::new(doc);
     api.route(
         "/api/openapi.json",
@@ -154,6 +151,17 @@ pub fn router(state: AppState) -> Router {
     .route("/oauth/callback", get(routes::oauth::callback))
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
+    // Outermost last: sizes are checked first, then the token (on every /api/v1 path, routed
+    // or not), then the time limit; metrics count every answer, the refusals included.
+    .layer(axum::middleware::from_fn_with_state(
+        state.core.settings.http.request_timeout,
+        crate::limits::timeout,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::auth::require_admin,
+    ))
+    .layer(axum::middleware::from_fn(crate::limits::sizes))
     .layer(axum::middleware::from_fn(crate::metrics::track))
     .layer(tower_http::trace::TraceLayer::new_for_http())
     .with_state(state)

@@ -39,6 +39,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8],
         now_ms: i64,
     ) -> Result<Option<AdminTokenRow>, StoreError>;
+    /// Finds a token by its hash, writing nothing.
+    async fn find_admin_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<AdminTokenRow>, StoreError>;
     async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenRow>, StoreError>;
     async fn delete_admin_token(&self, id: Id) -> Result<bool, StoreError>;
 

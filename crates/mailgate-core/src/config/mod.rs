@@ -30,6 +30,34 @@ pub struct Settings {
     /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
     pub receive_poll_interval: std::time::Duration,
     pub send: SendSettings,
+    pub http: HttpSettings,
+}
+
+/// How the HTTP server protects itself from slow or idle clients, and who reads `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// `/metrics` answers without an admin token.
+    pub metrics_public: bool,
+    /// A request's line and headers must arrive within this; the connection is closed after.
+    pub header_read_timeout: std::time::Duration,
+    /// A request (its body read, handled and answered) must complete within this.
+    pub request_timeout: std::time::Duration,
+    /// A connection with no request under way and no byte moving for this long is closed.
+    pub idle_timeout: std::time::Duration,
+    /// Connections served at once; further ones wait in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            metrics_public: false,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(120),
+            idle_timeout: std::time::Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// How the outbox delivers.

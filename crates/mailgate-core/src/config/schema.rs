@@ -1,6 +1,6 @@
 //! The keys mailgate knows, their defaults, and how each is checked.
 
-use super::{ConfigProblem, MasterKeySource, Raw, SendSettings, Settings};
+use super::{ConfigProblem, HttpSettings, MasterKeySource, Raw, SendSettings, Settings};
 use mailgate_store::DatabaseUrl;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,6 +12,11 @@ pub const EXAMPLE: &str = include_str!("../../../../config/mailgate.example.toml
 const KEYS: &[&str] = &[
     "server.listen",
     "server.base_url",
+    "server.metrics_public",
+    "server.header_read_timeout_secs",
+    "server.request_timeout_secs",
+    "server.idle_timeout_secs",
+    "server.max_connections",
     "storage.data_dir",
     "database.url",
     "database.max_connections",
@@ -99,6 +104,46 @@ impl Reader<'_> {
             return None;
         }
         Some(n)
+    }
+
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        match &self.values.get(key)?.value {
+            toml::Value::Boolean(b) => Some(*b),
+            toml::Value::String(s) if s.trim().is_empty() => None,
+            toml::Value::String(s) => match s.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                other => {
+                    let text = other.to_owned();
+                    self.problem(
+                        key,
+                        format!("`{text}` is not true or false"),
+                        "give true or false",
+                    );
+                    None
+                }
+            },
+            other => {
+                let kind = other.type_str();
+                self.problem(
+                    key,
+                    format!("expected true or false, found a {kind}"),
+                    "give true or false",
+                );
+                None
+            }
+        }
+    }
+
+    fn seconds(
+        &mut self,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        default: std::time::Duration,
+    ) -> std::time::Duration {
+        self.integer(key, range)
+            .map(|n| std::time::Duration::from_secs(n as u64))
+            .unwrap_or(default)
     }
 }
 
@@ -286,8 +331,34 @@ pub(super) fn resolve(
         );
     }
 
+    let defaults = HttpSettings::default();
+    let http = HttpSettings {
+        metrics_public: r
+            .boolean("server.metrics_public")
+            .unwrap_or(defaults.metrics_public),
+        header_read_timeout: r.seconds(
+            "server.header_read_timeout_secs",
+            1..=3_600,
+            defaults.header_read_timeout,
+        ),
+        request_timeout: r.seconds(
+            "server.request_timeout_secs",
+            1..=86_400,
+            defaults.request_timeout,
+        ),
+        idle_timeout: r.seconds(
+            "server.idle_timeout_secs",
+            1..=86_400,
+            defaults.idle_timeout,
+        ),
+        max_connections: r
+            .integer("server.max_connections", 1..=1_000_000)
+            .map_or(defaults.max_connections, |n| n as usize),
+    };
+
     Some(Settings {
         send,
+        http,
         receive_max_message_bytes: max_message_bytes,
         receive_poll_interval: std::time::Duration::from_secs(poll_interval_secs),
         listen: listen?,
@@ -406,6 +477,34 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
+    }
+
+    #[test]
+    fn the_http_limits_default_to_a_closed_metrics_endpoint_and_bounded_clients() {
+        let defaults = load(&Sources::default()).unwrap().http;
+        assert_eq!(defaults, super::HttpSettings::default());
+        assert!(!defaults.metrics_public);
+        let f = file(
+            "[server]\nmetrics_public = true\nheader_read_timeout_secs = 5\nmax_connections = 64\n",
+        );
+        let set = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .http;
+        assert!(set.metrics_public);
+        assert_eq!(set.header_read_timeout.as_secs(), 5);
+        assert_eq!(set.max_connections, 64);
+
+        let f = file("[server]\nmetrics_public = \"yes\"\nidle_timeout_secs = 0\n");
+        let errors = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let keys: Vec<_> = errors.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["server.metrics_public", "server.idle_timeout_secs"]);
     }
 
     #[test]

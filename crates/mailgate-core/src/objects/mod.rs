@@ -193,15 +193,16 @@ impl<R: Resource> Objects<R> {
             )
             .into());
         }
+        // A secret set to null is cleared (e.g. a password no longer needed) before the body is
+        // checked, so a configuration that still needs it is refused as a create without it.
+        if let Some(map) = patch.as_object() {
+            stored.retain(|name, _| !map.get(name).is_some_and(serde_json::Value::is_null));
+        }
         let body = json::merge_patch(R::patch_base(&old_spec)?, patch.clone());
         let (spec, given) = R::parse(body, &stored)?;
         check_links(core, R::links(&spec)).await?;
         for (name, value) in given {
             stored.insert(name, value);
-        }
-        // A secret set to null is cleared (e.g. a password no longer needed).
-        if let Some(map) = patch.as_object() {
-            stored.retain(|name, _| !map.get(name).is_some_and(serde_json::Value::is_null));
         }
         let (enabled, primary) = R::flags(&spec);
         let row = ObjectRow {

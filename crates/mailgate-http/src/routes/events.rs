@@ -1,10 +1,12 @@
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 use crate::startup::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use mailgate_core::events::EventView;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events with an id above this (a cursor: pass the last id you saw).
     #[serde(default)]
@@ -19,8 +21,8 @@ fn default_limit() -> i64 {
 }
 
 /// What happened, oldest first.
-#[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery), security(("admin_token" = [])),
-    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/events", operation_id = "list_events", tag = "events", params(EventsQuery), security(("admin_token" = [])),
+    responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<EventsQuery>,

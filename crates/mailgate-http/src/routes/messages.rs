@@ -2,9 +2,10 @@
 
 use super::JsonBody;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::startup::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailgate_core::send::{self, OutboxDetail, OutboxView, Queued};
@@ -47,7 +48,7 @@ fn accepted(queued: Queued) -> Response {
 /// Follow it with `GET /api/v1/messages/{id}`. Repeating a request with the same
 /// `Idempotency-Key` header (or `idempotency_key` field) queues nothing new and answers the
 /// first message again.
-#[utoipa::path(post, path = "/messages", tag = "messages", security(("admin_token" = [])),
+#[utoipa::path(post, path = "/messages", operation_id = "create_message", tag = "messages", security(("admin_token" = [])),
     request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The message, plus optional `server_id` and `idempotency_key`"),
     responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn create(
@@ -60,6 +61,7 @@ pub async fn create(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// `queued`, `sending`, `sent`, `failed` or `blocked`.
     status: Option<String>,
@@ -72,7 +74,7 @@ pub struct MessagesQuery {
 }
 
 /// Queued and sent messages, newest first.
-#[utoipa::path(get, path = "/messages", tag = "messages", params(MessagesQuery), security(("admin_token" = [])),
+#[utoipa::path(get, path = "/messages", operation_id = "list_messages", tag = "messages", params(MessagesQuery), security(("admin_token" = [])),
     responses((status = 200, body = Vec<OutboxView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -108,7 +110,7 @@ pub async fn list(
 }
 
 /// One message: status, attempts, the latest outcome and every server's answer (the route).
-#[utoipa::path(get, path = "/messages/{id}", tag = "messages", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(get, path = "/messages/{id}", operation_id = "get_message", tag = "messages", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, body = OutboxDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -121,7 +123,7 @@ pub async fn get(
 /// default `Re:` the ticket's) carries the ticket tag; In-Reply-To, References and Reply-To are
 /// set so the customer's answer comes back into this ticket. Sent through the outgoing server
 /// of the ticket's mailbox unless `server_id` is given.
-#[utoipa::path(post, path = "/tickets/{number}/reply", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
+#[utoipa::path(post, path = "/tickets/{number}/reply", operation_id = "reply_to_ticket", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
     request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The reply (`text` and/or `html`; `to` defaults to the requester), plus optional `server_id` and `idempotency_key`"),
     responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn reply(
@@ -195,7 +197,7 @@ pub async fn retry_all(
 
 /// Test Connection: credential, connect with TLS, EHLO and authenticate (SMTP), or a profile
 /// call (Gmail API), each step reported, the failing one with its fix. Nothing is sent.
-#[utoipa::path(post, path = "/outgoing-servers/{id}/test", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(post, path = "/outgoing-servers/{id}/test", operation_id = "test_outgoing_server", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, body = mailgate_core::probe::TestReport), (status = 404, body = ErrorBody)))]
 pub async fn test_outgoing(
     State(state): State<AppState>,

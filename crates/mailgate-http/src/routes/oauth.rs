@@ -1,17 +1,18 @@
 //! The consent flow: the admin API starts it, the browser comes back to `/oauth/callback`.
 
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::pages;
 use crate::startup::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use mailgate_core::oauth::consent::{
     self, AuthorizationStart, CallbackOutcome, CallbackParams, ServerKind,
 };
 
 /// Start the consent for an incoming server: answers the provider URL to open as the mailbox.
-#[utoipa::path(post, path = "/incoming-servers/{id}/authorize", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(post, path = "/incoming-servers/{id}/authorize", operation_id = "authorize_incoming_server", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, body = AuthorizationStart), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn authorize_incoming(
     State(state): State<AppState>,
@@ -23,7 +24,7 @@ pub async fn authorize_incoming(
 }
 
 /// Start the consent for an outgoing server: answers the provider URL to open as the mailbox.
-#[utoipa::path(post, path = "/outgoing-servers/{id}/authorize", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(post, path = "/outgoing-servers/{id}/authorize", operation_id = "authorize_outgoing_server", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, body = AuthorizationStart), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn authorize_outgoing(
     State(state): State<AppState>,
@@ -75,7 +76,7 @@ pub async fn callback(
 
 /// Test Connection: credential, connect with TLS, authenticate, open the folder (IMAP) or STAT
 /// (POP3), each step reported, the failing one with its fix.
-#[utoipa::path(post, path = "/incoming-servers/{id}/test", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(post, path = "/incoming-servers/{id}/test", operation_id = "test_incoming_server", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, body = mailgate_core::receive::test_connection::TestReport), (status = 404, body = ErrorBody)))]
 pub async fn test_incoming(
     State(state): State<AppState>,

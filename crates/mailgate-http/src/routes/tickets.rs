@@ -1,14 +1,16 @@
 //! Tickets and their attachments.
 
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::startup::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailgate_core::tickets::{TicketDetail, TicketView};
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketsQuery {
     /// `open`, ...
     status: Option<String>,
@@ -23,8 +25,8 @@ pub struct TicketsQuery {
 }
 
 /// Tickets, newest first.
-#[utoipa::path(get, path = "/tickets", tag = "tickets", params(TicketsQuery), security(("admin_token" = [])),
-    responses((status = 200, body = Vec<TicketView>), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/tickets", operation_id = "list_tickets", tag = "tickets", params(TicketsQuery), security(("admin_token" = [])),
+    responses((status = 200, body = Vec<TicketView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<TicketsQuery>,
@@ -45,7 +47,7 @@ pub async fn list(
 }
 
 /// One ticket with its messages (oldest first) and attachment links.
-#[utoipa::path(get, path = "/tickets/{number}", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
+#[utoipa::path(get, path = "/tickets/{number}", operation_id = "get_ticket", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
     responses((status = 200, body = TicketDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -71,7 +73,7 @@ pub async fn get(
 }
 
 /// An attachment's content.
-#[utoipa::path(get, path = "/attachments/{id}", tag = "tickets", params(("id" = String, Path)), security(("admin_token" = [])),
+#[utoipa::path(get, path = "/attachments/{id}", operation_id = "get_attachment", tag = "tickets", params(("id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "the attachment's bytes"), (status = 404, body = ErrorBody)))]
 pub async fn attachment(
     State(state): State<AppState>,

@@ -465,6 +465,14 @@ macro_rules! sql_store {
                 row.as_ref().map(Self::token_row).transpose()
             }
 
+            async fn find_admin_token(&self, token_hash: &[u8]) -> Result<Option<$crate::AdminTokenRow>, $crate::StoreError> {
+                let row = sqlx::query("SELECT id, name, token_hash, created_at, last_used_at FROM admin_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::token_row).transpose()
+            }
+
             async fn list_admin_tokens(&self) -> Result<Vec<$crate::AdminTokenRow>, $crate::StoreError> {
                 let rows = sqlx::query("SELECT id, name, token_hash, created_at, last_used_at FROM admin_tokens ORDER BY created_at, id")
                     .fetch_all(&self.pool)

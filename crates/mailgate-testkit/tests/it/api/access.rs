@@ -35,7 +35,7 @@ async fn every_api_route_needs_a_valid_bearer_token() {
 }
 
 #[tokio::test]
-async fn health_metrics_and_openapi_are_public_and_the_document_matches_the_routes() {
+async fn health_and_openapi_are_public_and_the_document_matches_the_routes() {
     let app = spawn_app().await;
     let health: serde_json::Value = app
         .http
@@ -90,6 +90,7 @@ async fn health_metrics_and_openapi_are_public_and_the_document_matches_the_rout
     let metrics = app
         .http
         .get(format!("{}/metrics", app.address))
+        .bearer_auth(&app.token)
         .send()
         .await
         .unwrap()

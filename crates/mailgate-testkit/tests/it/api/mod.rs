@@ -1,10 +1,15 @@
 //! The admin API through `spawn_app()`: what issue-2 users rely on beyond the CLI walk-through.
 
 mod access;
+mod contract;
+mod document;
 mod errors;
 mod oauth_apps;
+mod secrets;
 mod servers;
 mod service_accounts;
+mod slow_clients;
+mod tokens;
 mod wired;
 
 use serde_json::{Value, json};

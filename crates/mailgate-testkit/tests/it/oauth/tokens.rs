@@ -144,6 +144,7 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
     let metrics = app
         .http
         .get(format!("{}/metrics", app.address))
+        .bearer_auth(&app.token)
         .send()
         .await
         .unwrap()
