@@ -5,5 +5,6 @@ mod batches;
 mod pipeline;
 mod pop3;
 mod rules;
+mod start;
 mod test_connection;
 mod watch;
