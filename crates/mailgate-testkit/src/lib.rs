@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod mailstack;
+pub mod proxy;
+pub mod samples;
 pub mod wire;
 pub mod world;
 

@@ -1,8 +1,9 @@
 //! Reading a mailbox in batches. An IMAP pass lists what is new with its sizes and cuts it
-//! into batches of bounded bytes; then three stages run side by side: a batch is fetched (one
-//! `UID FETCH` for all of it), the one before is prepared on a blocking thread, and the one
-//! before that imported in one transaction. A batch's after-import action (one command for
-//! the batch) runs once its import is committed. At most three batches are in memory.
+//! into batches of bounded bytes; then two stages run side by side: a batch is fetched (one
+//! `UID FETCH` for all of it) while the one before is prepared on a blocking thread and
+//! imported in one transaction as soon as it is prepared. A batch's after-import action (one
+//! command for the batch) runs once its import is committed. At most two batches are in
+//! memory.
 
 use super::pipeline::{self, Mailbox, Prepared};
 use super::watch::WatchError;
@@ -126,8 +127,9 @@ pub async fn import(
 }
 
 /// Imports everything above the mailbox's progress, in batches, until done or `stop` (the
-/// batches under way are finished first). Three stages run side by side: batch k+2 is
-/// fetched while batch k+1 is prepared and batch k imported; batch k's action follows.
+/// batch under way is finished first). Two stages run side by side: batch k+1 is fetched
+/// while batch k is prepared and then committed at once, so that a connection that drops
+/// loses at most the batch it was fetching; batch k's action follows its commit.
 pub async fn imap_import_new(
     core: &Arc<Core>,
     mailbox: &Arc<Mailbox>,
@@ -156,10 +158,10 @@ pub async fn imap_import_new(
         };
         messages.into_iter().map(fetched).collect::<Vec<_>>()
     };
-    let (mut fetched, mut prepared) = (None, None);
+    let mut fetched = None;
     loop {
         let next = if *stop.borrow() { None } else { batches.next() };
-        if next.is_none() && fetched.is_none() && prepared.is_none() {
+        if next.is_none() && fetched.is_none() {
             return Ok(());
         }
         let fetching = async {
@@ -168,32 +170,17 @@ pub async fn imap_import_new(
                 None => None,
             }
         };
-        let preparing = async {
-            match fetched.take() {
-                Some(batch) => Some(prepare(mailbox, &domain, batch).await),
-                None => None,
-            }
-        };
         let importing = async {
-            match prepared.take() {
-                // A task of its own: the statements' round trips to the database go on while
-                // this task reads the next batch.
-                Some(batch) => {
-                    Some(tokio::spawn(import(core.clone(), mailbox.server_id, batch)).await)
-                }
-                None => None,
-            }
+            let batch = fetched.take()?;
+            Some(match prepare(mailbox, &domain, batch).await {
+                Ok(batch) => import(core.clone(), mailbox.server_id, batch).await,
+                Err(e) => (Vec::new(), Some(e)),
+            })
         };
-        let (got, ready, imported) = tokio::join!(fetching, preparing, importing);
-        let (due, import_error) = match imported.transpose() {
-            Ok(imported) => imported.unwrap_or_default(),
-            Err(e) => (
-                Vec::new(),
-                Some(WatchError::Internal(format!(
-                    "importing a batch failed: {e}"
-                ))),
-            ),
-        };
+        // The commit does not wait for the fetch: a fetch cut short still leaves the batch
+        // before it committed.
+        let (got, imported) = tokio::join!(fetching, importing);
+        let (due, import_error) = imported.unwrap_or_default();
         // The action runs only after the import is committed: a crash in between leaves the
         // messages in place, and the next pass finds them already seen.
         let acted = act(session, mailbox, &due).await;
@@ -202,7 +189,6 @@ pub async fn imap_import_new(
             return Err(e);
         }
         acted?;
-        prepared = ready.transpose()?;
         fetched = got.map(fetched_batch);
     }
 }

@@ -1,6 +1,7 @@
 //! Receiving mail into tickets: the pipeline on its own (this file), then the mailbox watchers
 //! against Dovecot.
 
+mod bad_link;
 mod batches;
 mod pipeline;
 mod pop3;
