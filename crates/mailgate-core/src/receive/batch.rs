@@ -13,6 +13,7 @@ use mailgate_proto::dial::MailStream;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::ImapSession;
 use mailgate_store::{ImportOutcome, MailSource};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -103,25 +104,49 @@ pub async fn prepare(
 }
 
 /// Imports a prepared batch in one transaction. Returns the ids whose after-import action is
-/// due (committed and not skipped), and the error that stopped the batch: a message the
-/// server did not return, or one the store refused (the messages before it are committed; it
-/// and the rest are offered again by the next pass).
+/// due, and the error that stopped the batch: a message the server did not return, or one the
+/// store refused (the messages before it are committed; it and the rest are offered again by
+/// the next pass). The action is due for a message stored now (in a ticket, or a duplicate of
+/// one), and for one read before whose recorded outcome is such (a folder read again from the
+/// start): never for one that was not stored (ignored, a loop, too large, an unthreaded
+/// auto-reply), which stays on the server.
 pub async fn import(
     core: Arc<Core>,
     server_id: mailgate_domain::Id,
     batch: PreparedBatch,
 ) -> (Vec<u32>, Option<WatchError>) {
     let (ids, prepared): (Vec<u32>, Vec<Prepared>) = batch.ready.into_iter().unzip();
+    let keys: Vec<String> = prepared.iter().map(|p| p.source_key().to_owned()).collect();
     let done = pipeline::import(&core, server_id, prepared).await;
-    let due = ids
+    let seen_before: Vec<String> = keys
         .iter()
         .zip(&done.outcomes)
-        .filter(|(_, outcome)| !matches!(outcome, ImportOutcome::Skipped))
-        .map(|(id, _)| *id)
+        .filter(|(_, outcome)| matches!(outcome, ImportOutcome::AlreadySeen))
+        .map(|(key, _)| key.clone())
+        .collect();
+    let (stored_before, lookup_error) = if seen_before.is_empty() {
+        (HashSet::new(), None)
+    } else {
+        match core.store.sources_to_act_on(&seen_before).await {
+            Ok(keys) => (keys.into_iter().collect(), None),
+            Err(e) => (HashSet::new(), Some(WatchError::Store(e))),
+        }
+    };
+    let due = ids
+        .iter()
+        .zip(&keys)
+        .zip(&done.outcomes)
+        .filter(|((_, key), outcome)| match outcome {
+            ImportOutcome::Imported { .. } | ImportOutcome::Duplicate { .. } => true,
+            ImportOutcome::AlreadySeen => stored_before.contains(*key),
+            ImportOutcome::Skipped => false,
+        })
+        .map(|((id, _), _)| *id)
         .collect();
     let error = done
         .failed
         .map(WatchError::Store)
+        .or(lookup_error)
         .or(batch.stopped_at.map(WatchError::Proto));
     (due, error)
 }

@@ -204,3 +204,66 @@ async fn a_disabled_server_stops_reading_before_the_answer() {
     let now = app.get("/api/v1/events").await.body;
     assert_eq!(now, events, "an event after the answer");
 }
+
+/// Issue 19: a folder read again from its first UID under a numbering seen before (the server
+/// pointed at another folder and back) applies the after-import action to the mail stored
+/// from it only: the mail the filter ignored stays on the server.
+#[tokio::test]
+async fn mail_ignored_before_stays_when_its_folder_is_read_again() {
+    let app = spawn_app().await;
+    let (mailbox, server) = oauth_server(
+        &app,
+        json!({"after_import": "delete", "filter": {"type": "ignore", "keywords": ["newsletter"]}}),
+    )
+    .await;
+    let world = app.world();
+    // Another folder with one message in it.
+    let (mut imap, _) = world.open_folder(&mailbox, None, "INBOX").await;
+    imap.imap("c1", "CREATE Other").await;
+    let other = mail(&mailbox, "Elsewhere");
+    imap.send(&format!("c2 APPEND Other {{{}+}}", other.len()))
+        .await;
+    imap.send(&other).await;
+    let appended = imap.imap_reply("c2").await;
+    assert!(
+        appended.last().is_some_and(|l| l.starts_with("c2 OK")),
+        "{appended:?}"
+    );
+    imap.imap("c3", "LOGOUT").await;
+
+    for subject in ["First", "Our newsletter"] {
+        world
+            .deliver("customer@example.com", &mailbox, &mail(&mailbox, subject))
+            .await;
+    }
+    assert_eq!(
+        until_tickets(&app, 1, Duration::from_secs(10)).await.len(),
+        1
+    );
+    patch(&app, &server, json!({"folder": "Other"})).await;
+    assert_eq!(
+        until_tickets(&app, 2, Duration::from_secs(10)).await.len(),
+        2
+    );
+    patch(&app, &server, json!({"folder": "INBOX"})).await;
+    world
+        .deliver("customer@example.com", &mailbox, &mail(&mailbox, "Third"))
+        .await;
+    assert_eq!(
+        until_tickets(&app, 3, Duration::from_secs(10)).await.len(),
+        3
+    );
+    // The newsletter was read again before "Third" came: once "Third" is deleted, the action
+    // of both passes has run.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let inbox = loop {
+        let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
+        if !inbox.iter().any(|m| m.contains("Subject: Third")) {
+            break inbox;
+        }
+        assert!(Instant::now() < deadline, "Third was not deleted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert!(inbox[0].contains("Subject: Our newsletter"), "{inbox:?}");
+}
