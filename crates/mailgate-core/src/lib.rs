@@ -37,6 +37,8 @@ pub struct Core {
     pub smtp: send::SmtpPools,
     /// Wakes the outbox worker when a message is queued.
     pub outbox_wake: tokio::sync::Notify,
+    /// Wakes the mailbox supervisor when an incoming server or a credential changes.
+    pub mailbox_wake: receive::supervisor::Wake,
 }
 
 impl std::fmt::Debug for Core {
@@ -87,6 +89,7 @@ impl Core {
             tokens: tokens::TokenManager::default(),
             smtp: send::SmtpPools::default(),
             outbox_wake: tokio::sync::Notify::new(),
+            mailbox_wake: receive::supervisor::Wake::default(),
         })
     }
 }

@@ -376,6 +376,7 @@ async fn renew(
         created_at_ms: now,
         updated_at_ms: now,
     });
+    let was_failing = base.status != CONNECTED;
     match outcome {
         Ok(answer) => {
             let lifetime = answer.expires_in_secs * 1000;
@@ -407,6 +408,10 @@ async fn renew(
                 .upsert_credential(&row)
                 .await
                 .map_err(store_failure)?;
+            if was_failing {
+                // Watchers pausing after this credential's failure try again now.
+                core.mailbox_wake.poke();
+            }
             Ok(AccessToken {
                 token: answer.access_token,
                 expires_at_ms: now + lifetime,

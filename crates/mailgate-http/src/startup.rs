@@ -32,7 +32,9 @@ pub struct Options {
     pub workers: bool,
     /// How often the token refresher looks for tokens due for renewal.
     pub refresh_every: std::time::Duration,
-    /// How often the mailbox supervisor looks for added, changed or removed incoming servers.
+    /// How often the mailbox supervisor looks for added, changed or removed incoming servers
+    /// on its own: a safety net (servers changed by another process), since every change made
+    /// through this process wakes it at once.
     pub mailbox_check_every: std::time::Duration,
 }
 
@@ -42,7 +44,7 @@ impl Default for Options {
             clock: Arc::new(mailgate_core::clock::SystemClock),
             workers: true,
             refresh_every: std::time::Duration::from_secs(15),
-            mailbox_check_every: std::time::Duration::from_secs(10),
+            mailbox_check_every: std::time::Duration::from_secs(60),
         }
     }
 }

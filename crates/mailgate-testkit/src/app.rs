@@ -26,11 +26,13 @@ pub struct TestApp {
 }
 
 /// Extra settings for a test, as `section.key` = value (the same keys as the config file), and
-/// the clock the service runs on. Background workers are off: tests run their steps by hand.
+/// the clock the service runs on. Background workers are off unless `workers`: tests run their
+/// steps by hand.
 #[derive(Clone)]
 pub struct TestConfig {
     pub settings: Vec<(String, String)>,
     pub clock: Arc<mailgate_core::clock::ManualClock>,
+    pub workers: bool,
 }
 
 impl Default for TestConfig {
@@ -38,6 +40,7 @@ impl Default for TestConfig {
         Self {
             settings: Vec::new(),
             clock: mailgate_core::clock::ManualClock::new(),
+            workers: false,
         }
     }
 }
@@ -45,6 +48,13 @@ impl Default for TestConfig {
 impl TestConfig {
     pub fn set(mut self, key: &str, value: impl ToString) -> Self {
         self.settings.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Runs the background workers as the service does, except that the mailbox supervisor's
+    /// safety-net poll is an hour: only its wake-ups start, restart or stop watchers.
+    pub fn with_workers(mut self) -> Self {
+        self.workers = true;
         self
     }
 }
@@ -68,7 +78,8 @@ async fn start(data_dir: &std::path::Path, config: &TestConfig) -> anyhow::Resul
     let settings = settings(data_dir, config)?;
     let options = mailgate_http::Options {
         clock: config.clock.clone(),
-        workers: false,
+        workers: config.workers,
+        mailbox_check_every: std::time::Duration::from_secs(3600),
         ..Default::default()
     };
     let app = mailgate_http::Application::build_with(settings, options).await?;
@@ -370,8 +381,13 @@ impl TestApp {
 /// `spawn_app()` for tests that connect to the mail stack: the world is started first and its
 /// test CA is trusted (`tls.extra_ca_file`), as an admin would configure an internal CA.
 pub async fn spawn_app_on_world() -> TestApp {
+    spawn_app_with(on_world(TestConfig::default())).await
+}
+
+/// `config` for a test that connects to the mail stack: its test CA trusted.
+pub fn on_world(config: TestConfig) -> TestConfig {
     let ca = crate::world().stack.ca_pem.display().to_string();
-    spawn_app_with(TestConfig::default().set("tls.extra_ca_file", ca)).await
+    config.set("tls.extra_ca_file", ca)
 }
 
 impl TestApp {

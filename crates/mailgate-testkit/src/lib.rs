@@ -6,12 +6,14 @@
 
 pub mod app;
 pub mod mailstack;
+pub mod proxy;
+pub mod samples;
 pub mod wire;
 pub mod world;
 
 pub use app::{
-    Answer, TestApp, TestConfig, Watching, fresh_postgres_database, spawn_app, spawn_app_on_world,
-    spawn_app_with,
+    Answer, TestApp, TestConfig, Watching, fresh_postgres_database, on_world, spawn_app,
+    spawn_app_on_world, spawn_app_with,
 };
 pub use world::{World, world};
 

@@ -91,6 +91,17 @@ impl World {
     /// An IMAPS session on `user`'s INBOX (password, or a minted token when `None`), and how
     /// many messages it holds.
     async fn open_inbox(&self, user: &str, password: Option<&str>) -> (Conn, usize) {
+        self.open_folder(user, password, "INBOX").await
+    }
+
+    /// An IMAPS session of `user` (password, or a minted token when `None`) with `folder`
+    /// selected, and how many messages it holds.
+    pub async fn open_folder(
+        &self,
+        user: &str,
+        password: Option<&str>,
+        folder: &str,
+    ) -> (Conn, usize) {
         let mut imap = Conn::tls(&self.stack, self.stack.imaps_port).await;
         assert!(imap.line().await.starts_with("* OK"));
         let login = match password {
@@ -107,7 +118,7 @@ impl World {
             login.last().is_some_and(|l| l.starts_with("a1 OK")),
             "IMAP login: {login:?}"
         );
-        let select = imap.imap("a2", "SELECT INBOX").await;
+        let select = imap.imap("a2", &format!("SELECT {folder}")).await;
         let exists = select
             .iter()
             .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS")))

@@ -375,6 +375,8 @@ async fn finish(
     tokens::store_grant(core, &key, refresh, &answer, &granted)
         .await
         .map_err(internal)?;
+    // The mailbox waiting for this grant starts reading now.
+    core.mailbox_wake.poke();
     events::record(
         core,
         events::kind::CREDENTIAL_CONNECTED,

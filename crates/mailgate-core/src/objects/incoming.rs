@@ -194,6 +194,12 @@ impl Resource for IncomingServers {
         (spec.enabled, spec.primary)
     }
 
+    /// The mailbox watchers follow before the answer: a new or changed server's watcher is
+    /// (re)started with the settings just written, a disabled or deleted one's has stopped.
+    async fn written(core: &crate::Core) {
+        core.mailbox_wake.changed().await;
+    }
+
     fn with_flags(spec: IncomingServerSpec, enabled: bool, primary: bool) -> IncomingServerSpec {
         IncomingServerSpec {
             enabled,

@@ -93,6 +93,10 @@ pub trait Resource: Send + Sync + 'static {
         spec: Self::Spec,
         secrets: &SecretMap,
     ) -> Self::View;
+    /// Runs once a write (create, update, delete) is committed, before it is answered.
+    fn written(_core: &Core) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
 }
 
 /// What views need beyond the object: the core, and the credentials (fetched once per answer).
@@ -127,6 +131,7 @@ impl<R: Resource> Objects<R> {
             .insert_object(&row)
             .await
             .map_err(|e| Self::write_error(e, &row.name))?;
+        R::written(core).await;
         let credentials = core.store.list_credentials().await?;
         Ok(R::view(
             &ViewContext {
@@ -219,6 +224,7 @@ impl<R: Resource> Objects<R> {
             .update_object(&row)
             .await
             .map_err(|e| Self::write_error(e, &row.name))?;
+        R::written(core).await;
         let credentials = core.store.list_credentials().await?;
         Ok(R::view(
             &ViewContext {
@@ -234,7 +240,10 @@ impl<R: Resource> Objects<R> {
     pub async fn delete(core: &Core, id: &str) -> Result<(), ServiceError> {
         let row = Self::row(core, id).await?;
         match core.store.delete_object(R::KIND, row.id).await {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                R::written(core).await;
+                Ok(())
+            }
             Ok(false) => Err(Self::not_found(id)),
             Err(StoreError::InUse(ids)) => {
                 let users = core.store.objects_linking_to(row.id).await?;

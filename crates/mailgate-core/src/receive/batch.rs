@@ -1,8 +1,9 @@
 //! Reading a mailbox in batches. An IMAP pass lists what is new with its sizes and cuts it
-//! into batches of bounded bytes; then three stages run side by side: a batch is fetched (one
-//! `UID FETCH` for all of it), the one before is prepared on a blocking thread, and the one
-//! before that imported in one transaction. A batch's after-import action (one command for
-//! the batch) runs once its import is committed. At most three batches are in memory.
+//! into batches of bounded bytes; then two stages run side by side: a batch is fetched (one
+//! `UID FETCH` for all of it) while the one before is prepared on a blocking thread and
+//! imported in one transaction as soon as it is prepared. A batch's after-import action (one
+//! command for the batch) runs once its import is committed. At most two batches are in
+//! memory.
 
 use super::pipeline::{self, Mailbox, Prepared};
 use super::watch::WatchError;
@@ -12,6 +13,7 @@ use mailgate_proto::dial::MailStream;
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::ImapSession;
 use mailgate_store::{ImportOutcome, MailSource};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -102,32 +104,57 @@ pub async fn prepare(
 }
 
 /// Imports a prepared batch in one transaction. Returns the ids whose after-import action is
-/// due (committed and not skipped), and the error that stopped the batch: a message the
-/// server did not return, or one the store refused (the messages before it are committed; it
-/// and the rest are offered again by the next pass).
+/// due, and the error that stopped the batch: a message the server did not return, or one the
+/// store refused (the messages before it are committed; it and the rest are offered again by
+/// the next pass). The action is due for a message stored now (in a ticket, or a duplicate of
+/// one), and for one read before whose recorded outcome is such (a folder read again from the
+/// start): never for one that was not stored (ignored, a loop, too large, an unthreaded
+/// auto-reply), which stays on the server.
 pub async fn import(
     core: Arc<Core>,
     server_id: mailgate_domain::Id,
     batch: PreparedBatch,
 ) -> (Vec<u32>, Option<WatchError>) {
     let (ids, prepared): (Vec<u32>, Vec<Prepared>) = batch.ready.into_iter().unzip();
+    let keys: Vec<String> = prepared.iter().map(|p| p.source_key().to_owned()).collect();
     let done = pipeline::import(&core, server_id, prepared).await;
-    let due = ids
+    let seen_before: Vec<String> = keys
         .iter()
         .zip(&done.outcomes)
-        .filter(|(_, outcome)| !matches!(outcome, ImportOutcome::Skipped))
-        .map(|(id, _)| *id)
+        .filter(|(_, outcome)| matches!(outcome, ImportOutcome::AlreadySeen))
+        .map(|(key, _)| key.clone())
+        .collect();
+    let (stored_before, lookup_error) = if seen_before.is_empty() {
+        (HashSet::new(), None)
+    } else {
+        match core.store.sources_to_act_on(&seen_before).await {
+            Ok(keys) => (keys.into_iter().collect(), None),
+            Err(e) => (HashSet::new(), Some(WatchError::Store(e))),
+        }
+    };
+    let due = ids
+        .iter()
+        .zip(&keys)
+        .zip(&done.outcomes)
+        .filter(|((_, key), outcome)| match outcome {
+            ImportOutcome::Imported { .. } | ImportOutcome::Duplicate { .. } => true,
+            ImportOutcome::AlreadySeen => stored_before.contains(*key),
+            ImportOutcome::Skipped => false,
+        })
+        .map(|((id, _), _)| *id)
         .collect();
     let error = done
         .failed
         .map(WatchError::Store)
+        .or(lookup_error)
         .or(batch.stopped_at.map(WatchError::Proto));
     (due, error)
 }
 
 /// Imports everything above the mailbox's progress, in batches, until done or `stop` (the
-/// batches under way are finished first). Three stages run side by side: batch k+2 is
-/// fetched while batch k+1 is prepared and batch k imported; batch k's action follows.
+/// batch under way is finished first). Two stages run side by side: batch k+1 is fetched
+/// while batch k is prepared and then committed at once, so that a connection that drops
+/// loses at most the batch it was fetching; batch k's action follows its commit.
 pub async fn imap_import_new(
     core: &Arc<Core>,
     mailbox: &Arc<Mailbox>,
@@ -156,10 +183,10 @@ pub async fn imap_import_new(
         };
         messages.into_iter().map(fetched).collect::<Vec<_>>()
     };
-    let (mut fetched, mut prepared) = (None, None);
+    let mut fetched = None;
     loop {
         let next = if *stop.borrow() { None } else { batches.next() };
-        if next.is_none() && fetched.is_none() && prepared.is_none() {
+        if next.is_none() && fetched.is_none() {
             return Ok(());
         }
         let fetching = async {
@@ -168,32 +195,17 @@ pub async fn imap_import_new(
                 None => None,
             }
         };
-        let preparing = async {
-            match fetched.take() {
-                Some(batch) => Some(prepare(mailbox, &domain, batch).await),
-                None => None,
-            }
-        };
         let importing = async {
-            match prepared.take() {
-                // A task of its own: the statements' round trips to the database go on while
-                // this task reads the next batch.
-                Some(batch) => {
-                    Some(tokio::spawn(import(core.clone(), mailbox.server_id, batch)).await)
-                }
-                None => None,
-            }
+            let batch = fetched.take()?;
+            Some(match prepare(mailbox, &domain, batch).await {
+                Ok(batch) => import(core.clone(), mailbox.server_id, batch).await,
+                Err(e) => (Vec::new(), Some(e)),
+            })
         };
-        let (got, ready, imported) = tokio::join!(fetching, preparing, importing);
-        let (due, import_error) = match imported.transpose() {
-            Ok(imported) => imported.unwrap_or_default(),
-            Err(e) => (
-                Vec::new(),
-                Some(WatchError::Internal(format!(
-                    "importing a batch failed: {e}"
-                ))),
-            ),
-        };
+        // The commit does not wait for the fetch: a fetch cut short still leaves the batch
+        // before it committed.
+        let (got, imported) = tokio::join!(fetching, importing);
+        let (due, import_error) = imported.unwrap_or_default();
         // The action runs only after the import is committed: a crash in between leaves the
         // messages in place, and the next pass finds them already seen.
         let acted = act(session, mailbox, &due).await;
@@ -202,7 +214,6 @@ pub async fn imap_import_new(
             return Err(e);
         }
         acted?;
-        prepared = ready.transpose()?;
         fetched = got.map(fetched_batch);
     }
 }

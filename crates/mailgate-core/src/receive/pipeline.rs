@@ -50,6 +50,13 @@ pub struct Prepared {
     note: Note,
 }
 
+impl Prepared {
+    /// Where the message comes from, as the store records it.
+    pub fn source_key(&self) -> &str {
+        &self.request.source().key
+    }
+}
+
 /// What a message's event says, whatever the store decides.
 struct Note {
     /// `normal`, `auto_reply`, `bounce`.

@@ -1,7 +1,9 @@
 //! Keeps one watcher per enabled incoming server: starts new ones, restarts changed ones, stops
-//! disabled or deleted ones. A mailbox never has two watchers at once (servers limit the
-//! connections per mailbox, and POP3 locks the mailbox): a restarted or re-enabled mailbox's new
-//! watcher starts only once the old one has ended, or has been aborted after [`STOP_GRACE`].
+//! disabled or deleted ones. It acts when woken ([`Wake`]: a server was written, a consent
+//! completed, a credential connected) and, as a safety net, every `every` (servers changed by
+//! another process). A mailbox never has two watchers at once (servers limit the connections
+//! per mailbox, and POP3 locks the mailbox): the watchers to stop are asked to, and waited for
+//! (aborted after [`STOP_GRACE`]), before any is started.
 
 use super::watch::watch_mailbox;
 use crate::Core;
@@ -10,13 +12,87 @@ use mailgate_store::ObjectKind;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-/// How long a watcher asked to stop may take (it notices in IDLE at once, otherwise between
-/// two batches) before it is aborted.
-const STOP_GRACE: Duration = Duration::from_secs(30);
+/// How long a watcher asked to stop may take (it notices in IDLE and in a pause at once,
+/// otherwise after the batch under way) before it is aborted. Aborting is safe: a batch is
+/// imported in one transaction, and an after-import action cut short is finished by the next
+/// session.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a change waits for the supervisor to apply it: the stop grace, and the time to
+/// list the servers.
+const APPLY_WAIT: Duration = Duration::from_secs(10);
+
+/// Wakes the supervisor when what its watchers depend on changes, and lets the author of a
+/// change wait until the watchers follow it.
+pub struct Wake {
+    supervisor: Notify,
+    /// Changes asked for, and the last one the supervisor applied.
+    asked: AtomicU64,
+    applied: watch::Sender<u64>,
+    /// Bumped with each change: a watcher pausing after a failure tries again at once (a
+    /// credential just connected makes the next attempt succeed).
+    retry: watch::Sender<u64>,
+    running: AtomicBool,
+}
+
+impl Default for Wake {
+    fn default() -> Self {
+        Self {
+            supervisor: Notify::new(),
+            asked: AtomicU64::new(0),
+            applied: watch::Sender::new(0),
+            retry: watch::Sender::new(0),
+            running: AtomicBool::new(false),
+        }
+    }
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wake")
+            .field("asked", &self.asked.load(Ordering::SeqCst))
+            .field("applied", &*self.applied.borrow())
+            .finish()
+    }
+}
+
+impl Wake {
+    /// Something the watchers depend on changed (an incoming server, a credential): the
+    /// supervisor looks at once, and watchers pausing after a failure try again. Returns the
+    /// change's number for [`Wake::applied`].
+    pub fn poke(&self) -> u64 {
+        let change = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.retry.send_modify(|n| *n += 1);
+        self.supervisor.notify_one();
+        change
+    }
+
+    /// [`Wake::poke`], then waits until the supervisor has applied the change: the watchers of
+    /// changed, disabled or deleted servers have ended, and those of new or changed ones are
+    /// started (and read the server's settings as they are now). Bounded by [`APPLY_WAIT`];
+    /// returns at once when no supervisor runs in this process (the CLI).
+    pub async fn changed(&self) {
+        let change = self.poke();
+        if !self.running.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut applied = self.applied.subscribe();
+        let done = tokio::time::timeout(APPLY_WAIT, applied.wait_for(|&n| n >= change)).await;
+        if done.is_err() {
+            tracing::warn!("the mailbox watchers did not follow a change within {APPLY_WAIT:?}");
+        }
+    }
+
+    /// For a watcher: changes after this moment (see [`Wake::poke`]).
+    pub fn retries(&self) -> watch::Receiver<u64> {
+        self.retry.subscribe()
+    }
+}
 
 struct Running {
     version: i64,
@@ -24,8 +100,7 @@ struct Running {
     task: Watcher,
 }
 
-/// A watcher's task, aborted if dropped (so that no chain of waiting watchers can leave one
-/// running detached).
+/// A watcher's task, aborted if dropped (so that none can be left running detached).
 struct Watcher(JoinHandle<()>);
 
 impl Drop for Watcher {
@@ -34,34 +109,35 @@ impl Drop for Watcher {
     }
 }
 
-impl Watcher {
-    /// Waits for the task to end, at most [`STOP_GRACE`], then aborts it and waits for that.
-    async fn ended(mut self) {
-        if tokio::time::timeout(STOP_GRACE, &mut self.0).await.is_err() {
+/// Waits for watchers asked to stop, at most [`STOP_GRACE`] for all of them together, and
+/// aborts (and waits for) those still running then.
+async fn ended(watchers: Vec<Watcher>) {
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    for mut w in watchers {
+        if tokio::time::timeout_at(deadline, &mut w.0).await.is_err() {
             tracing::warn!("a mailbox watcher did not stop in time; aborting it");
-            self.0.abort();
-            let _ = (&mut self.0).await;
+            w.0.abort();
+            let _ = (&mut w.0).await;
         }
     }
 }
 
-/// The watchers, and those asked to stop that may still be ending.
+/// The running watchers.
 #[derive(Default)]
 struct Watchers {
     running: HashMap<Id, Running>,
-    stopping: HashMap<Id, Watcher>,
 }
 
 impl Watchers {
     /// Stops the watchers of mailboxes not in `wanted` (id -> version) or of another version,
-    /// and starts the missing ones with `start`, each after its mailbox's previous watcher ended.
-    fn reconcile<F, Fut>(&mut self, wanted: &HashMap<Id, i64>, start: F)
+    /// and waits for them to end; then starts the missing ones with `start`.
+    async fn reconcile<F, Fut>(&mut self, wanted: &HashMap<Id, i64>, start: F)
     where
         F: Fn(Id, watch::Receiver<bool>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.stopping.retain(|_, w| !w.0.is_finished());
         let ids: Vec<Id> = self.running.keys().copied().collect();
+        let mut ending = Vec::new();
         for id in ids {
             let keep = self
                 .running
@@ -69,24 +145,16 @@ impl Watchers {
                 .is_some_and(|r| wanted.get(&id) == Some(&r.version) && !r.task.0.is_finished());
             if !keep && let Some(r) = self.running.remove(&id) {
                 let _ = r.stop.send(true);
-                // At most one per mailbox: a watcher that was itself still waiting for an older
-                // one holds that one, and ends (or is aborted) after it.
-                self.stopping.insert(id, r.task);
+                ending.push(r.task);
             }
         }
+        ended(ending).await;
         for (&id, &version) in wanted {
             if self.running.contains_key(&id) {
                 continue;
             }
             let (stop, stopped) = watch::channel(false);
-            let previous = self.stopping.remove(&id);
-            let watcher = start(id, stopped);
-            let task = tokio::spawn(async move {
-                if let Some(previous) = previous {
-                    previous.ended().await;
-                }
-                watcher.await;
-            });
+            let task = tokio::spawn(start(id, stopped));
             self.running.insert(
                 id,
                 Running {
@@ -103,27 +171,24 @@ impl Watchers {
         for r in self.running.values() {
             let _ = r.stop.send(true);
         }
-        let all = self
-            .running
-            .drain()
-            .map(|(_, r)| r.task)
-            .chain(self.stopping.drain().map(|(_, w)| w));
-        for w in all {
-            w.ended().await;
-        }
+        ended(self.running.drain().map(|(_, r)| r.task).collect()).await;
     }
 }
 
-/// Until `shutdown`, every `every`: compare the enabled incoming servers with the running
-/// watchers. `poll` is how often POP3 mailboxes are read.
+/// Until `shutdown`: compare the enabled incoming servers with the running watchers whenever
+/// woken through [`Core::mailbox_wake`], and every `every` as a safety net. `poll` is how often
+/// POP3 mailboxes are read.
 pub async fn run(
     core: Arc<Core>,
     every: Duration,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let wake = &core.mailbox_wake;
+    wake.running.store(true, Ordering::SeqCst);
     let mut watchers = Watchers::default();
     loop {
+        let change = wake.asked.load(Ordering::SeqCst);
         match core.store.list_objects(ObjectKind::IncomingServer).await {
             Ok(rows) => {
                 let wanted: HashMap<Id, i64> = rows
@@ -131,18 +196,23 @@ pub async fn run(
                     .filter(|r| r.enabled)
                     .map(|r| (r.id, r.updated_at_ms))
                     .collect();
-                watchers.reconcile(&wanted, |id, stopped| {
-                    watch_mailbox(core.clone(), id, poll, stopped)
-                });
+                watchers
+                    .reconcile(&wanted, |id, stopped| {
+                        watch_mailbox(core.clone(), id, poll, stopped)
+                    })
+                    .await;
                 metrics::gauge!("mailgate_mailboxes_watched").set(watchers.running.len() as f64);
+                wake.applied.send_modify(|n| *n = (*n).max(change));
             }
             Err(e) => tracing::warn!(error = %e, "cannot list incoming servers"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
+            _ = wake.supervisor.notified() => {}
             _ = shutdown.changed() => break,
         }
     }
+    wake.running.store(false, Ordering::SeqCst);
     watchers.stop_all().await;
 }
 
@@ -209,16 +279,18 @@ mod tests {
         let census = Arc::new(Mutex::new(Census::default()));
         let mut watchers = Watchers::default();
         let id = Id::new();
-        // Each watcher takes 10 s to notice it was asked to stop; the server is edited every
+        // Each watcher takes 2 s to notice it was asked to stop; the server is edited every
         // second, then disabled and enabled again.
-        let start = fake(&census, Some(Duration::from_secs(10)));
+        let start = fake(&census, Some(Duration::from_secs(2)));
         for version in 1..=4 {
-            watchers.reconcile(&HashMap::from([(id, version)]), &start);
+            watchers
+                .reconcile(&HashMap::from([(id, version)]), &start)
+                .await;
             settle(1).await;
         }
-        watchers.reconcile(&HashMap::new(), &start);
+        watchers.reconcile(&HashMap::new(), &start).await;
         settle(1).await;
-        watchers.reconcile(&HashMap::from([(id, 5)]), &start);
+        watchers.reconcile(&HashMap::from([(id, 5)]), &start).await;
         settle(60).await;
         {
             let c = census.lock().unwrap();
@@ -235,9 +307,9 @@ mod tests {
         let mut watchers = Watchers::default();
         let id = Id::new();
         let start = fake(&census, None);
-        watchers.reconcile(&HashMap::from([(id, 1)]), &start);
+        watchers.reconcile(&HashMap::from([(id, 1)]), &start).await;
         settle(1).await;
-        watchers.reconcile(&HashMap::from([(id, 2)]), &start);
+        watchers.reconcile(&HashMap::from([(id, 2)]), &start).await;
         settle(STOP_GRACE.as_secs() + 5).await;
         let c = census.lock().unwrap();
         assert_eq!((c.most, c.alive, c.started), (1, 1, 2));

@@ -31,7 +31,7 @@ const TOKEN_MARGIN_MS: i64 = 5 * 60_000;
 /// has and asks again after this long.
 const TOKEN_RETRY: Duration = Duration::from_secs(60);
 /// An IMAP session that ends by itself (its token nears its end) is not followed by the next
-/// within this long of its start; failed sessions back off instead (5 s doubling to 5 min).
+/// within this long of its start; failed sessions back off instead ([`BACKOFF_FIRST`]).
 const RECONNECT_FLOOR: Duration = Duration::from_secs(30);
 
 /// How a session ended without an error.
@@ -253,6 +253,16 @@ pub async fn imap_session(
     mailbox: &Mailbox,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
+    imap_pass(core, mailbox, stop, &mut false).await
+}
+
+/// [`imap_session`], setting `connected` once the folder is open.
+async fn imap_pass(
+    core: &Arc<Core>,
+    mailbox: &Mailbox,
+    stop: &mut watch::Receiver<bool>,
+    connected: &mut bool,
+) -> Result<Ended, WatchError> {
     let mut login = mailbox_login(core, mailbox).await?;
     let tls = tls(core)?;
     let client = imap::connect(&endpoint(mailbox), tls.clone(), IO_TIMEOUT).await?;
@@ -261,6 +271,7 @@ pub async fn imap_session(
         Err(refused) => imap_login_again(core, mailbox, &mut login, refused, tls).await?,
     };
     let folder = session.select(&mailbox.spec.folder).await?;
+    *connected = true;
     // Shared with the blocking threads that prepare batches.
     batch::imap_catch_up(core, mailbox, &mut session, folder.uid_validity).await?;
     let mailbox = Arc::new(mailbox.clone());
@@ -297,12 +308,23 @@ pub async fn pop3_session(
     mailbox: &Mailbox,
     stop: &watch::Receiver<bool>,
 ) -> Result<Ended, WatchError> {
+    pop3_pass(core, mailbox, stop, &mut false).await
+}
+
+/// [`pop3_session`], setting `connected` once logged in.
+async fn pop3_pass(
+    core: &Arc<Core>,
+    mailbox: &Mailbox,
+    stop: &watch::Receiver<bool>,
+    connected: &mut bool,
+) -> Result<Ended, WatchError> {
     let mut login = mailbox_login(core, mailbox).await?;
     let tls = tls(core)?;
     let mut client = pop3::connect(&endpoint(mailbox), tls.clone(), IO_TIMEOUT).await?;
     if let Err(refused) = client.login(&login.credentials).await {
         client = pop3_login_again(core, mailbox, &mut login, refused, tls).await?;
     }
+    *connected = true;
     let delete = mailbox.spec.after_import == AfterImport::Delete;
     let mailbox = Arc::new(mailbox.clone());
     let domain: Arc<str> = pipeline::message_id_domain(core).into();
@@ -381,16 +403,25 @@ async fn flush(
     error.map_or(Ok(()), Err)
 }
 
-/// Runs one mailbox until `stop`: sessions back to back, with backoff after errors (5 s doubling
-/// to 5 min), an event when authentication fails, polling for POP3 every `poll`.
+/// The first pause after a failed session; it doubles with each failure that follows, up to
+/// [`BACKOFF_MAX`], and starts again once a session connects.
+const BACKOFF_FIRST: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// Runs one mailbox until `stop`: sessions back to back, the first at once; after a failed
+/// session a pause (see [`BACKOFF_FIRST`]) that a change of servers or credentials cuts short
+/// ([`crate::receive::supervisor::Wake::poke`]); an event when authentication fails; polling
+/// for POP3 every `poll`.
 pub async fn watch_mailbox(
     core: std::sync::Arc<Core>,
     server_id: Id,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut backoff = Duration::from_secs(5);
+    let mut backoff = BACKOFF_FIRST;
     let mut reported_auth = false;
+    let mut retries = core.mailbox_wake.retries();
+    let mut cut_short = false;
     while !stopped(&stop) {
         let mailbox = match load_mailbox(&core, server_id).await {
             Ok(m) => m,
@@ -400,15 +431,18 @@ pub async fn watch_mailbox(
             }
         };
         let started = tokio::time::Instant::now();
+        let mut connected = false;
         let result = match mailbox.spec.protocol {
-            IncomingProtocol::Imap => imap_session(&core, &mailbox, &mut stop).await,
-            IncomingProtocol::Pop3 => pop3_session(&core, &mailbox, &stop).await,
+            IncomingProtocol::Imap => imap_pass(&core, &mailbox, &mut stop, &mut connected).await,
+            IncomingProtocol::Pop3 => pop3_pass(&core, &mailbox, &stop, &mut connected).await,
         };
+        if connected {
+            backoff = BACKOFF_FIRST;
+            reported_auth = false;
+        }
         let pause = match result {
             Ok(Ended::Stopped) => return,
             Ok(Ended::Again) => {
-                backoff = Duration::from_secs(5);
-                reported_auth = false;
                 if mailbox.spec.protocol == IncomingProtocol::Pop3 {
                     poll
                 } else {
@@ -427,8 +461,22 @@ pub async fn watch_mailbox(
                     events::record(&core, events::kind::SERVER_AUTH_FAILED, Some(&server_id.to_string()), serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "diagnosis": diagnosis})).await;
                 }
                 let pause = backoff;
-                backoff = (backoff * 2).min(Duration::from_secs(300));
-                pause
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                // A change since the watcher last tried (a consent just completed) may be what
+                // it lacked: try again at once. Not twice in a row, so that a session whose own
+                // token renewal pokes cannot loop without pause.
+                let retry = async {
+                    if cut_short {
+                        std::future::pending::<()>().await;
+                    }
+                    let _ = retries.changed().await;
+                };
+                cut_short = tokio::select! {
+                    _ = tokio::time::sleep(pause) => false,
+                    _ = retry => true,
+                    _ = stop.changed() => return,
+                };
+                continue;
             }
         };
         tokio::select! {

@@ -1,9 +1,11 @@
 //! Receiving mail into tickets: the pipeline on its own (this file), then the mailbox watchers
 //! against Dovecot.
 
+mod bad_link;
 mod batches;
 mod pipeline;
 mod pop3;
 mod rules;
+mod start;
 mod test_connection;
 mod watch;

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Waits (bounded) until the store holds `count` ticket messages for this test's mailboxes.
-async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Value> {
+pub(super) async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Value> {
     let deadline = Instant::now() + within;
     loop {
         let tickets = app
