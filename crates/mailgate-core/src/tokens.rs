@@ -23,6 +23,9 @@ const MIN_REMAINING_MS: i64 = 60_000;
 pub const CONNECTED: &str = "connected";
 pub const NEEDS_REAUTHORIZATION: &str = "needs_reauthorization";
 pub const FAILED: &str = "failed";
+/// A consent was refused by mailgate (a permission not granted, an unverified address): no
+/// tokens are kept, and the diagnosis waits in `last_error` for the next sign-in.
+pub const AUTHORIZATION_REQUIRED: &str = "authorization_required";
 
 /// What identifies a credential.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -170,6 +173,43 @@ pub async fn store_grant(
         token: answer.access_token.clone(),
         expires_at_ms: now + lifetime,
     });
+    Ok(())
+}
+
+/// Records a consent that mailgate refused (`diagnosis` says why) for the credential `key`, so
+/// that the server shows `authorization_required` with the reason. A grant that works already
+/// (an earlier consent) is left as it is; anything else is replaced, tokens dropped.
+pub async fn record_refused_consent(
+    core: &Core,
+    key: &CredentialKey,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let existing = core
+        .store
+        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
+        .await?;
+    if existing.as_ref().is_some_and(|r| r.status == CONNECTED) {
+        return Ok(());
+    }
+    let now = core.clock.now_ms();
+    let row = CredentialRow {
+        id: existing.as_ref().map_or_else(Id::new, |r| r.id),
+        kind: key.kind,
+        owner_id: key.owner_id,
+        subject: key.subject.clone(),
+        scope: key.scope.clone(),
+        granted_scope: String::new(),
+        sealed: None,
+        access_expires_at_ms: None,
+        refresh_at_ms: None,
+        status: AUTHORIZATION_REQUIRED.into(),
+        last_error: serde_json::to_string(diagnosis).ok(),
+        failures: existing.as_ref().map_or(0, |r| r.failures) + 1,
+        created_at_ms: existing.as_ref().map_or(now, |r| r.created_at_ms),
+        updated_at_ms: now,
+    };
+    core.store.upsert_credential(&row).await?;
+    *core.tokens.slot(key).lock().await = None;
     Ok(())
 }
 
@@ -446,7 +486,7 @@ async fn refresh_grant(
         &core.http,
         ProviderKind::from(app.provider),
         &app.token_url,
-        "refresh_token",
+        mailgate_domain::troubleshoot::Grant::RefreshToken,
         &form,
     )
     .await

@@ -75,6 +75,9 @@ pub(crate) fn connection(
         (false, _, _) => ServerStatus::Disabled,
         (true, _, Some(crate::tokens::CONNECTED)) => ServerStatus::Connected,
         (true, _, Some(crate::tokens::NEEDS_REAUTHORIZATION)) => ServerStatus::NeedsReauthorization,
+        (true, _, Some(crate::tokens::AUTHORIZATION_REQUIRED)) => {
+            ServerStatus::AuthorizationRequired
+        }
         (true, _, Some(_)) => ServerStatus::Failed,
         (
             true,

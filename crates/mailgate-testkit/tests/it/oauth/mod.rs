@@ -4,6 +4,7 @@
 
 mod consent;
 mod doctor;
+mod grants;
 mod service_accounts;
 mod tokens;
 
