@@ -191,9 +191,42 @@ pub async fn record_refused_consent(
     if existing.as_ref().is_some_and(|r| r.status == CONNECTED) {
         return Ok(());
     }
+    forget_grant(core, key, existing.as_ref(), diagnosis).await
+}
+
+/// Drops every grant of OAuth app `app_id` (its endpoints changed): the tokens are forgotten and
+/// the credentials wait for a new consent with `diagnosis` as their last error.
+pub async fn drop_grants_of(
+    core: &Core,
+    app_id: Id,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let grants: Vec<CredentialRow> = core
+        .store
+        .list_credentials()
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == CredentialKind::OAuthGrant && r.owner_id == app_id)
+        .collect();
+    for row in &grants {
+        forget_grant(core, &CredentialKey::of(row), Some(row), diagnosis).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the credential `key` (`existing`, when there is one) by one without tokens, waiting
+/// for a consent, with `diagnosis` as its last error.
+async fn forget_grant(
+    core: &Core,
+    key: &CredentialKey,
+    existing: Option<&CredentialRow>,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let slot = core.tokens.slot(key);
+    let mut cached = slot.lock().await;
     let now = core.clock.now_ms();
     let row = CredentialRow {
-        id: existing.as_ref().map_or_else(Id::new, |r| r.id),
+        id: existing.map_or_else(Id::new, |r| r.id),
         kind: key.kind,
         owner_id: key.owner_id,
         subject: key.subject.clone(),
@@ -204,12 +237,12 @@ pub async fn record_refused_consent(
         refresh_at_ms: None,
         status: AUTHORIZATION_REQUIRED.into(),
         last_error: serde_json::to_string(diagnosis).ok(),
-        failures: existing.as_ref().map_or(0, |r| r.failures) + 1,
-        created_at_ms: existing.as_ref().map_or(now, |r| r.created_at_ms),
+        failures: existing.map_or(0, |r| r.failures) + 1,
+        created_at_ms: existing.map_or(now, |r| r.created_at_ms),
         updated_at_ms: now,
     };
     core.store.upsert_credential(&row).await?;
-    *core.tokens.slot(key).lock().await = None;
+    *cached = None;
     Ok(())
 }
 
@@ -555,11 +588,11 @@ fn stored_diagnosis(row: &CredentialRow) -> Diagnosis {
         message: String,
         hint: String,
     }
-    let reauthorize = row.status == NEEDS_REAUTHORIZATION;
-    let fallback = if reauthorize {
-        "needs_reauthorization"
-    } else {
-        "credential_failed"
+    let reauthorize = row.status == NEEDS_REAUTHORIZATION || row.status == AUTHORIZATION_REQUIRED;
+    let fallback = match row.status.as_str() {
+        AUTHORIZATION_REQUIRED => "authorization_required",
+        NEEDS_REAUTHORIZATION => "needs_reauthorization",
+        _ => "credential_failed",
     };
     let stored: Option<Stored> = row
         .last_error

@@ -171,6 +171,16 @@ impl Resource for IncomingServers {
     type View = IncomingServerView;
     const KIND: ObjectKind = ObjectKind::IncomingServer;
     const WHAT: &'static str = "incoming server";
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn destination(spec: &IncomingServerSpec) -> super::endpoints::Destination {
+        super::endpoints::password_destination(
+            Some(&spec.host),
+            Some(spec.port),
+            spec.proxy.as_ref(),
+            &spec.auth,
+        )
+    }
 
     fn parse(
         body: serde_json::Value,

@@ -3,6 +3,7 @@
 mod access;
 mod errors;
 mod oauth_apps;
+mod secrets;
 mod servers;
 mod service_accounts;
 mod wired;

@@ -4,13 +4,13 @@
 use super::{connected_server, token_requests};
 use crate::send::{deliver, events, queue, stack_smtp_server};
 use mailgate_core::tokens::{self, SCOPE_MAIL};
-use mailgate_emulator::{ClientRegistration, Decision, Emulator, EmulatorConfig, Outage};
+use mailgate_emulator::{ClientRegistration, Decision, Outage};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 /// Starts the consent for server `id` and answers it at `emulator` as `account`, unticking
 /// `declined`; returns the callback's status and page.
-async fn consent_declining(
+pub(super) async fn consent_declining(
     app: &TestApp,
     emulator: &mailgate_emulator::Control,
     direction: &str,
@@ -240,61 +240,10 @@ async fn a_refused_refresh_is_an_ended_grant_and_a_refused_code_a_sign_in_to_res
     assert!(!page.contains("refresh token"), "{page}");
 }
 
-/// A private emulator (its outages touch no other test) with a Google OAuth app of `app`
-/// pointing at it, and a server connected through it. Returns the emulator, the app and the key.
-async fn private_provider(
-    app: &TestApp,
-) -> (
-    mailgate_emulator::RunningEmulator,
-    Value,
-    tokens::CredentialKey,
-) {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let client_id = format!(
-        "{}.apps.googleusercontent.com",
-        uuid::Uuid::new_v4().simple()
-    );
-    emulator.control().register_client(ClientRegistration::new(
-        client_id.clone(),
-        "private-secret",
-        [format!("{}/oauth/callback", app.address)],
-    ));
-    let base = emulator.base_url();
-    let oauth = app
-        .post(
-            "/api/v1/oauth-apps",
-            json!({"name": "Private emulator", "provider": "google", "client_id": client_id, "client_secret": "private-secret",
-                   "authorization_url": format!("{base}/o/oauth2/v2/auth"), "token_url": format!("{base}/token")}),
-        )
-        .await;
-    assert_eq!(oauth.status, 201, "{}", oauth.body);
-    let mailbox = format!("support-{}@example.test", &client_id[..8]);
-    let created = app
-        .post(
-            "/api/v1/incoming-servers",
-            json!({"name": "Private", "email": mailbox, "protocol": "imap", "host": "127.0.0.1", "port": 993,
-                   "security": "ssl", "auth": "oauth", "oauth_app_id": oauth.body["id"]}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let (status, page) = consent_declining(
-        app,
-        emulator.control(),
-        "incoming",
-        created.body["id"].as_str().unwrap(),
-        &mailbox,
-        &[],
-    )
-    .await;
-    assert_eq!(status, 200, "{page}");
-    let key = super::connected_key(&oauth.body, &mailbox);
-    (emulator, oauth.body, key)
-}
-
 #[tokio::test]
 async fn a_token_endpoint_internal_failure_is_retried_not_a_failed_credential() {
     let app = spawn_app().await;
-    let (emulator, oauth, key) = private_provider(&app).await;
+    let (emulator, oauth, _, key) = super::private_provider(&app).await;
     // Google sometimes answers a refresh `400 {"error": "internal_failure"}`; its own client
     // libraries retry it.
     emulator.control().set_oauth_outage(Outage::status(400));
