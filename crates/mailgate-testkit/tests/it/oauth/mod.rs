@@ -5,6 +5,7 @@
 mod consent;
 mod doctor;
 mod grants;
+mod rotation;
 mod service_accounts;
 mod tokens;
 
