@@ -283,6 +283,19 @@ impl Control {
         }
     }
 
+    /// Makes the token endpoint fail for `client_id` only, as [`Control::set_oauth_outage`] does
+    /// for everyone; `Outage::NONE` ends it.
+    pub fn set_client_token_outage(&self, client_id: &str, outage: Outage) {
+        let mut state = self.shared.lock();
+        if outage == Outage::NONE {
+            state.client_token_outages.remove(client_id);
+        } else {
+            state
+                .client_token_outages
+                .insert(client_id.to_owned(), outage);
+        }
+    }
+
     /// Marks `email` as an address Google has not verified: its ID token carries
     /// `email_verified: false`.
     pub fn set_email_unverified(&self, email: &str) {

@@ -32,7 +32,7 @@ pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     let params = Params::from_body(&headers, &body);
     let basic = params::basic_credentials(&headers);
     let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
-    {
+    let client_id = {
         let mut state = shared.lock();
         let client_id = match grant_type.as_str() {
             JWT_BEARER => jwt_bearer::client_id_for_counting(&state, &params),
@@ -42,8 +42,12 @@ pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 .or_else(|| params.get("client_id").map(str::to_owned)),
         };
         state.count_token_request(client_id.as_deref(), &grant_type);
-    }
+        client_id
+    };
     if let Err(failure) = outage::oauth_gate(&shared).await {
+        return failure;
+    }
+    if let Err(failure) = outage::client_token_gate(&shared, client_id.as_deref()).await {
         return failure;
     }
     let now = shared.clock.now();

@@ -175,6 +175,9 @@ pub struct State {
     /// `400 failedPrecondition` "Mail service not enabled".
     pub gmail_service_off: HashSet<String>,
     pub oauth_outage: Outage,
+    /// Outages of the token endpoint for one client only (key: client ID), so that a test can
+    /// take its own client's provider down without touching the others.
+    pub client_token_outages: HashMap<String, Outage>,
     pub gmail_outage: Outage,
     pub rate_limits: HashMap<String, RateLimitState>,
     pub counters: Counters,
