@@ -23,6 +23,9 @@ const MIN_REMAINING_MS: i64 = 60_000;
 pub const CONNECTED: &str = "connected";
 pub const NEEDS_REAUTHORIZATION: &str = "needs_reauthorization";
 pub const FAILED: &str = "failed";
+/// A consent was refused by mailgate (a permission not granted, an unverified address): no
+/// tokens are kept, and the diagnosis waits in `last_error` for the next sign-in.
+pub const AUTHORIZATION_REQUIRED: &str = "authorization_required";
 
 /// What identifies a credential.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -170,6 +173,76 @@ pub async fn store_grant(
         token: answer.access_token.clone(),
         expires_at_ms: now + lifetime,
     });
+    Ok(())
+}
+
+/// Records a consent that mailgate refused (`diagnosis` says why) for the credential `key`, so
+/// that the server shows `authorization_required` with the reason. A grant that works already
+/// (an earlier consent) is left as it is; anything else is replaced, tokens dropped.
+pub async fn record_refused_consent(
+    core: &Core,
+    key: &CredentialKey,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let existing = core
+        .store
+        .find_credential(key.kind, key.owner_id, &key.subject, &key.scope)
+        .await?;
+    if existing.as_ref().is_some_and(|r| r.status == CONNECTED) {
+        return Ok(());
+    }
+    forget_grant(core, key, existing.as_ref(), diagnosis).await
+}
+
+/// Drops every grant of OAuth app `app_id` (its endpoints changed): the tokens are forgotten and
+/// the credentials wait for a new consent with `diagnosis` as their last error.
+pub async fn drop_grants_of(
+    core: &Core,
+    app_id: Id,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let grants: Vec<CredentialRow> = core
+        .store
+        .list_credentials()
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == CredentialKind::OAuthGrant && r.owner_id == app_id)
+        .collect();
+    for row in &grants {
+        forget_grant(core, &CredentialKey::of(row), Some(row), diagnosis).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the credential `key` (`existing`, when there is one) by one without tokens, waiting
+/// for a consent, with `diagnosis` as its last error.
+async fn forget_grant(
+    core: &Core,
+    key: &CredentialKey,
+    existing: Option<&CredentialRow>,
+    diagnosis: &Diagnosis,
+) -> Result<(), StoreError> {
+    let slot = core.tokens.slot(key);
+    let mut cached = slot.lock().await;
+    let now = core.clock.now_ms();
+    let row = CredentialRow {
+        id: existing.map_or_else(Id::new, |r| r.id),
+        kind: key.kind,
+        owner_id: key.owner_id,
+        subject: key.subject.clone(),
+        scope: key.scope.clone(),
+        granted_scope: String::new(),
+        sealed: None,
+        access_expires_at_ms: None,
+        refresh_at_ms: None,
+        status: AUTHORIZATION_REQUIRED.into(),
+        last_error: serde_json::to_string(diagnosis).ok(),
+        failures: existing.map_or(0, |r| r.failures) + 1,
+        created_at_ms: existing.map_or(now, |r| r.created_at_ms),
+        updated_at_ms: now,
+    };
+    core.store.upsert_credential(&row).await?;
+    *cached = None;
     Ok(())
 }
 
@@ -451,7 +524,7 @@ async fn refresh_grant(
         &core.http,
         ProviderKind::from(app.provider),
         &app.token_url,
-        "refresh_token",
+        mailgate_domain::troubleshoot::Grant::RefreshToken,
         &form,
     )
     .await
@@ -520,11 +593,11 @@ fn stored_diagnosis(row: &CredentialRow) -> Diagnosis {
         message: String,
         hint: String,
     }
-    let reauthorize = row.status == NEEDS_REAUTHORIZATION;
-    let fallback = if reauthorize {
-        "needs_reauthorization"
-    } else {
-        "credential_failed"
+    let reauthorize = row.status == NEEDS_REAUTHORIZATION || row.status == AUTHORIZATION_REQUIRED;
+    let fallback = match row.status.as_str() {
+        AUTHORIZATION_REQUIRED => "authorization_required",
+        NEEDS_REAUTHORIZATION => "needs_reauthorization",
+        _ => "credential_failed",
     };
     let stored: Option<Stored> = row
         .last_error

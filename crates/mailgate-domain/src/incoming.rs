@@ -183,6 +183,11 @@ impl IncomingServerInput {
                     .transpose(),
             )
             .flatten();
+        errors.collect(server::check_plaintext_proxy(
+            security,
+            auth.as_ref(),
+            proxy.as_ref(),
+        ));
         let (
             Some(name),
             Some(email),

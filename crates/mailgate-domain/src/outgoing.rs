@@ -207,6 +207,13 @@ impl OutgoingServerInput {
                     .transpose(),
             )
             .flatten();
+        if let Some(OutgoingTransport::Smtp { security, .. }) = &transport {
+            errors.collect(server::check_plaintext_proxy(
+                *security,
+                auth.as_ref(),
+                proxy.as_ref(),
+            ));
+        }
         let (Some(name), Some(email), Some(transport), Some(auth), true) =
             (name, email, transport, auth, errors.is_empty())
         else {

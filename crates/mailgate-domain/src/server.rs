@@ -301,6 +301,33 @@ pub fn check_plaintext(
     Ok(())
 }
 
+/// Credentials are never sent in the clear through a proxy elsewhere: a server on this machine
+/// reached through a remote proxy is a plain connection across the network all the same.
+pub fn check_plaintext_proxy(
+    security: Security,
+    auth: Option<&Auth>,
+    proxy: Option<&crate::proxy::ProxyUrl>,
+) -> Result<(), FieldError> {
+    let sends_secret = matches!(auth, Some(Auth::Oauth { .. } | Auth::Basic { .. }));
+    match proxy {
+        Some(proxy)
+            if security == Security::None
+                && sends_secret
+                && !is_loopback_host(proxy.host.trim_matches(['[', ']'])) =>
+        {
+            Err(FieldError::new(
+                "proxy",
+                format!(
+                    "credentials would cross the network unencrypted through the proxy {}",
+                    proxy.host
+                ),
+            )
+            .with_hint("set `security` to `ssl` or `starttls`, or use a proxy on this machine; `none` is only allowed when both the server and the proxy are on this machine"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A free-text label (technician group, category, sender name): one line, at most 200 characters.
 pub fn parse_label(field: &str, text: Option<&str>) -> Result<Option<String>, FieldError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
@@ -383,5 +410,27 @@ mod tests {
                 .field,
             "security"
         );
+    }
+
+    #[test]
+    fn plaintext_credentials_never_through_a_remote_proxy() {
+        let basic = Auth::Basic {
+            username: "u".into(),
+        };
+        let proxy = |text: &str| crate::proxy::ProxyUrl::parse("proxy", text).unwrap();
+        let remote = proxy("socks5://proxy.example.com:1080");
+        let e = check_plaintext_proxy(Security::None, Some(&basic), Some(&remote)).unwrap_err();
+        assert_eq!(e.field, "proxy");
+        assert!(e.message.contains("proxy.example.com"), "{e:?}");
+        for local in [
+            "socks5://127.0.0.1:1080",
+            "http://localhost:3128",
+            "socks5h://[::1]:1080",
+        ] {
+            check_plaintext_proxy(Security::None, Some(&basic), Some(&proxy(local))).unwrap();
+        }
+        check_plaintext_proxy(Security::Ssl, Some(&basic), Some(&remote)).unwrap();
+        check_plaintext_proxy(Security::None, Some(&Auth::None), Some(&remote)).unwrap();
+        check_plaintext_proxy(Security::None, Some(&basic), None).unwrap();
     }
 }

@@ -83,6 +83,19 @@ pub fn wants_id_token(scopes: &[String]) -> bool {
         .any(|s| matches!(s.as_str(), "openid" | "email" | USERINFO_EMAIL))
 }
 
+/// What granular consent leaves when the user unticks `declined`: every scope but those, except
+/// the sign-in scopes (`openid`, email, profile), which Google's consent screen does not offer to
+/// untick.
+pub fn without_declined(granted: &[String], declined: &[String]) -> Vec<String> {
+    let declined = normalize(declined);
+    let sign_in = |s: &str| matches!(s, "openid" | USERINFO_EMAIL | USERINFO_PROFILE);
+    granted
+        .iter()
+        .filter(|g| sign_in(g) || !declined.contains(g))
+        .cloned()
+        .collect()
+}
+
 pub fn any_of(granted: &[String], accepted: &[&str]) -> bool {
     granted.iter().any(|g| accepted.contains(&g.as_str()))
 }
@@ -110,6 +123,16 @@ mod tests {
         assert_eq!(
             unknown(&requested),
             ["https://www.googleapis.com/auth/drive"]
+        );
+    }
+
+    #[test]
+    fn granular_consent_drops_unticked_scopes_but_keeps_sign_in() {
+        let granted = normalize(&split("openid email https://mail.google.com/"));
+        let declined = split("https://mail.google.com/ email");
+        assert_eq!(
+            without_declined(&granted, &declined),
+            ["openid", USERINFO_EMAIL]
         );
     }
 

@@ -109,6 +109,13 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::InUse { .. } => Self::new(StatusCode::CONFLICT, "in_use", e.to_string())
                 .hint("delete or re-link those first"),
+            ServiceError::SecretRequired { secret, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "secret_required", e.to_string())
+                    .field(secret)
+                    .hint(format!(
+                        "give `{secret}` again in the same request: a stored secret is never sent to a new destination"
+                    ))
+            }
             ServiceError::Secret(ref inner) => Self::internal(format!("{e}: {inner:?}")),
             ServiceError::Store(ref inner) => Self::internal(format!("{e}: {inner:?}")),
         }

@@ -3,15 +3,18 @@
 //! the code for tokens, checks that the account that signed in is the server's mailbox, and
 //! stores the grant sealed.
 
+use super::scopes::{self, MailUse};
 use crate::events;
 use crate::objects::{
     IncomingServers, OAuthApps, Objects, OutgoingServers, SecretMap, ServiceError,
 };
 use crate::tokens::{self, CredentialKey};
 use crate::{Core, secrets::SecretError};
+use mailgate_domain::incoming::IncomingProtocol;
 use mailgate_domain::oauth_app::OAuthAppSpec;
+use mailgate_domain::outgoing::OutgoingProtocol;
 use mailgate_domain::server::Auth;
-use mailgate_domain::troubleshoot::{self, Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{self, Diagnosis, Grant, ProviderKind, Severity};
 use mailgate_domain::{ExposeSecret, FieldError, FieldErrors, Id};
 use mailgate_store::{CredentialKind, OAuthStateRow, ObjectKind, StateUse};
 use serde::Serialize;
@@ -34,6 +37,8 @@ pub struct ConsentTarget {
     pub app_id: Id,
     pub app: OAuthAppSpec,
     pub app_secrets: SecretMap,
+    /// What the server does with the grant: it decides which granted scopes it needs.
+    pub mail_use: MailUse,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -59,14 +64,22 @@ pub async fn target(
         what: what(kind),
         id: id.to_owned(),
     })?;
-    let (name, mailbox, auth) = match kind {
+    let (name, mailbox, auth, mail_use) = match kind {
         ServerKind::Incoming => {
             let (_, spec, _) = Objects::<IncomingServers>::load(core, parsed).await?;
-            (spec.name, spec.email.to_string(), spec.auth)
+            let mail_use = match spec.protocol {
+                IncomingProtocol::Imap => MailUse::Imap,
+                IncomingProtocol::Pop3 => MailUse::Pop3,
+            };
+            (spec.name, spec.email.to_string(), spec.auth, mail_use)
         }
         ServerKind::Outgoing => {
             let (_, spec, _) = Objects::<OutgoingServers>::load(core, parsed).await?;
-            (spec.name, spec.email.to_string(), spec.auth)
+            let mail_use = match spec.protocol() {
+                OutgoingProtocol::Smtp => MailUse::Smtp,
+                OutgoingProtocol::GmailApi => MailUse::GmailApi,
+            };
+            (spec.name, spec.email.to_string(), spec.auth, mail_use)
         }
     };
     let Auth::Oauth {
@@ -88,6 +101,7 @@ pub async fn target(
         app_id,
         app,
         app_secrets,
+        mail_use,
     })
 }
 
@@ -346,13 +360,33 @@ async fn finish(
         &core.http,
         provider,
         &target.app.token_url,
-        "authorization_code",
+        Grant::AuthorizationCode,
         &form,
     )
     .await?;
+    let key = CredentialKey {
+        kind: CredentialKind::OAuthGrant,
+        owner_id: target.app_id,
+        subject: target.mailbox.to_lowercase(),
+        scope: String::new(),
+    };
     let account = signed_in_account(core, &target.app, &answer).await?;
-    if !account.eq_ignore_ascii_case(&target.mailbox) {
-        return Err(troubleshoot::account_mismatch(&target.mailbox, &account));
+    if !account.email.eq_ignore_ascii_case(&target.mailbox) {
+        return Err(troubleshoot::account_mismatch(
+            &target.mailbox,
+            &account.email,
+        ));
+    }
+    if account.verified == Some(false) {
+        let refused = troubleshoot::email_unverified(provider, &account.email);
+        return Err(refuse(core, &key, refused).await);
+    }
+    let granted = answer
+        .scope
+        .clone()
+        .unwrap_or_else(|| target.app.scopes.join(" "));
+    if let Some(refused) = scope_refused(target, &granted) {
+        return Err(refuse(core, &key, refused).await);
     }
     let Some(refresh) = answer.refresh_token.as_ref() else {
         return Err(Diagnosis {
@@ -361,16 +395,6 @@ async fn finish(
             hint: "remove this app's access in the account's security settings (for Google: myaccount.google.com > Security > Third-party access) and connect again".into(),
             severity: Severity::Permanent,
         });
-    };
-    let granted = answer
-        .scope
-        .clone()
-        .unwrap_or_else(|| target.app.scopes.join(" "));
-    let key = CredentialKey {
-        kind: CredentialKind::OAuthGrant,
-        owner_id: target.app_id,
-        subject: target.mailbox.to_lowercase(),
-        scope: String::new(),
     };
     tokens::store_grant(core, &key, refresh, &answer, &granted)
         .await
@@ -387,6 +411,39 @@ async fn finish(
     Ok(granted)
 }
 
+/// The diagnosis when `granted` (the provider's `scope`, or the scopes asked for when it sent
+/// none, as RFC 6749 allows for an unchanged grant) lacks what the server's protocol needs.
+fn scope_refused(target: &ConsentTarget, granted: &str) -> Option<Diagnosis> {
+    let needed = scopes::needed(target.app.provider, target.mail_use, &target.app.scopes);
+    let missing = scopes::missing(&needed, granted);
+    let first = missing.first()?;
+    let needed = match first.as_slice() {
+        [one] => one.clone(),
+        several => format!("any of {}", several.join(", ")),
+    };
+    Some(troubleshoot::scope_not_granted(
+        ProviderKind::from(target.app.provider),
+        &needed,
+        granted,
+    ))
+}
+
+/// Keeps the reason a consent was refused on the credential (the server stays
+/// `authorization_required` with it in `last_error`), and returns it for the page.
+async fn refuse(core: &Core, key: &CredentialKey, diagnosis: Diagnosis) -> Diagnosis {
+    if let Err(e) = tokens::record_refused_consent(core, key, &diagnosis).await {
+        tracing::error!(error = %e, "could not record a refused consent");
+    }
+    diagnosis
+}
+
+/// Who signed in, as the provider says.
+struct SignedIn {
+    email: String,
+    /// `email_verified`, when the provider says (Microsoft's ID tokens do not).
+    verified: Option<bool>,
+}
+
 /// The account that consented: the `email` of the ID token (received straight from the token
 /// endpoint over verified TLS, which OpenID Connect accepts in place of checking its signature),
 /// else the userinfo endpoint.
@@ -394,9 +451,9 @@ async fn signed_in_account(
     core: &Core,
     app: &OAuthAppSpec,
     answer: &super::TokenResponse,
-) -> Result<String, Diagnosis> {
-    if let Some(email) = answer.id_token.as_deref().and_then(id_token_email) {
-        return Ok(email);
+) -> Result<SignedIn, Diagnosis> {
+    if let Some(account) = answer.id_token.as_deref().and_then(id_token_account) {
+        return Ok(account);
     }
     if let Some(url) = &app.userinfo_url {
         let response = core
@@ -409,7 +466,10 @@ async fn signed_in_account(
         if response.status().is_success() {
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             if let Some(email) = body.get("email").and_then(|e| e.as_str()) {
-                return Ok(email.to_owned());
+                return Ok(SignedIn {
+                    email: email.to_owned(),
+                    verified: email_verified(&body),
+                });
             }
         }
     }
@@ -421,18 +481,30 @@ async fn signed_in_account(
     })
 }
 
-fn id_token_email(id_token: &str) -> Option<String> {
+fn id_token_account(id_token: &str) -> Option<SignedIn> {
     use base64::Engine;
     let payload = id_token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims
+    let email = claims
         .get("email")
         .and_then(|e| e.as_str())
-        .or_else(|| claims.get("preferred_username").and_then(|e| e.as_str()))
-        .map(str::to_owned)
+        .or_else(|| claims.get("preferred_username").and_then(|e| e.as_str()))?;
+    Some(SignedIn {
+        email: email.to_owned(),
+        verified: email_verified(&claims),
+    })
+}
+
+/// `email_verified` as a boolean, or as the string some providers send (Google's tokeninfo).
+fn email_verified(claims: &serde_json::Value) -> Option<bool> {
+    match claims.get("email_verified")? {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 fn state_problem(usage: StateUse) -> Diagnosis {

@@ -34,7 +34,7 @@ pub async fn fetch_token(
         &core.http,
         ProviderKind::Google,
         &spec.token_uri,
-        "jwt_bearer",
+        mailgate_domain::troubleshoot::Grant::JwtBearer,
         &[("grant_type", GRANT_TYPE), ("assertion", &assertion)],
     )
     .await

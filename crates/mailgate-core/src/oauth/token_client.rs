@@ -1,6 +1,8 @@
 //! Requests to an OAuth2 token endpoint, every failure turned into a diagnosis.
 
-use mailgate_domain::troubleshoot::{self, Diagnosis, ProviderKind, TransportFailure};
+use mailgate_domain::troubleshoot::{
+    self, Diagnosis, Grant, ProviderKind, TokenRequest, TransportFailure,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -37,22 +39,38 @@ struct Success {
 struct Failure {
     error: String,
     error_description: Option<String>,
+    error_subtype: Option<String>,
 }
 
-/// POSTs a form to the token endpoint. `grant` labels the metrics.
+/// POSTs a form to the token endpoint for `grant`. The grant labels the metrics and tells the
+/// catalog what was refused: an `invalid_grant` to a refresh is a grant that ended, to a code
+/// exchange a sign-in to start again.
 pub async fn request(
     http: &reqwest::Client,
     provider: ProviderKind,
     token_url: &str,
-    grant: &'static str,
+    grant: Grant,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse, Diagnosis> {
-    let outcome = send(http, provider, token_url, form).await;
+    let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    // Public values only (never the code, the tokens, the secret or the assertion).
+    let asked = TokenRequest {
+        grant: Some(grant),
+        client_id: field("client_id"),
+        scopes: &[],
+        redirect_uri: field("redirect_uri"),
+    };
+    let outcome = send(http, provider, token_url, &asked, form).await;
     let label = match &outcome {
         Ok(_) => "ok",
         Err(d) => d.code,
     };
-    metrics::counter!("mailgate_token_requests_total", "grant" => grant, "outcome" => label)
+    let grant_label = match grant {
+        Grant::AuthorizationCode => "authorization_code",
+        Grant::RefreshToken => "refresh_token",
+        Grant::JwtBearer => "jwt_bearer",
+    };
+    metrics::counter!("mailgate_token_requests_total", "grant" => grant_label, "outcome" => label)
         .increment(1);
     outcome
 }
@@ -61,6 +79,7 @@ async fn send(
     http: &reqwest::Client,
     provider: ProviderKind,
     token_url: &str,
+    asked: &TokenRequest<'_>,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse, Diagnosis> {
     let response = http
@@ -96,13 +115,23 @@ async fn send(
         });
     }
     match serde_json::from_str::<Failure>(&body) {
-        Ok(f) => Err(troubleshoot::token_endpoint_error(
-            provider,
-            status,
-            &f.error,
-            f.error_description.as_deref(),
-        )),
-        Err(_) if status == 429 || status >= 500 => Err(troubleshoot::token_endpoint_error(
+        Ok(f) => {
+            // Google puts `invalid_rapt` in `error_subtype`; the catalog reads descriptions.
+            let description = match (f.error_description, f.error_subtype) {
+                (Some(d), Some(sub)) if !d.contains(&sub) => Some(format!("{d} ({sub})")),
+                (None, Some(sub)) => Some(sub),
+                (d, _) => d,
+            };
+            Err(troubleshoot::token_request_error(
+                asked,
+                provider,
+                status,
+                &f.error,
+                description.as_deref(),
+            ))
+        }
+        Err(_) if status == 429 || status >= 500 => Err(troubleshoot::token_request_error(
+            asked,
             provider,
             status,
             "temporarily_unavailable",

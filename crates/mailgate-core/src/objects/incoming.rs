@@ -75,6 +75,9 @@ pub(crate) fn connection(
         (false, _, _) => ServerStatus::Disabled,
         (true, _, Some(crate::tokens::CONNECTED)) => ServerStatus::Connected,
         (true, _, Some(crate::tokens::NEEDS_REAUTHORIZATION)) => ServerStatus::NeedsReauthorization,
+        (true, _, Some(crate::tokens::AUTHORIZATION_REQUIRED)) => {
+            ServerStatus::AuthorizationRequired
+        }
         (true, _, Some(_)) => ServerStatus::Failed,
         (
             true,
@@ -168,6 +171,16 @@ impl Resource for IncomingServers {
     type View = IncomingServerView;
     const KIND: ObjectKind = ObjectKind::IncomingServer;
     const WHAT: &'static str = "incoming server";
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn destination(spec: &IncomingServerSpec) -> super::endpoints::Destination {
+        super::endpoints::password_destination(
+            Some(&spec.host),
+            Some(spec.port),
+            spec.proxy.as_ref(),
+            &spec.auth,
+        )
+    }
 
     fn parse(
         body: serde_json::Value,

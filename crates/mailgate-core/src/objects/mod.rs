@@ -1,6 +1,7 @@
 //! OAuth apps, service accounts, incoming and outgoing servers: created, listed, read, patched
 //! and deleted through one generic service; each kind says how it parses, links and shows itself.
 
+mod endpoints;
 mod incoming;
 mod json;
 mod oauth_apps;
@@ -35,6 +36,14 @@ pub enum ServiceError {
     InUse {
         what: &'static str,
         users: Vec<String>,
+    },
+    /// An update changes where a stored secret goes without carrying the secret again.
+    #[error(
+        "`{changed}` changes where the stored `{secret}` is sent, and the request does not give `{secret}` again"
+    )]
+    SecretRequired {
+        secret: &'static str,
+        changed: String,
     },
     #[error(transparent)]
     Secret(#[from] SecretError),
@@ -96,6 +105,20 @@ pub trait Resource: Send + Sync + 'static {
     /// Runs once a write (create, update, delete) is committed, before it is answered.
     fn written(_core: &Core) -> impl Future<Output = ()> + Send {
         std::future::ready(())
+    }
+    /// The secrets that are sent to [`Resource::destination`].
+    const SECRETS: &'static [&'static str] = &[];
+    /// Where the secrets go (see `endpoints`); empty for objects whose secrets go nowhere.
+    fn destination(_spec: &Self::Spec) -> endpoints::Destination {
+        Vec::new()
+    }
+    /// Called after an update that changed where secrets go (`moved`: the fields).
+    fn secrets_moved(
+        _core: &Core,
+        _id: Id,
+        _moved: &[&'static str],
+    ) -> impl std::future::Future<Output = Result<(), ServiceError>> + Send {
+        async { Ok(()) }
     }
 }
 
@@ -205,6 +228,7 @@ impl<R: Resource> Objects<R> {
         }
         let body = json::merge_patch(R::patch_base(&old_spec)?, patch.clone());
         let (spec, given) = R::parse(body, &stored)?;
+        let moved = endpoints::check::<R>(&old_spec, &spec, &stored, &given)?;
         check_links(core, R::links(&spec)).await?;
         for (name, value) in given {
             stored.insert(name, value);
@@ -224,6 +248,9 @@ impl<R: Resource> Objects<R> {
             .update_object(&row)
             .await
             .map_err(|e| Self::write_error(e, &row.name))?;
+        if !moved.is_empty() {
+            R::secrets_moved(core, row.id, &moved).await?;
+        }
         R::written(core).await;
         let credentials = core.store.list_credentials().await?;
         Ok(R::view(

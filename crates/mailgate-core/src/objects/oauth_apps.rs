@@ -30,6 +30,28 @@ impl Resource for OAuthApps {
     type View = OAuthAppView;
     const KIND: ObjectKind = ObjectKind::OAuthApp;
     const WHAT: &'static str = "OAuth app";
+    const SECRETS: &'static [&'static str] = &["client_secret"];
+
+    /// The client secret and the refresh tokens go to the token URL; codes and access tokens
+    /// come back through the others.
+    fn destination(spec: &OAuthAppSpec) -> super::endpoints::Destination {
+        vec![
+            ("token_url", spec.token_url.clone()),
+            ("authorization_url", spec.authorization_url.clone()),
+            (
+                "userinfo_url",
+                spec.userinfo_url.clone().unwrap_or_default(),
+            ),
+        ]
+    }
+
+    async fn secrets_moved(
+        core: &crate::Core,
+        id: mailgate_domain::Id,
+        moved: &[&'static str],
+    ) -> Result<(), super::ServiceError> {
+        super::endpoints::drop_grants(core, id, moved).await
+    }
 
     fn parse(
         body: serde_json::Value,

@@ -57,6 +57,17 @@ impl Resource for OutgoingServers {
     type View = OutgoingServerView;
     const KIND: ObjectKind = ObjectKind::OutgoingServer;
     const WHAT: &'static str = "outgoing server";
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn destination(spec: &OutgoingServerSpec) -> super::endpoints::Destination {
+        let (host, port) = match &spec.transport {
+            mailgate_domain::outgoing::OutgoingTransport::Smtp { host, port, .. } => {
+                (Some(host.as_str()), Some(*port))
+            }
+            mailgate_domain::outgoing::OutgoingTransport::GmailApi { .. } => (None, None),
+        };
+        super::endpoints::password_destination(host, port, spec.proxy.as_ref(), &spec.auth)
+    }
 
     fn parse(
         body: serde_json::Value,

@@ -156,8 +156,9 @@ impl Failure {
             // The request went out and no answer came: Google may have sent the message.
             // Retried later through the same route, never handed to the next server now.
             GmailError::Unanswered(_) => Class::Transient,
-            // The token or its permissions refused (revoked, scope, delegation).
-            _ if e.is_auth() || e.status() == Some(403) && !e.is_transient() => Class::Unavailable,
+            // The token, its permissions or the account refused (revoked, scope, delegation,
+            // Gmail off for the account).
+            _ if e.is_account_problem() => Class::Unavailable,
             _ if e.is_transient() => Class::Transient,
             // A refused message, one too large, or an answer that cannot be read (it may have
             // been sent: never sent again).

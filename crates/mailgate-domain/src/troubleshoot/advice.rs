@@ -123,10 +123,12 @@ pub(super) fn access_denied(p: ProviderKind, said: &str) -> Diagnosis {
         "If the user declined, authorize again and accept the permissions. If Microsoft refused on its own, check Microsoft Entra admin center > Enterprise applications > (your app) > Properties (Enabled for users to sign in) and Users and groups, then authorize again.",
         "Authorize again and accept every permission; if the provider refused by itself, check the app's allowed users in its console.",
     );
-    let message = with_said(
+    let why = p.pick(
         "No access was granted: either the user declined on the consent screen, or the app is in Testing and the user is not one of its test users.",
-        said,
+        "No access was granted: either the user declined on the consent screen, or Microsoft refused the sign-in for this app.",
+        "No access was granted: either the user declined on the consent screen, or the provider refused the sign-in for this app.",
     );
+    let message = with_said(why, said);
     Diagnosis::new(ACCESS_DENIED, message, hint)
 }
 

@@ -25,7 +25,11 @@ pub fn authorization_error(
     }
     let p = provider;
     match error.trim() {
-        "access_denied" if has_any(desc, &["verification", "test user", "tester"]) => {
+        // Only Google's consent screen has test users.
+        "access_denied"
+            if p == ProviderKind::Google
+                && has_any(desc, &["verification", "test user", "tester"]) =>
+        {
             advice::testing_user_not_listed(&said)
         }
         "access_denied" => advice::access_denied(p, &said),
@@ -72,4 +76,43 @@ fn or_unknown(address: &str, fallback: &str) -> String {
     } else {
         words
     }
+}
+
+/// The account signed in and consented, but the grant lacks what the server needs (`needed`:
+/// the scopes of which one is missing, in the words of the provider's console; `granted`: what
+/// the provider granted). Scopes are public values, not secrets.
+pub fn scope_not_granted(provider: ProviderKind, needed: &str, granted: &str) -> Diagnosis {
+    let needed = or_unknown(needed, "the mail scope");
+    let granted = or_unknown(granted, "no scope");
+    let message = format!(
+        "Not connected: the permission to read and send mail was not granted. The provider granted only \"{granted}\", without {needed}, so the authorization was not kept."
+    );
+    let hint = match provider {
+        ProviderKind::Google => format!(
+            "Authorize the server again and, on Google's consent screen, tick the permission to read and send mail (\"Read, compose, send and permanently delete all your email from Gmail\", or \"Send email on your behalf\" for a Gmail API sender), or tick Select all, before clicking Continue. If Google does not offer it, add {needed} to the OAuth app's scopes in mailgate and in Google Cloud Console > APIs & Services > OAuth consent screen > Data Access."
+        ),
+        ProviderKind::Microsoft => format!(
+            "Authorize the server again and accept every permission. If Microsoft does not ask for it, add {needed} as a delegated permission in Microsoft Entra admin center > App registrations > (your app) > API permissions (and Grant admin consent where users may not consent)."
+        ),
+        ProviderKind::Generic => format!(
+            "Authorize the server again and allow every permission asked for. If the provider never grants {needed}, check that the OAuth client may request that scope in the provider's console and that the OAuth app's scopes in mailgate are spelled as the provider documents them."
+        ),
+    };
+    Diagnosis::new(SCOPE_NOT_GRANTED, message, hint)
+}
+
+/// The ID token (or userinfo) names `email` but says the provider has not verified it: anyone
+/// could have typed that address into an account, so the sign-in proves nothing about the
+/// mailbox and the grant is refused.
+pub fn email_unverified(provider: ProviderKind, email: &str) -> Diagnosis {
+    let email = or_unknown(email, "the account's address");
+    let message = format!(
+        "The account that signed in says it is {email}, but the provider has not verified that address, so it does not prove the account owns the mailbox; the authorization was not kept."
+    );
+    let hint = provider.pick(
+        "Sign in with the mailbox's own Google account (Workspace and Gmail addresses are verified), or confirm the address in that Google account (myaccount.google.com > Personal info > Email), then authorize again.",
+        "Sign in with the mailbox's own work or school account, or verify the address of the account, then authorize again.",
+        "Verify the account's email address at the provider (or sign in with the mailbox's own account), then authorize again.",
+    );
+    Diagnosis::new(EMAIL_UNVERIFIED, message, hint)
 }

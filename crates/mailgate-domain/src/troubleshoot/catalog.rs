@@ -41,6 +41,12 @@ catalog! {
         "The refresh token expired or was revoked; the mailbox must be authorized again.";
     CODE_INVALID = "oauth_code_invalid", Reauthorize,
         "The authorization code was already used or expired before it was exchanged.";
+    REAUTHENTICATION_REQUIRED = "oauth_reauthentication_required", Reauthorize,
+        "A session-control policy (Google's invalid_rapt) wants the user to sign in again.";
+    SCOPE_NOT_GRANTED = "oauth_scope_not_granted", Reauthorize,
+        "The user signed in but did not grant the permission to read and send mail.";
+    EMAIL_UNVERIFIED = "oauth_email_unverified", Reauthorize,
+        "The provider has not verified the email address of the account that signed in.";
     PKCE_MISMATCH = "oauth_pkce_mismatch", Reauthorize,
         "The PKCE code verifier did not match the sign-in that produced the code.";
     ACCOUNT_MISMATCH = "oauth_account_mismatch", Reauthorize,

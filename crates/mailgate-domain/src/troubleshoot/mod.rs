@@ -32,7 +32,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use authorize::{account_mismatch, authorization_error};
+pub use authorize::{account_mismatch, authorization_error, email_unverified, scope_not_granted};
 pub use catalog::{CATALOG, Entry, lookup};
 pub use gmail::{gmail_api_error, gmail_send_scope_missing};
 pub use oauth::{Grant, TokenRequest, token_endpoint_error, token_request_error};

@@ -88,7 +88,10 @@ fn by_error(
         "redirect_uri_mismatch" => advice::redirect_uri_mismatch(p, said),
         "unsupported_grant_type" => grant_type_unsupported(said),
         _ if status == 429 => advice::rate_limited(said),
-        "temporarily_unavailable" | "server_error" => advice::unavailable(p, said),
+        // Google's client libraries retry `internal_failure` whatever the HTTP status.
+        "temporarily_unavailable" | "server_error" | "internal_failure" => {
+            advice::unavailable(p, said)
+        }
         _ if status >= 500 => advice::unavailable(p, said),
         _ => advice::unknown(p, said),
     }
@@ -105,15 +108,37 @@ fn invalid_grant(request: &TokenRequest<'_>, p: ProviderKind, desc: &str, said: 
         delegated_user_not_found(said)
     } else if has_any(desc, &["code verifier", "code_verifier"]) {
         pkce_mismatch(said)
-    } else if has(desc, "expired or revoked") || request.grant == Some(Grant::RefreshToken) {
-        grant_revoked(p, said)
-    } else if request.grant == Some(Grant::JwtBearer) {
-        // An assertion has no code and no refresh token: what is left is its key or claims.
-        service_account_key_invalid(said)
+    } else if has(desc, "invalid_rapt") {
+        reauthentication_required(p, said)
     } else {
-        // Google answers a bare "Bad Request" to a code that was used or expired.
-        code_invalid(said)
+        match request.grant {
+            // A code is refused, whatever the words: the sign-in must start again.
+            Some(Grant::AuthorizationCode) => code_invalid(said),
+            // A refresh token refused is a grant that ended (revoked, expired, password changed,
+            // the 7-day limit of an app in Testing): only a new consent brings it back.
+            Some(Grant::RefreshToken) => grant_revoked(p, said),
+            // An assertion has no code and no refresh token: what is left is its key or claims.
+            Some(Grant::JwtBearer) => service_account_key_invalid(said),
+            None if has(desc, "expired or revoked") => grant_revoked(p, said),
+            // Google answers a bare "Bad Request" to a code that was used or expired.
+            None => code_invalid(said),
+        }
     }
+}
+
+/// Google's `invalid_rapt`: a Workspace session-control policy ("Google Cloud session
+/// control", reauthentication frequency) ended the grant; the user must sign in again.
+fn reauthentication_required(p: ProviderKind, said: &str) -> Diagnosis {
+    let message = advice::with_said(
+        "The refresh token no longer works because the organisation requires the user to sign in again at intervals (a session-control policy), so mailgate cannot get access tokens for this mailbox.",
+        said,
+    );
+    let hint = p.pick(
+        "Authorize the server again. To stop it recurring, have the Google Workspace admin exempt the app: Admin console > Security > Access and data control > Google Cloud session control > Reauthentication policy, tick Exempt trusted apps, and set the app to Trusted under API controls > Manage third-party app access.",
+        "Authorize the server again; if it recurs, review the sign-in frequency of the Conditional Access policies that apply to the user (Microsoft Entra admin center > Protection > Conditional Access).",
+        "Authorize the server again; if it recurs, ask the provider's administrator whether a policy forces users to sign in again at intervals.",
+    );
+    Diagnosis::new(REAUTHENTICATION_REQUIRED, message, hint)
 }
 
 fn invalid_client(p: ProviderKind, desc: &str, said: &str) -> Diagnosis {

@@ -253,10 +253,66 @@ impl Control {
     /// The next authorization request (any client) skips the consent page and is answered as
     /// if `email` had chosen `decision`. Several calls queue up, one per request.
     pub fn script_consent(&self, email: &str, decision: Decision) {
+        self.script_partial_consent(email, decision, &[]);
+    }
+
+    /// As [`Control::script_consent`], with the user unticking `declined` on Google's granular
+    /// consent screen: the grant (and the token response's `scope`) lacks them. `openid`, `email`
+    /// and `profile` cannot be unticked, as at Google.
+    pub fn script_partial_consent(&self, email: &str, decision: Decision, declined: &[&str]) {
         self.shared
             .lock()
             .scripted_consent
-            .push_back((email.to_owned(), decision));
+            .push_back(crate::state::ScriptedConsent {
+                email: email.to_owned(),
+                decision,
+                declined: declined.iter().map(|s| (*s).to_owned()).collect(),
+            });
+    }
+
+    /// Turns the Gmail service of `email` on or off, as a Workspace admin does (Apps > Google
+    /// Workspace > Gmail, or by removing the licence): off, every Gmail API call for it answers
+    /// `400 FAILED_PRECONDITION` "Mail service not enabled".
+    pub fn set_gmail_service(&self, email: &str, enabled: bool) {
+        let email = email.to_ascii_lowercase();
+        let mut state = self.shared.lock();
+        if enabled {
+            state.gmail_service_off.remove(&email);
+        } else {
+            state.gmail_service_off.insert(email);
+        }
+    }
+
+    /// Makes the token endpoint fail for `client_id` only, as [`Control::set_oauth_outage`] does
+    /// for everyone; `Outage::NONE` ends it.
+    pub fn set_client_token_outage(&self, client_id: &str, outage: Outage) {
+        let mut state = self.shared.lock();
+        if outage == Outage::NONE {
+            state.client_token_outages.remove(client_id);
+        } else {
+            state
+                .client_token_outages
+                .insert(client_id.to_owned(), outage);
+        }
+    }
+
+    /// Marks `email` as an address Google has not verified: its ID token carries
+    /// `email_verified: false`.
+    pub fn set_email_unverified(&self, email: &str) {
+        self.shared
+            .lock()
+            .unverified_emails
+            .insert(email.to_ascii_lowercase());
+    }
+
+    /// A Workspace session-control policy ("Require reauthentication") now applies to `email`:
+    /// its refresh tokens are refused with `invalid_grant` and `error_subtype: invalid_rapt`
+    /// until the user signs in again (a new consent clears it).
+    pub fn require_reauthentication(&self, email: &str) {
+        self.shared
+            .lock()
+            .reauth_required
+            .insert(email.to_ascii_lowercase());
     }
 
     pub fn counters(&self) -> Counters {

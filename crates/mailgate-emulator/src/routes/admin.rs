@@ -185,11 +185,19 @@ pub async fn gmail_rate_limit(State(shared): State<Arc<Shared>>, body: Bytes) ->
 struct ConsentBody {
     email: String,
     decision: Decision,
+    /// Scopes the user unticks (granular consent).
+    #[serde(default)]
+    declined: Vec<String>,
 }
 
 pub async fn script_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> AdminResult {
-    let ConsentBody { email, decision } = parse(&body)?;
-    control(shared).script_consent(&email, decision);
+    let ConsentBody {
+        email,
+        decision,
+        declined,
+    } = parse(&body)?;
+    let declined: Vec<&str> = declined.iter().map(String::as_str).collect();
+    control(shared).script_partial_consent(&email, decision, &declined);
     ok(json!({}))
 }
 

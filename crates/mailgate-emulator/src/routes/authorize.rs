@@ -32,8 +32,12 @@ pub async fn authorize(State(shared): State<Arc<Shared>>, RawQuery(query): RawQu
         Ok(pending) => pending,
         Err(page) => return page.into_response(),
     };
-    if let Some((email, decision)) = state.scripted_consent.pop_front() {
-        return decide(&mut state, &pending, &email, decision, now);
+    if let Some(script) = state.scripted_consent.pop_front() {
+        let answer = Answer {
+            decision: script.decision,
+            declined: &script.declined,
+        };
+        return decide(&mut state, &pending, &script.email, answer, now);
     }
     state
         .pending
@@ -96,7 +100,11 @@ pub async fn decision(
         });
     }
     state.pending.remove(&form.request_id);
-    decide(&mut state, &pending, &email, decision, now)
+    let answer = Answer {
+        decision,
+        declined: &[],
+    };
+    decide(&mut state, &pending, &email, answer, now)
 }
 
 /// Checks the authorization request in Google's order; the error is the page to show.
@@ -192,14 +200,21 @@ fn validate(state: &EmulatorState, params: &Params, now: i64) -> Result<PendingA
     })
 }
 
+/// What the user answered: allow or deny, and the scopes unticked on an allow.
+struct Answer<'a> {
+    decision: Decision,
+    declined: &'a [String],
+}
+
 /// Applies the user's answer and redirects back to the app.
 fn decide(
     state: &mut EmulatorState,
     pending: &PendingAuth,
     email: &str,
-    decision: Decision,
+    answer: Answer<'_>,
     now: i64,
 ) -> Response {
+    let decision = answer.decision;
     let email = email.trim().to_ascii_lowercase();
     let Some(client) = state.clients.get(&pending.client_id) else {
         return ErrorPage::new(
@@ -235,7 +250,9 @@ fn decide(
     let grant_key = (pending.client_id.clone(), email.clone());
     let issue_refresh_token =
         pending.offline && (pending.prompt_consent || !state.offline_grants.contains(&grant_key));
-    let granted = scopes::normalize(&pending.scopes);
+    let granted = scopes::without_declined(&scopes::normalize(&pending.scopes), answer.declined);
+    // Signing in again is what a re-authentication policy asks for.
+    state.reauth_required.remove(&email);
     let code = new_code();
     state.codes.retain(|_, c| c.expires_at > now && !c.used);
     state.codes.insert(

@@ -28,13 +28,14 @@ pub fn id_token(
     nonce: Option<&str>,
     now: i64,
 ) -> Option<String> {
+    let verified = !shared.lock().unverified_emails.contains(email);
     let mut claims = json!({
         "iss": ISSUER,
         "azp": client_id,
         "aud": client_id,
         "sub": sub,
         "email": email,
-        "email_verified": true,
+        "email_verified": verified,
         "iat": now,
         "exp": now + 3600,
     });

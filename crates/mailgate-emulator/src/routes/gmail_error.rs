@@ -80,6 +80,16 @@ impl GmailError {
         )
     }
 
+    /// The account has no Gmail (a Workspace user without the Gmail service or licence).
+    pub fn mail_service_not_enabled() -> Self {
+        Self::new(
+            400,
+            "FAILED_PRECONDITION",
+            "failedPrecondition",
+            "Mail service not enabled",
+        )
+    }
+
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(400, "INVALID_ARGUMENT", "invalidArgument", message)
     }

@@ -11,6 +11,8 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub error: &'static str,
     pub description: Option<String>,
+    /// Google's `error_subtype` (e.g. `invalid_rapt`), shown beside `error` when present.
+    pub subtype: Option<&'static str>,
 }
 
 /// Google's wording, in one place so tests and handlers agree.
@@ -31,6 +33,7 @@ pub mod text {
     pub const MISSING_CODE_VERIFIER: &str = "Missing code verifier.";
     pub const NO_CLIENT_ID: &str = "Could not determine client ID from request.";
     pub const NO_CLIENT_SECRET: &str = "client_secret is missing.";
+    pub const INVALID_RAPT: &str = "reauth related error (invalid_rapt)";
 }
 
 impl OAuthError {
@@ -39,6 +42,16 @@ impl OAuthError {
             status,
             error,
             description: Some(description.into()),
+            subtype: None,
+        }
+    }
+
+    /// A Workspace session-control policy wants the user to sign in again: Google refuses the
+    /// refresh with `invalid_grant`, subtype `invalid_rapt`.
+    pub fn reauth_required() -> Self {
+        Self {
+            subtype: Some("invalid_rapt"),
+            ..Self::invalid_grant(text::INVALID_RAPT)
         }
     }
 
@@ -103,10 +116,14 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = match self.description {
+        let mut body = match self.description {
             Some(description) => json!({"error": self.error, "error_description": description}),
             None => json!({"error": self.error}),
         };
+        if let Some(subtype) = self.subtype {
+            body["error_subtype"] = json!(subtype);
+            body["error_uri"] = json!("https://support.google.com/a/answer/9368756");
+        }
         (
             self.status,
             [(

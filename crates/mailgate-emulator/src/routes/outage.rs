@@ -13,6 +13,18 @@ use crate::state::Shared;
 /// Applies the OAuth outage. `Err` carries the failure answer.
 pub async fn oauth_gate(shared: &Shared) -> Result<(), Response> {
     let outage = shared.lock().oauth_outage;
+    fail_oauth(outage).await
+}
+
+/// Applies the token endpoint outage of one client (see `Control::set_client_token_outage`).
+pub async fn client_token_gate(shared: &Shared, client_id: Option<&str>) -> Result<(), Response> {
+    let outage = client_id
+        .and_then(|id| shared.lock().client_token_outages.get(id).copied())
+        .unwrap_or(Outage::NONE);
+    fail_oauth(outage).await
+}
+
+async fn fail_oauth(outage: Outage) -> Result<(), Response> {
     match wait(outage).await {
         None => Ok(()),
         Some(status) => {

@@ -32,7 +32,7 @@ pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     let params = Params::from_body(&headers, &body);
     let basic = params::basic_credentials(&headers);
     let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
-    {
+    let client_id = {
         let mut state = shared.lock();
         let client_id = match grant_type.as_str() {
             JWT_BEARER => jwt_bearer::client_id_for_counting(&state, &params),
@@ -42,8 +42,12 @@ pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 .or_else(|| params.get("client_id").map(str::to_owned)),
         };
         state.count_token_request(client_id.as_deref(), &grant_type);
-    }
+        client_id
+    };
     if let Err(failure) = outage::oauth_gate(&shared).await {
+        return failure;
+    }
+    if let Err(failure) = outage::client_token_gate(&shared, client_id.as_deref()).await {
         return failure;
     }
     let now = shared.clock.now();
@@ -146,14 +150,14 @@ fn authorization_code(
             client_id: client.client_id.clone(),
             scopes: code.scopes.clone(),
             issued_at: now,
-            expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+            expires_at: now + client.access_token_lifetime(),
             revoked: false,
             refresh_token: refresh.clone(),
             offline: refresh.is_some(),
         },
     );
     drop(state);
-    let mut body = token_body(&access, &code.scopes);
+    let mut body = token_body(&access, &code.scopes, client.access_token_lifetime());
     if let Some(refresh) = refresh {
         body["refresh_token"] = Value::from(refresh);
     }
@@ -200,6 +204,9 @@ fn refresh_token(
             text::UNAUTHORIZED,
         ));
     }
+    if state.reauth_required.contains(&record.email) {
+        return Err(OAuthError::reauth_required());
+    }
     if client.publishing_status == PublishingStatus::Testing
         && now >= record.granted_at + TESTING_REFRESH_LIFETIME_SECS
     {
@@ -244,14 +251,14 @@ fn refresh_token(
             client_id: client.client_id.clone(),
             scopes: granted.clone(),
             issued_at: now,
-            expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+            expires_at: now + client.access_token_lifetime(),
             revoked: false,
             refresh_token: Some(parent),
             offline: true,
         },
     );
     drop(state);
-    let mut body = token_body(&access, &granted);
+    let mut body = token_body(&access, &granted, client.access_token_lifetime());
     if let Some(rotated) = rotated {
         body["refresh_token"] = Value::from(rotated);
     }
@@ -264,10 +271,10 @@ fn refresh_token(
     Ok(body)
 }
 
-fn token_body(access_token: &str, granted: &[String]) -> Value {
+fn token_body(access_token: &str, granted: &[String], lifetime_secs: i64) -> Value {
     json!({
         "access_token": access_token,
-        "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
+        "expires_in": lifetime_secs,
         "scope": scopes::join(granted),
         "token_type": "Bearer",
     })

@@ -76,7 +76,10 @@ pub async fn userinfo(
     let now = shared.clock.now();
     let access = token.and_then(|t| shared.lock().valid_access(&t, now).cloned());
     match access {
-        Some(access) => ok_json(userinfo_body(&access)),
+        Some(access) => {
+            let verified = !shared.lock().unverified_emails.contains(&access.email);
+            ok_json(userinfo_body(&access, verified))
+        }
         None => {
             let mut response = OAuthError::new(
                 StatusCode::UNAUTHORIZED,
@@ -96,7 +99,7 @@ pub async fn userinfo(
 }
 
 /// As Google: `email` and `email_verified` only when the token has the email scope.
-fn userinfo_body(access: &AccessToken) -> serde_json::Value {
+fn userinfo_body(access: &AccessToken, verified: bool) -> serde_json::Value {
     let mut body = json!({"sub": access.sub});
     let has_email_scope = access
         .scopes
@@ -104,7 +107,7 @@ fn userinfo_body(access: &AccessToken) -> serde_json::Value {
         .any(|s| s == scopes::USERINFO_EMAIL || s == "email");
     if has_email_scope {
         body["email"] = json!(access.email);
-        body["email_verified"] = json!(true);
+        body["email_verified"] = json!(verified);
         if let Some(hd) = hosted_domain(&access.email) {
             body["hd"] = json!(hd);
         }

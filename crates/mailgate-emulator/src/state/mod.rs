@@ -139,6 +139,15 @@ pub struct RateLimitState {
     pub used: u32,
 }
 
+/// A consent answered ahead of time: who signs in, what they choose, and which of the requested
+/// scopes they untick (Google's granular consent lets users untick each non-sign-in scope).
+#[derive(Debug, Clone)]
+pub struct ScriptedConsent {
+    pub email: String,
+    pub decision: Decision,
+    pub declined: Vec<String>,
+}
+
 #[derive(Default)]
 pub struct State {
     pub clients: HashMap<String, ClientRegistration>,
@@ -155,8 +164,20 @@ pub struct State {
     /// (client_id, email) pairs that already received a refresh token through consent: without
     /// `prompt=consent` Google does not issue another one.
     pub offline_grants: HashSet<(String, String)>,
-    pub scripted_consent: VecDeque<(String, Decision)>,
+    pub scripted_consent: VecDeque<ScriptedConsent>,
+    /// Accounts whose address Google has not verified: their ID token says
+    /// `email_verified: false` (an account created with a non-Gmail address never confirmed).
+    pub unverified_emails: HashSet<String>,
+    /// Accounts under a Workspace session-control policy that demands re-authentication: their
+    /// next refresh is refused with `invalid_grant` / `invalid_rapt`.
+    pub reauth_required: HashSet<String>,
+    /// Workspace users whose Gmail service is off (no licence): the Gmail API answers
+    /// `400 failedPrecondition` "Mail service not enabled".
+    pub gmail_service_off: HashSet<String>,
     pub oauth_outage: Outage,
+    /// Outages of the token endpoint for one client only (key: client ID), so that a test can
+    /// take its own client's provider down without touching the others.
+    pub client_token_outages: HashMap<String, Outage>,
     pub gmail_outage: Outage,
     pub rate_limits: HashMap<String, RateLimitState>,
     pub counters: Counters,

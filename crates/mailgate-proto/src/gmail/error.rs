@@ -26,6 +26,9 @@ const RATE_REASONS: &[&str] = &[
     "quotaExceeded",
     "RATE_LIMIT_EXCEEDED",
 ];
+/// 400 reasons that say the account cannot use Gmail as it is ("Mail service not enabled",
+/// "Precondition check failed."): every call fails the same way until an admin acts.
+const PRECONDITION_REASONS: &[&str] = &["failedPrecondition", "FAILED_PRECONDITION"];
 /// Google's error bodies are short; anything longer is a proxy's page.
 const MAX_BODY_CHARS: usize = 2000;
 const MAX_QUOTED_CHARS: usize = 200;
@@ -163,6 +166,30 @@ impl GmailError {
     /// mailgate cannot read (retrying could send a message twice).
     pub fn is_permanent(&self) -> bool {
         !self.is_transient()
+    }
+
+    /// The account or its configuration refuses every call, whatever the message: a refused
+    /// token (401), a permission, scope or delegation refused (403 other than rate limits), or
+    /// Gmail unusable for the account (400 `failedPrecondition`: "Mail service not enabled",
+    /// "Precondition check failed."). Not the message's fault: another server may send it, and
+    /// this one is tried again later.
+    pub fn is_account_problem(&self) -> bool {
+        match self {
+            GmailError::Api { status: 401, .. } => true,
+            GmailError::Api { status: 403, .. } => !self.is_transient(),
+            GmailError::Api {
+                status: 400,
+                google,
+                ..
+            } => {
+                google.has_reason(PRECONDITION_REASONS)
+                    || google
+                        .status
+                        .as_deref()
+                        .is_some_and(|s| PRECONDITION_REASONS.contains(&s))
+            }
+            _ => false,
+        }
     }
 
     /// Google refused the access token (401): refresh it once and retry; refused again, the

@@ -25,6 +25,8 @@ const TOKEN: &[TokenCase] = &[
     (G, 400, "invalid_grant", Some("Account has been deleted"), "account_not_found", P, &["Directory > Users"]),
     (G, 400, "invalid_grant", Some("Invalid email or User ID"), "delegated_user_not_found", P, &["primary address"]),
     (G, 400, "invalid_grant", Some("Invalid code verifier."), "oauth_pkce_mismatch", R, &["same browser tab"]),
+    (G, 400, "invalid_grant", Some("reauth related error (invalid_rapt)"), "oauth_reauthentication_required", R, &["Authorize the server again", "Reauthentication policy"]),
+    (G, 400, "internal_failure", Some("Backend Error"), "service_unavailable", T, &["retries"]),
     (G, 401, "invalid_client", Some("The OAuth client was not found."), "oauth_client_not_found", P, &["Credentials", ".apps.googleusercontent.com"]),
     (G, 401, "invalid_client", Some("Unauthorized"), "oauth_client_secret_invalid", P, &["Add secret"]),
     (G, 401, "invalid_client", None, "oauth_client_invalid", P, &["same client"]),
@@ -82,6 +84,7 @@ type AuthCase = (
 const AUTHORIZE: &[AuthCase] = &[
     (G, "access_denied", None, "oauth_access_denied", R, &["Audience > Test users", "Allow", "Internal"]),
     (G, "access_denied", Some("App has not completed the Google verification process"), "oauth_app_testing_user_not_listed", P, &["Audience > Test users", "7 days"]),
+    (ProviderKind::Generic, "access_denied", Some("tester not allowed"), "oauth_access_denied", R, &["accept every permission"]),
     (G, "invalid_scope", None, "oauth_scope_invalid", P, &["Data Access"]),
     (G, "redirect_uri_mismatch", None, "oauth_redirect_uri_mismatch", P, &[REDIRECT_URI_PLACEHOLDER, "base_url"]),
     (G, "admin_policy_enforced", None, "oauth_blocked_by_admin_policy", P, &["Manage third-party app access"]),
@@ -115,6 +118,8 @@ pub(super) fn produced() -> Vec<Diagnosis> {
             .map(|(p, e, d, ..)| authorization_error(*p, e, *d)),
     );
     out.push(account_mismatch("support@example.com", "someone@gmail.com"));
+    out.push(scope_not_granted(G, "https://mail.google.com/", "openid"));
+    out.push(email_unverified(G, "support@example.com"));
     out
 }
 
@@ -203,6 +208,84 @@ fn what_mailgate_asked_for_makes_hints_exact() {
     };
     let d = token_request_error(&request, G, 400, "invalid_grant", Some("Bad Request"));
     assert_eq!(d.code, "oauth_grant_revoked");
+}
+
+#[test]
+fn a_refused_refresh_and_a_refused_code_are_told_apart() {
+    let refresh = TokenRequest {
+        grant: Some(Grant::RefreshToken),
+        ..TokenRequest::default()
+    };
+    let code = TokenRequest {
+        grant: Some(Grant::AuthorizationCode),
+        ..TokenRequest::default()
+    };
+    for desc in ["Bad Request", "Token has been expired or revoked.", ""] {
+        let d = token_request_error(&refresh, G, 400, "invalid_grant", Some(desc));
+        assert_eq!(d.code, "oauth_grant_revoked", "{desc}");
+        assert!(!d.message.contains("authorization code"), "{d:?}");
+        let d = token_request_error(&code, G, 400, "invalid_grant", Some(desc));
+        assert_eq!(d.code, "oauth_code_invalid", "{desc}");
+        assert!(!d.message.contains("refresh token"), "{d:?}");
+    }
+    let d = token_request_error(
+        &refresh,
+        G,
+        400,
+        "invalid_grant",
+        Some("reauth related error (invalid_rapt)"),
+    );
+    assert_eq!(d.code, "oauth_reauthentication_required");
+    assert!(d.needs_reauthorization());
+}
+
+#[test]
+fn consent_hints_speak_of_test_users_only_for_google() {
+    for p in [M, ProviderKind::Generic] {
+        for desc in [
+            None,
+            Some("The app is being tested by developer-approved testers"),
+        ] {
+            let d = authorization_error(p, "access_denied", desc);
+            assert_eq!(d.code, "oauth_access_denied");
+            let text = format!("{} {}", d.message, d.hint).to_lowercase();
+            assert!(
+                !text.contains("test user") && !text.contains("google"),
+                "{p:?}: {text}"
+            );
+        }
+    }
+    let d = authorization_error(G, "access_denied", None);
+    assert!(d.message.contains("test users"), "{d:?}");
+}
+
+#[test]
+fn a_partial_grant_and_an_unverified_address_say_what_to_do() {
+    let d = scope_not_granted(
+        G,
+        "https://mail.google.com/",
+        "openid https://www.googleapis.com/auth/userinfo.email",
+    );
+    check(
+        &d,
+        "oauth_scope_not_granted",
+        R,
+        &[
+            "Authorize the server again",
+            "tick",
+            "https://mail.google.com/",
+        ],
+        "partial",
+    );
+    assert!(
+        d.message
+            .starts_with("Not connected: the permission to read and send mail was not granted"),
+        "{}",
+        d.message
+    );
+    let d = email_unverified(ProviderKind::Generic, "support@example.com");
+    check(&d, "oauth_email_unverified", R, &["Verify"], "unverified");
+    assert!(d.message.contains("support@example.com"), "{}", d.message);
 }
 
 #[test]

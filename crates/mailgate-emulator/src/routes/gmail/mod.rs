@@ -51,6 +51,9 @@ pub async fn authorize(
     if user_id != "me" && !user_id.eq_ignore_ascii_case(&access.email) {
         return Err(GmailError::delegation_denied(user_id));
     }
+    if state.gmail_service_off.contains(&access.email) {
+        return Err(GmailError::mail_service_not_enabled());
+    }
     if let Some(limit) = state
         .rate_limits
         .get_mut(&access.email.to_ascii_lowercase())

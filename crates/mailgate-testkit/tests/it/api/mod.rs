@@ -5,6 +5,7 @@ mod contract;
 mod document;
 mod errors;
 mod oauth_apps;
+mod secret_endpoints;
 mod secrets;
 mod servers;
 mod service_accounts;

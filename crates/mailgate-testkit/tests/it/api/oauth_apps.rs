@@ -19,8 +19,8 @@ async fn presets_fill_in_and_stay_editable_and_the_secret_is_write_only() {
     assert_eq!(created.body["has_client_secret"], true);
     assert!(created.body.get("client_secret").is_none());
 
-    // Point the token endpoint at a local emulator; the secret, left out, is kept.
-    let patched = app.patch(&format!("/api/v1/oauth-apps/{id}"), json!({"token_url": "http://127.0.0.1:9/token", "scopes": ["https://mail.google.com/"]})).await;
+    // Point the token endpoint at a local emulator: the secret goes there, so it is given again.
+    let patched = app.patch(&format!("/api/v1/oauth-apps/{id}"), json!({"token_url": "http://127.0.0.1:9/token", "client_secret": "GOCSPX-first-secret", "scopes": ["https://mail.google.com/"]})).await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["token_url"], "http://127.0.0.1:9/token");
     assert_eq!(

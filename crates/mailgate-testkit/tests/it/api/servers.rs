@@ -43,7 +43,8 @@ async fn patch_merges_fields_clears_nulls_and_keeps_the_password() {
         created.body["id"].as_str().unwrap()
     );
 
-    let patched = app.patch(&path, json!({"port": 143, "security": "starttls", "proxy": null, "filter": {"domains": ["spam.example"]}, "enabled": false})).await;
+    // A new port and no proxy change where the password goes: it is given again.
+    let patched = app.patch(&path, json!({"port": 143, "security": "starttls", "proxy": null, "password": "old-password", "filter": {"domains": ["spam.example"]}, "enabled": false})).await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(
         (

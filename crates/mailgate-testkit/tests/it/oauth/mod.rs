@@ -4,6 +4,8 @@
 
 mod consent;
 mod doctor;
+mod grants;
+mod rotation;
 mod service_accounts;
 mod tokens;
 
@@ -53,4 +55,59 @@ pub fn connected_key(oauth: &Value, mailbox: &str) -> CredentialKey {
         subject: mailbox.to_lowercase(),
         scope: String::new(),
     }
+}
+
+/// A private emulator (its outages touch no other test) with a Google OAuth app of `app`
+/// pointing at it, and an IMAP server connected through it. Returns the emulator, the app, the
+/// server and the credential's key.
+pub async fn private_provider(
+    app: &TestApp,
+) -> (
+    mailgate_emulator::RunningEmulator,
+    Value,
+    Value,
+    CredentialKey,
+) {
+    use mailgate_emulator::{ClientRegistration, Emulator, EmulatorConfig};
+    use serde_json::json;
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client_id = format!(
+        "{}.apps.googleusercontent.com",
+        uuid::Uuid::new_v4().simple()
+    );
+    emulator.control().register_client(ClientRegistration::new(
+        client_id.clone(),
+        "private-secret",
+        [format!("{}/oauth/callback", app.address)],
+    ));
+    let base = emulator.base_url();
+    let oauth = app
+        .post(
+            "/api/v1/oauth-apps",
+            json!({"name": "Private emulator", "provider": "google", "client_id": client_id, "client_secret": "private-secret",
+                   "authorization_url": format!("{base}/o/oauth2/v2/auth"), "token_url": format!("{base}/token")}),
+        )
+        .await;
+    assert_eq!(oauth.status, 201, "{}", oauth.body);
+    let mailbox = format!("support-{}@example.test", &client_id[..8]);
+    let created = app
+        .post(
+            "/api/v1/incoming-servers",
+            json!({"name": "Private", "email": mailbox, "protocol": "imap", "host": "127.0.0.1", "port": 993,
+                   "security": "ssl", "auth": "oauth", "oauth_app_id": oauth.body["id"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (status, page) = grants::consent_declining(
+        app,
+        emulator.control(),
+        "incoming",
+        created.body["id"].as_str().unwrap(),
+        &mailbox,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let key = connected_key(&oauth.body, &mailbox);
+    (emulator, oauth.body, created.body, key)
 }

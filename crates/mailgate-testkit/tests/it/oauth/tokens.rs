@@ -181,15 +181,11 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
 #[tokio::test]
 async fn an_unreachable_provider_keeps_the_current_token_and_retries_later() {
     let app = spawn_app().await;
-    let oauth = app.google_oauth_app().await;
-    let (_, server, key) = connected_server(&app, &oauth, "outage").await;
-    let oauth_path = format!("/api/v1/oauth-apps/{}", oauth["id"].as_str().unwrap());
-    // This app's token endpoint stops answering (a closed port: only this test is affected).
-    app.patch(
-        &oauth_path,
-        serde_json::json!({"token_url": "http://127.0.0.1:1/token"}),
-    )
-    .await;
+    // A private provider: its outage affects only this test.
+    let (emulator, _, server, key) = super::private_provider(&app).await;
+    emulator
+        .control()
+        .set_oauth_outage(mailgate_emulator::Outage::status(503));
     app.clock.advance_secs(55 * 60);
     assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
     assert!(
@@ -212,11 +208,9 @@ async fn an_unreachable_provider_keeps_the_current_token_and_retries_later() {
         "{shown}"
     );
     // Back online: nothing is due during the backoff, then the retry succeeds.
-    app.patch(
-        &oauth_path,
-        serde_json::json!({"token_url": oauth["token_url"]}),
-    )
-    .await;
+    emulator
+        .control()
+        .set_oauth_outage(mailgate_emulator::Outage::NONE);
     assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
     app.clock.advance_secs(31);
     assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 1);
