@@ -238,7 +238,16 @@ impl ProtoError {
                 host,
                 what,
             } => {
-                if what.contains("TLS") || what == "STLS" {
+                if what.contains("UID EXPUNGE") {
+                    catalog(
+                        "mailbox_not_accessible",
+                        format!(
+                            "The {} server at {host} does not offer {what}. mailgate leaves the mail in place.",
+                            protocol.display_name()
+                        ),
+                        "Set the server's after_import to mark_seen or leave (or move, if the server offers MOVE); or enable UIDPLUS on the server.",
+                    )
+                } else if what.contains("TLS") || what == "STLS" {
                     transport_error(TransportFailure::Tls {
                         host: host.clone(),
                         detail: format!(

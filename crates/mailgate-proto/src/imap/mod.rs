@@ -25,7 +25,7 @@ mod words;
 
 pub use guard::{LITERAL_MARGIN, Limits, MAX_LITERAL, MAX_RESPONSE_TEXT};
 pub use idle::{IdleOutcome, MAX_IDLE};
-pub use session::{ImapSession, MAX_LISTED_UIDS};
+pub use session::{ImapSession, MAX_LISTED_UIDS, REMOVAL_NEEDS_MOVE, REMOVAL_NEEDS_UIDPLUS};
 
 use crate::dial::{self, Endpoint, MailStream, Security, Timed};
 use crate::error::{Peer, ProtoError};
@@ -76,13 +76,19 @@ pub struct Mailbox {
 pub struct Capabilities(BTreeSet<String>);
 
 impl Capabilities {
-    pub(crate) fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
         Self(words.into_iter().map(str::to_ascii_uppercase).collect())
     }
 
     /// True when the server listed `name` (case-insensitive).
     pub fn has(&self, name: &str) -> bool {
         self.0.contains(&name.to_ascii_uppercase())
+    }
+
+    /// True when messages can be removed from a folder without touching other clients'
+    /// \\Deleted mail: UID EXPUNGE (UIDPLUS), or for a move (`moving`) also MOVE.
+    pub fn removes_only_ours(&self, moving: bool) -> bool {
+        self.has("UIDPLUS") || (moving && self.has("MOVE"))
     }
 
     /// True when the server listed `AUTH=<mechanism>`.

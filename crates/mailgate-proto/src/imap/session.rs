@@ -325,12 +325,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     }
 
     /// Moves the messages to `folder`: MOVE (RFC 6851) when offered, else COPY, \Deleted and
-    /// UID EXPUNGE (UIDPLUS) or, as a last resort, EXPUNGE (which also removes other messages
-    /// already flagged \Deleted in the folder).
+    /// UID EXPUNGE (UIDPLUS). Without either it is refused before anything is sent (see
+    /// [`ImapSession::removes_only_ours`]).
     pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), ProtoError> {
         if uids.is_empty() {
             return Ok(());
         }
+        self.removes_only_ours(true)?;
         let target = quoted(&mutf7::encode(folder))?;
         let set = uid_set(uids);
         if self.capabilities.has("MOVE") {
@@ -352,10 +353,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         self.expunge(uids).await
     }
 
-    /// Deletes the messages: \Deleted, then UID EXPUNGE (or EXPUNGE without UIDPLUS).
+    /// Deletes the messages: \Deleted, then UID EXPUNGE. Refused without UIDPLUS before
+    /// anything is sent (see [`ImapSession::removes_only_ours`]).
     pub async fn delete(&mut self, uids: &[u32]) -> Result<(), ProtoError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.removes_only_ours(false)?;
         self.store(uids, "\\Deleted").await?;
         self.expunge(uids).await
+    }
+
+    /// Whether this server can remove mailgate's messages from the folder without touching
+    /// anyone else's: a plain EXPUNGE removes every message flagged \Deleted in the folder,
+    /// also those another client (a person's mail program) flagged and meant to keep until
+    /// it expunges itself, so only UID EXPUNGE (UIDPLUS, RFC 4315) or, for a move, MOVE
+    /// (RFC 6851) will do. `Err` is [`ProtoError::NotOffered`] naming what is missing.
+    pub fn removes_only_ours(&self, moving: bool) -> Result<(), ProtoError> {
+        if self.capabilities.removes_only_ours(moving) {
+            return Ok(());
+        }
+        Err(self.peer.not_offered(if moving {
+            REMOVAL_NEEDS_MOVE
+        } else {
+            REMOVAL_NEEDS_UIDPLUS
+        }))
     }
 
     /// NOOP: keeps the session alive and collects news (an EXISTS makes the next IDLE return
@@ -385,16 +407,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         if uids.is_empty() {
             return Ok(());
         }
-        if self.capabilities.has("UIDPLUS") {
-            self.run(
-                &format!("UID EXPUNGE {}", uid_set(uids)),
-                "UID EXPUNGE",
-                ignore,
-            )
-            .await
-        } else {
-            self.run("EXPUNGE", "EXPUNGE", ignore).await
-        }
+        // Callers checked `removes_only_ours`: never a plain EXPUNGE.
+        self.run(
+            &format!("UID EXPUNGE {}", uid_set(uids)),
+            "UID EXPUNGE",
+            ignore,
+        )
+        .await
     }
 
     /// Runs one command; a failure that leaves the answer half read keeps the session marked
@@ -486,6 +505,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         }
     }
 }
+
+/// What [`ImapSession::removes_only_ours`] names as missing for a delete.
+pub const REMOVAL_NEEDS_UIDPLUS: &str = "UIDPLUS (UID EXPUNGE), which deleting only mailgate's messages needs: a plain EXPUNGE would also remove messages other mail programs flagged \\Deleted";
+/// What [`ImapSession::removes_only_ours`] names as missing for a move.
+pub const REMOVAL_NEEDS_MOVE: &str = "MOVE or UIDPLUS (UID EXPUNGE), which moving only mailgate's messages needs: a plain EXPUNGE would also remove messages other mail programs flagged \\Deleted";
 
 /// The most UIDs one listing (SEARCH, or FETCH of UIDs and sizes) may return: more fails the
 /// listing with [`ProtoError::OverLimit`] (naming the limit) instead of growing without bound.

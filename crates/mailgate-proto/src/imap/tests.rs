@@ -152,18 +152,45 @@ async fn without_move_a_move_is_copy_delete_expunge() {
     .await;
     s.move_to(&[5], "Entrée").await.unwrap();
     server.await.unwrap();
+}
 
+/// Without UIDPLUS only EXPUNGE is left, which also removes what other mail programs flagged
+/// \Deleted: a delete, and a move without MOVE, are refused before anything is sent.
+#[tokio::test]
+async fn without_uidplus_nothing_is_expunged() {
     let (mut s, server) = session_with(
-        "* CAPABILITY IMAP4rev1\r\n",
-        vec![
-            expect("A0003 UID STORE 9 +FLAGS.SILENT (\\Deleted)"),
-            send("A0003 OK\r\n"),
-            expect("A0004 EXPUNGE"),
-            send("* 2 EXPUNGE\r\nA0004 OK\r\n"),
-        ],
+        "* CAPABILITY IMAP4rev1 IDLE\r\n",
+        vec![expect("A0003 NOOP"), send("A0003 OK\r\n")],
     )
     .await;
-    s.delete(&[9]).await.unwrap();
+    for (e, what) in [
+        (s.delete(&[9]).await.unwrap_err(), REMOVAL_NEEDS_UIDPLUS),
+        (
+            s.move_to(&[9], "Archive").await.unwrap_err(),
+            REMOVAL_NEEDS_MOVE,
+        ),
+    ] {
+        assert!(
+            matches!(&e, ProtoError::NotOffered { what: w, .. } if w == what),
+            "{e}"
+        );
+        let d = e.diagnosis(ProviderKind::Generic);
+        assert_eq!(d.code, "mailbox_not_accessible", "{d:?}");
+        assert!(d.hint.contains("after_import"), "{d:?}");
+    }
+    assert!(s.removes_only_ours(false).is_err());
+    // The session is still usable: nothing was sent.
+    s.noop().await.unwrap();
+    server.await.unwrap();
+
+    // MOVE alone is enough to move.
+    let (mut s, server) = session_with(
+        "* CAPABILITY IMAP4rev1 MOVE\r\n",
+        vec![expect("A0003 UID MOVE 5 \"Archive\""), send("A0003 OK\r\n")],
+    )
+    .await;
+    assert!(s.removes_only_ours(true).is_ok());
+    s.move_to(&[5], "Archive").await.unwrap();
     server.await.unwrap();
 }
 
