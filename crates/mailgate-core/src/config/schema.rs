@@ -1,6 +1,6 @@
 //! The keys mailgate knows, their defaults, and how each is checked.
 
-use super::{ConfigProblem, MasterKeySource, Raw, SendSettings, Settings};
+use super::{ConfigProblem, MasterKeySource, Raw, SendSettings, Settings, ThreadByTag};
 use mailgate_store::DatabaseUrl;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,6 +22,7 @@ const KEYS: &[&str] = &[
     "tls.extra_ca_file",
     "receive.max_message_bytes",
     "receive.poll_interval_secs",
+    "receive.thread_by_tag",
     "send.max_attempts",
     "send.retry_base_secs",
     "send.retry_max_secs",
@@ -264,6 +265,19 @@ pub(super) fn resolve(
         .integer("receive.poll_interval_secs", 5..=86_400)
         .unwrap_or(60) as u64;
 
+    let thread_by_tag = match r.string("receive.thread_by_tag").as_deref() {
+        None | Some("participants_or_mailbox") => ThreadByTag::ParticipantsOrMailbox,
+        Some("any") => ThreadByTag::Any,
+        Some(other) => {
+            r.problem(
+                "receive.thread_by_tag",
+                format!("`{other}` is not a threading rule"),
+                "use `participants_or_mailbox` (the default) or `any`",
+            );
+            ThreadByTag::ParticipantsOrMailbox
+        }
+    };
+
     let send = SendSettings {
         max_attempts: r.integer("send.max_attempts", 1..=100).unwrap_or(10) as u32,
         retry_base: std::time::Duration::from_secs(
@@ -290,6 +304,7 @@ pub(super) fn resolve(
         send,
         receive_max_message_bytes: max_message_bytes,
         receive_poll_interval: std::time::Duration::from_secs(poll_interval_secs),
+        receive_thread_by_tag: thread_by_tag,
         listen: listen?,
         base_url: base_url?,
         data_dir,

@@ -130,6 +130,7 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchEr
         server_id,
         name: row.name,
         spec,
+        thread_by_tag: core.settings.receive_thread_by_tag,
     })
 }
 

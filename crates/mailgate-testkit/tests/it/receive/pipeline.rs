@@ -21,6 +21,7 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
         server_id: id,
         name: spec.name.clone(),
         spec,
+        thread_by_tag: app.core.settings.receive_thread_by_tag,
     }
 }
 
