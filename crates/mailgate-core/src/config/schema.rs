@@ -424,6 +424,34 @@ mod tests {
     }
 
     #[test]
+    fn thread_by_tag_defaults_to_participants_and_names_its_key() {
+        use super::super::ThreadByTag;
+        let s = load(&Sources::default()).unwrap();
+        assert_eq!(s.receive_thread_by_tag, ThreadByTag::ParticipantsOrMailbox);
+        let f = file("[receive]\nthread_by_tag = \"any\"\n");
+        let s = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.receive_thread_by_tag, ThreadByTag::Any);
+        let f = file("[receive]\nthread_by_tag = \"everyone\"\n");
+        let errors = load(&Sources {
+            file: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(errors.0[0].key, "receive.thread_by_tag");
+        assert!(
+            errors.0[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("participants_or_mailbox")
+        );
+    }
+
+    #[test]
     fn every_problem_is_listed_with_its_key_and_origin() {
         let f = file(
             "[server]\nlisten = \"nowhere\"\ncolour = \"blue\"\n[database]\nmax_connections = 0\n[loggin]\nlevel = \"info\"\n",
