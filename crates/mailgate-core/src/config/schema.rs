@@ -428,19 +428,16 @@ mod tests {
         use super::super::ThreadByTag;
         let s = load(&Sources::default()).unwrap();
         assert_eq!(s.receive_thread_by_tag, ThreadByTag::ParticipantsOrMailbox);
-        let f = file("[receive]\nthread_by_tag = \"any\"\n");
-        let s = load(&Sources {
-            file: Some(f.path().into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let with = |text: &str| {
+            let f = file(text);
+            load(&Sources {
+                file: Some(f.path().into()),
+                ..Default::default()
+            })
+        };
+        let s = with("[receive]\nthread_by_tag = \"any\"\n").unwrap();
         assert_eq!(s.receive_thread_by_tag, ThreadByTag::Any);
-        let f = file("[receive]\nthread_by_tag = \"everyone\"\n");
-        let errors = load(&Sources {
-            file: Some(f.path().into()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let errors = with("[receive]\nthread_by_tag = \"everyone\"\n").unwrap_err();
         assert_eq!(errors.0[0].key, "receive.thread_by_tag");
         assert!(
             errors.0[0]
