@@ -13,6 +13,9 @@ pub mod kind {
     pub const TICKET_MESSAGE_ADDED: &str = "ticket.message_added";
     pub const MESSAGE_IGNORED: &str = "message.ignored";
     pub const SERVER_AUTH_FAILED: &str = "server.auth_failed";
+    /// An IMAP server cannot run the after-import action without touching other clients'
+    /// mail (no UIDPLUS, no MOVE): the mail is left in place.
+    pub const SERVER_AFTER_IMPORT_REFUSED: &str = "server.after_import_refused";
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -111,7 +111,8 @@ pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, Store
             recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
             subject: m.subject,
             text: m.body_text,
-            html: m.body_html,
+            // Anyone can send mail: its HTML is handed out only cleaned (see `safe_html`).
+            html: m.body_html.as_deref().map(mailgate_domain::mail::safe_html),
             problems: serde_json::from_str(&m.problems).unwrap_or_default(),
             attachments: m
                 .attachments

@@ -165,6 +165,69 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(axum::middleware::from_fn(crate::limits::sizes))
     .layer(axum::middleware::from_fn(crate::metrics::track))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
     .with_state(state)
+}
+
+/// The span of a request: tower-http's default (method, URI, version, at DEBUG), but without
+/// the query of `/oauth/...`: the callback's carries the authorization `code` and `state`.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let uri = req.uri();
+    let shown = match uri.query() {
+        Some(_) if uri.path().starts_with("/oauth/") => format!("{}?(redacted)", uri.path()),
+        _ => uri.to_string(),
+    };
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        uri = %shown,
+        version = ?req.version()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// What the spans of a request to `uri` write at DEBUG.
+    fn logged(uri: &str) -> String {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || Writer(writer.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let req = axum::http::Request::get(uri).body(()).unwrap();
+            let _entered = request_span(&req).entered();
+            tracing::debug!("started processing request");
+        });
+        String::from_utf8(out.lock().unwrap().clone()).unwrap()
+    }
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_oauth_callbacks_code_and_state_stay_out_of_the_logs() {
+        let line = logged("/oauth/callback?code=4%2F0AQSecretCode&state=st4te-s3cret");
+        assert!(line.contains("/oauth/callback?(redacted)"), "{line}");
+        assert!(
+            !line.contains("SecretCode") && !line.contains("s3cret"),
+            "{line}"
+        );
+        // Other requests keep their query, for debugging.
+        let line = logged("/api/v1/tickets?status=open");
+        assert!(line.contains("/api/v1/tickets?status=open"), "{line}");
+    }
 }

@@ -96,6 +96,17 @@ pub enum ProtoError {
         detail: String,
         line: String,
     },
+    /// The server sent more than mailgate holds for one answer (a literal, the text of one
+    /// response, a list of UIDs): a broken or hostile server. The bytes were not kept and the
+    /// connection is not read further.
+    #[error("the {} server at {host} sent {size} {what}, over the limit of {limit}", .protocol.display_name())]
+    OverLimit {
+        protocol: MailProtocol,
+        host: String,
+        what: String,
+        size: u64,
+        limit: u64,
+    },
     /// A message is larger than the cap the caller set; `size` is the server's figure if known.
     #[error("message {id} is larger than the {max} bytes allowed{}", .size.map(|s| format!(" ({s} bytes)")).unwrap_or_default())]
     TooLarge {
@@ -227,7 +238,16 @@ impl ProtoError {
                 host,
                 what,
             } => {
-                if what.contains("TLS") || what == "STLS" {
+                if what.contains("UID EXPUNGE") {
+                    catalog(
+                        "mailbox_not_accessible",
+                        format!(
+                            "The {} server at {host} does not offer {what}. mailgate leaves the mail in place.",
+                            protocol.display_name()
+                        ),
+                        "Set the server's after_import to mark_seen or leave (or move, if the server offers MOVE); or enable UIDPLUS on the server.",
+                    )
+                } else if what.contains("TLS") || what == "STLS" {
                     transport_error(TransportFailure::Tls {
                         host: host.clone(),
                         detail: format!(
@@ -262,6 +282,20 @@ impl ProtoError {
                     short(line)
                 ),
                 "If it happens on every attempt, check that the port speaks this protocol and that the security setting matches it (IMAP 993 ssl or 143 starttls, POP3 995 ssl or 110 starttls). mailgate reconnects with backoff meanwhile.",
+            ),
+            ProtoError::OverLimit {
+                protocol,
+                host,
+                what,
+                size,
+                limit,
+            } => catalog(
+                "connection_closed",
+                format!(
+                    "The {} server at {host} sent {size} {what}, more than the {limit} mailgate accepts. mailgate closed the connection without reading it.",
+                    protocol.display_name()
+                ),
+                "A server sends this only when it is broken or hostile: check the host and port. For message bodies the limit follows receive.max_message_bytes. mailgate reconnects with backoff meanwhile.",
             ),
             ProtoError::TooLarge { id, size, max } => catalog(
                 "message_too_large",
@@ -400,6 +434,17 @@ impl Peer {
             line: String::from_utf8_lossy(&line[..line.len().min(200)])
                 .trim_end_matches(['\r', '\n'])
                 .to_owned(),
+        }
+    }
+
+    /// `size` of `what` (`"bytes in one literal"`, `"UIDs in one listing"`), over `limit`.
+    pub fn over_limit(&self, what: impl Into<String>, size: u64, limit: u64) -> ProtoError {
+        ProtoError::OverLimit {
+            protocol: self.protocol,
+            host: self.host.clone(),
+            what: what.into(),
+            size,
+            limit,
         }
     }
 

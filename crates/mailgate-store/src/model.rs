@@ -326,8 +326,14 @@ impl ImportRequest {
 pub struct MessageImport {
     /// Our Message-IDs the message refers to, most specific first.
     pub thread_message_ids: Vec<String>,
-    /// The ticket number tagged in the subject.
+    /// The ticket number tagged in the subject. It threads the message only when the sender
+    /// (`message.from_address`) is a participant of that ticket (its requester, or an address
+    /// that wrote to it or was written to from it) or the ticket was opened through the same
+    /// mailbox (`message.incoming_server_id`), unless `thread_tag_from_anyone`: numbers are
+    /// sequential, and anyone could otherwise add a message to any ticket.
     pub thread_tag: Option<i64>,
+    /// `[receive] thread_by_tag = "any"`: the tag threads whoever sends it (the old rule).
+    pub thread_tag_from_anyone: bool,
     /// Import only into an existing ticket (auto-replies, bounces); otherwise record the source
     /// with this outcome and skip it.
     pub only_if_threaded: Option<String>,

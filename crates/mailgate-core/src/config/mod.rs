@@ -29,6 +29,8 @@ pub struct Settings {
     pub receive_max_message_bytes: usize,
     /// How often POP3 mailboxes are read (IMAP mailboxes are pushed by IDLE).
     pub receive_poll_interval: std::time::Duration,
+    /// Who may add a message to a ticket by its tag (`[#n]`) in the subject.
+    pub receive_thread_by_tag: ThreadByTag,
     pub send: SendSettings,
     pub http: HttpSettings,
 }
@@ -58,6 +60,18 @@ impl Default for HttpSettings {
             max_connections: 1024,
         }
     }
+}
+
+/// `[receive] thread_by_tag`: who may add a message to a ticket by writing its tag in the
+/// subject. Ticket numbers are sequential, so with `Any` anyone can write into any ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThreadByTag {
+    /// The ticket's participants (requester, anyone who wrote to it or was written to), or
+    /// mail from the mailbox the ticket came in through. Anyone else opens a new ticket.
+    #[default]
+    ParticipantsOrMailbox,
+    /// Whoever sends it (the rule before 2026-12).
+    Any,
 }
 
 /// How the outbox delivers.

@@ -1,6 +1,8 @@
 //! The keys mailgate knows, their defaults, and how each is checked.
 
-use super::{ConfigProblem, HttpSettings, MasterKeySource, Raw, SendSettings, Settings};
+use super::{
+    ConfigProblem, HttpSettings, MasterKeySource, Raw, SendSettings, Settings, ThreadByTag,
+};
 use mailgate_store::DatabaseUrl;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ const KEYS: &[&str] = &[
     "tls.extra_ca_file",
     "receive.max_message_bytes",
     "receive.poll_interval_secs",
+    "receive.thread_by_tag",
     "send.max_attempts",
     "send.retry_base_secs",
     "send.retry_max_secs",
@@ -309,6 +312,19 @@ pub(super) fn resolve(
         .integer("receive.poll_interval_secs", 5..=86_400)
         .unwrap_or(60) as u64;
 
+    let thread_by_tag = match r.string("receive.thread_by_tag").as_deref() {
+        None | Some("participants_or_mailbox") => ThreadByTag::ParticipantsOrMailbox,
+        Some("any") => ThreadByTag::Any,
+        Some(other) => {
+            r.problem(
+                "receive.thread_by_tag",
+                format!("`{other}` is not a threading rule"),
+                "use `participants_or_mailbox` (the default) or `any`",
+            );
+            ThreadByTag::ParticipantsOrMailbox
+        }
+    };
+
     let send = SendSettings {
         max_attempts: r.integer("send.max_attempts", 1..=100).unwrap_or(10) as u32,
         retry_base: std::time::Duration::from_secs(
@@ -361,6 +377,7 @@ pub(super) fn resolve(
         http,
         receive_max_message_bytes: max_message_bytes,
         receive_poll_interval: std::time::Duration::from_secs(poll_interval_secs),
+        receive_thread_by_tag: thread_by_tag,
         listen: listen?,
         base_url: base_url?,
         data_dir,
@@ -505,6 +522,31 @@ mod tests {
         .unwrap_err();
         let keys: Vec<_> = errors.0.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["server.metrics_public", "server.idle_timeout_secs"]);
+    }
+
+    #[test]
+    fn thread_by_tag_defaults_to_participants_and_names_its_key() {
+        use super::super::ThreadByTag;
+        let s = load(&Sources::default()).unwrap();
+        assert_eq!(s.receive_thread_by_tag, ThreadByTag::ParticipantsOrMailbox);
+        let with = |text: &str| {
+            let f = file(text);
+            load(&Sources {
+                file: Some(f.path().into()),
+                ..Default::default()
+            })
+        };
+        let s = with("[receive]\nthread_by_tag = \"any\"\n").unwrap();
+        assert_eq!(s.receive_thread_by_tag, ThreadByTag::Any);
+        let errors = with("[receive]\nthread_by_tag = \"everyone\"\n").unwrap_err();
+        assert_eq!(errors.0[0].key, "receive.thread_by_tag");
+        assert!(
+            errors.0[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("participants_or_mailbox")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! raw and flagged; nothing here stops a mailbox.
 
 use crate::Core;
+use crate::config::ThreadByTag;
 use crate::events;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::IncomingServerSpec;
@@ -28,6 +29,8 @@ pub struct Mailbox {
     pub server_id: Id,
     pub name: String,
     pub spec: IncomingServerSpec,
+    /// `[receive] thread_by_tag`: who may thread into a ticket by its tag.
+    pub thread_by_tag: ThreadByTag,
 }
 
 /// The domain of our Message-IDs (`<uuid@mailgate.example.com>`): mail that comes back with one
@@ -235,6 +238,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
     let import = MessageImport {
         thread_message_ids,
         thread_tag,
+        thread_tag_from_anyone: mailbox.thread_by_tag == ThreadByTag::Any,
         only_if_threaded,
         new_ticket: NewTicket {
             id: Id::new(),

@@ -8,7 +8,7 @@ use crate::Core;
 use crate::objects::ServiceError;
 use crate::probe::{self, Steps};
 use mailgate_domain::Id;
-use mailgate_domain::incoming::IncomingProtocol;
+use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::{ImapClient, ImapOptions};
 use mailgate_proto::pop3::{Pop3Client, Pop3Options};
@@ -92,6 +92,13 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                     format!("{} holds {} messages", spec.folder, folder.exists),
                 ),
                 Err(e) => return Ok(steps.fail("select", t, diagnose(e))),
+            }
+            let wanted = spec.after_import;
+            if watch::possible_action(wanted, session.capabilities()) != wanted {
+                let t = Instant::now();
+                if let Err(e) = session.removes_only_ours(wanted == AfterImport::Move) {
+                    return Ok(steps.fail("after_import", t, diagnose(e)));
+                }
             }
             let _ = session.logout().await;
         }

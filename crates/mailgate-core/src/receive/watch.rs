@@ -15,6 +15,7 @@ use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
 use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
+use mailgate_proto::imap::{Capabilities, ImapSession};
 use mailgate_proto::{imap, pop3};
 use mailgate_store::{MailSource, StoreError};
 use std::sync::Arc;
@@ -129,6 +130,7 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchEr
         server_id,
         name: row.name,
         spec,
+        thread_by_tag: core.settings.receive_thread_by_tag,
     })
 }
 
@@ -272,6 +274,7 @@ async fn imap_pass(
     };
     let folder = session.select(&mailbox.spec.folder).await?;
     *connected = true;
+    let mailbox = &without_unsafe_removal(core, mailbox, &session).await;
     // Shared with the blocking threads that prepare batches.
     batch::imap_catch_up(core, mailbox, &mut session, folder.uid_validity).await?;
     let mailbox = Arc::new(mailbox.clone());
@@ -298,6 +301,46 @@ async fn imap_pass(
             _ = stop.changed() => return Ok(Ended::Stopped),
         }
     }
+}
+
+/// The after-import action a server can run: a delete, or a move without MOVE, that only a
+/// plain EXPUNGE could finish (no UIDPLUS) would also remove the mail other clients flagged
+/// \\Deleted, so it becomes `Leave`: the mail stays in place (and is acted on once the server
+/// offers UIDPLUS, or the action is changed).
+pub fn possible_action(action: AfterImport, caps: &Capabilities) -> AfterImport {
+    match action {
+        AfterImport::Delete if !caps.removes_only_ours(false) => AfterImport::Leave,
+        AfterImport::Move if !caps.removes_only_ours(true) => AfterImport::Leave,
+        other => other,
+    }
+}
+
+/// The mailbox with the action [`possible_action`] allows on this session's server; a refused
+/// one is logged and raises `server.after_import_refused` with the diagnosis.
+async fn without_unsafe_removal(
+    core: &Core,
+    mailbox: &Mailbox,
+    session: &ImapSession<MailStream>,
+) -> Mailbox {
+    let mut mailbox = mailbox.clone();
+    let wanted = mailbox.spec.after_import;
+    if possible_action(wanted, session.capabilities()) == wanted {
+        return mailbox;
+    }
+    mailbox.spec.after_import = AfterImport::Leave;
+    let Err(e) = session.removes_only_ours(wanted == AfterImport::Move) else {
+        return mailbox;
+    };
+    let diagnosis = e.diagnosis(ProviderKind::Generic);
+    tracing::warn!(server = %mailbox.name, error = %e, "the after-import action is refused on this server; mail is left in place");
+    events::record(
+        core,
+        events::kind::SERVER_AFTER_IMPORT_REFUSED,
+        Some(&mailbox.server_id.to_string()),
+        serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "after_import": wanted, "diagnosis": diagnosis}),
+    )
+    .await;
+    mailbox
 }
 
 /// One POP3 pass: import every message whose UIDL was not seen, in batches, delete when asked
@@ -491,6 +534,30 @@ mod tests {
     use super::*;
     use mailgate_domain::troubleshoot::{TransportFailure, lookup, transport_error};
     use mailgate_proto::error::MailProtocol;
+
+    /// A delete needs UID EXPUNGE; a move MOVE or UID EXPUNGE; otherwise the mail stays.
+    #[test]
+    fn removal_needs_uidplus_or_move_else_the_mail_stays() {
+        use AfterImport::*;
+        let caps = |words: &str| Capabilities::from_words(words.split(' '));
+        let cases = [
+            ("IMAP4REV1", Delete, Leave),
+            ("IMAP4REV1", Move, Leave),
+            ("IMAP4REV1 MOVE", Delete, Leave),
+            ("IMAP4REV1 MOVE", Move, Move),
+            ("IMAP4REV1 UIDPLUS", Delete, Delete),
+            ("IMAP4REV1 UIDPLUS", Move, Move),
+            ("IMAP4REV1", MarkSeen, MarkSeen),
+            ("IMAP4REV1", Leave, Leave),
+        ];
+        for (words, wanted, possible) in cases {
+            assert_eq!(
+                possible_action(wanted, &caps(words)),
+                possible,
+                "{words} {wanted:?}"
+            );
+        }
+    }
 
     fn coded(code: &'static str) -> Diagnosis {
         let entry = lookup(code).unwrap_or_else(|| panic!("{code} is in the catalog"));

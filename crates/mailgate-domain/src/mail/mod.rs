@@ -19,6 +19,7 @@ mod dsn;
 mod mime;
 mod parse;
 mod raw_part;
+mod safe_html;
 mod text;
 mod thread;
 
@@ -31,6 +32,7 @@ pub use attachments::sanitize_filename;
 pub use classify::classify;
 pub use parse::parse;
 pub use raw_part::{PartEncoding, RawPart};
+pub use safe_html::safe_html;
 pub use text::html_to_text;
 pub use thread::{
     base_subject, new_message_id, subject_tag, tagged_subject, thread_hint, ticket_tag,

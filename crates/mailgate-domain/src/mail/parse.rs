@@ -10,6 +10,7 @@ use mail_parser::{
 use super::charset::{
     decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
 };
+use super::compose::MAX_SUBJECT_CHARS;
 use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
 use super::{Mailbox, ParsedMessage, attachments, dsn};
@@ -62,7 +63,12 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     parsed.message_id = message.message_id().and_then(strip_id);
     parsed.in_reply_to = ids(message.in_reply_to());
     parsed.references = ids(message.references());
-    parsed.subject = message.subject().map(clean_line).unwrap_or_default();
+    // What is stored is cut to what a header line may hold (as for the subjects mailgate
+    // sends); the raw message keeps it all.
+    parsed.subject = message
+        .subject()
+        .map(|s| clean_line(s).chars().take(MAX_SUBJECT_CHARS).collect())
+        .unwrap_or_default();
 
     let from = mailboxes(message.from())
         .into_iter()
@@ -236,15 +242,10 @@ fn structure_problems(buffer: &[u8], message: &Message<'_>, problems: &mut Vec<P
     }
 }
 
+/// Linear in the haystack whatever the needle (a boundary may be long and self-similar, like
+/// a run of dashes, which made a naive search cost size x boundary per scan).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, _)) = needle.split_first() else {
-        return true;
-    };
-    haystack
-        .iter()
-        .enumerate()
-        .filter(|&(_, &b)| b == first)
-        .any(|(i, _)| haystack[i..].starts_with(needle))
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// Distinct problems, in the order found, as sentences.
@@ -266,4 +267,23 @@ fn summarise(problems: Vec<Problem>) -> Vec<String> {
         out.push(format!("... and {more} more problems"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_known_answers() {
+        let dashes = vec![b'-'; 1 << 20];
+        let mut closing = b"--".to_vec();
+        closing.extend(std::iter::repeat_n(b'-', 198));
+        closing.extend_from_slice(b"x--");
+        assert!(!contains(&dashes, &closing));
+        let mut closed = dashes.clone();
+        closed.extend_from_slice(&closing);
+        assert!(contains(&closed, &closing));
+        assert!(contains(b"abc", b""));
+        assert!(!contains(b"", b"a"));
+    }
 }

@@ -97,19 +97,48 @@ fn split_subject(subject: &str, tag_prefix: &str) -> (Option<Lead>, String) {
         if let Some((kind, after)) = strip_prefix(rest) {
             lead = lead.or(Some(kind));
             rest = after.trim_start();
-        } else if let Some((_, 0, end)) = find_tag(rest, tag_prefix) {
+        } else if let Some(end) = tag_at(rest.as_bytes(), 0, tag_prefix.as_bytes()) {
             rest = rest[end..].trim_start();
         } else {
             break;
         }
     }
-    let mut rest = rest.to_owned();
-    // Removing a tag can join its neighbours into a new one ("[#[#1]2]"): until none is left.
-    while let Some((_, start, end)) = find_tag(&rest, tag_prefix) {
-        rest.replace_range(start..end, "");
-    }
+    let rest = without_tags(rest, tag_prefix);
     let words: Vec<&str> = rest.split_whitespace().collect();
     (lead, words.join(" "))
+}
+
+/// `s` without tags with our prefix, in one pass: each `]` copied is checked for a tag ending
+/// there, which is dropped, so that a tag joined from its neighbours by a removal
+/// ("[#[#1]2]") goes too. Linear in `s`: removing tags one by one and searching again from the
+/// start was quadratic in their number, on subjects anyone can send.
+fn without_tags(s: &str, tag_prefix: &str) -> String {
+    let prefix = tag_prefix.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        out.push(c);
+        if c != ']' {
+            continue;
+        }
+        let bytes = out.as_bytes();
+        let digits = bytes[..bytes.len() - 1]
+            .iter()
+            .rev()
+            .take(MAX_TAG_DIGITS + 1)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        // The tag's start: `[`, the prefix, then digits up to this `]` (a prefix that ends in
+        // digits makes several splits possible: the first that reads as a tag wins, like
+        // `find_tag` reading from the `[`).
+        let start = (1..=digits.min(MAX_TAG_DIGITS)).rev().find_map(|n| {
+            let start = bytes.len().checked_sub(n + prefix.len() + 2)?;
+            (tag_at(bytes, start, prefix) == Some(bytes.len())).then_some(start)
+        });
+        if let Some(start) = start {
+            out.truncate(start);
+        }
+    }
+    out
 }
 
 /// A leading "Re:", "AW[2]:", "Fwd :", "回复：" and what follows it.
@@ -146,28 +175,41 @@ fn strip_prefix(s: &str) -> Option<(Lead, &str)> {
 fn find_tag(s: &str, tag_prefix: &str) -> Option<(u64, usize, usize)> {
     let bytes = s.as_bytes();
     let prefix = tag_prefix.as_bytes();
-    for (start, _) in s.match_indices('[') {
-        let after = start + 1;
-        let Some(candidate) = bytes.get(after..after + prefix.len()) else {
-            continue;
-        };
-        if !candidate.eq_ignore_ascii_case(prefix) {
-            continue;
-        }
-        let digits_start = after + prefix.len();
-        let digits = bytes[digits_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let close = digits_start + digits;
-        if digits == 0 || digits > MAX_TAG_DIGITS || bytes.get(close) != Some(&b']') {
-            continue;
-        }
-        if let Ok(number) = s[digits_start..close].parse::<u64>() {
-            return Some((number, start, close + 1));
-        }
+    s.match_indices('[').find_map(|(start, _)| {
+        let end = tag_at(bytes, start, prefix)?;
+        let number = s[start + 1 + prefix.len()..end - 1].parse::<u64>().ok()?;
+        Some((number, start, end))
+    })
+}
+
+/// The end of the tag starting at `start` in `bytes`, if one does: `[`, the prefix (ignoring
+/// ASCII case), 1 to 20 digits that fit a u64, `]`. Looks at no more than the tag's length.
+fn tag_at(bytes: &[u8], start: usize, prefix: &[u8]) -> Option<usize> {
+    if bytes.get(start) != Some(&b'[') {
+        return None;
     }
-    None
+    let digits_start = start + 1 + prefix.len();
+    if !bytes
+        .get(start + 1..digits_start)?
+        .eq_ignore_ascii_case(prefix)
+    {
+        return None;
+    }
+    let digits = bytes[digits_start..]
+        .iter()
+        .take(MAX_TAG_DIGITS + 1)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let close = digits_start + digits;
+    if digits == 0 || digits > MAX_TAG_DIGITS || bytes.get(close) != Some(&b']') {
+        return None;
+    }
+    // Digits are ASCII, so this is a char boundary; 20 digits may overflow u64.
+    std::str::from_utf8(&bytes[digits_start..close])
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    Some(close + 1)
 }
 
 #[cfg(test)]
@@ -206,6 +248,30 @@ mod tests {
             "Re: [Ticket#5] Printer"
         );
         assert_eq!(base_subject("Re: AW: [#12] Printer", "#"), "Printer");
+    }
+
+    /// A subject of a mebibyte of brackets and tags (anyone can send one): removing tags one by
+    /// one and searching again from the start, past every `[` before them, took minutes; one
+    /// pass takes milliseconds. The bound is generous: it proves the complexity class, not a
+    /// speed.
+    #[test]
+    fn a_mebibyte_of_tags_is_split_in_linear_time() {
+        let mut subject = String::from("Re: x");
+        let (mut brackets, mut tags) = (0, 0u64);
+        while subject.len() < 1 << 19 {
+            brackets += 1;
+            subject.push_str(" [x");
+        }
+        while subject.len() < 1 << 20 {
+            tags += 1;
+            subject.push_str(&format!(" [#{tags}] a [#[#{tags}]{tags}]"));
+        }
+        let started = std::time::Instant::now();
+        let tagged = tagged_subject(&subject, 7, "#");
+        let elapsed = started.elapsed();
+        let rest = " [x".repeat(brackets) + &" a".repeat(tags as usize);
+        assert_eq!(tagged, format!("Re: [#7] x{rest}"));
+        assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
     }
 
     #[test]

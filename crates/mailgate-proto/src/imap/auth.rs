@@ -8,6 +8,7 @@
 //! sends no SASL-IR initial response, so a login costs one round trip more than it could.
 
 use super::ImapClient;
+use super::guard::Guarded;
 use super::session::{ImapSession, io_error};
 use super::words::from_async_imap;
 use crate::error::{Peer, ProtoError};
@@ -61,7 +62,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapClient<S> {
             return Err(ProtoError::Unusable);
         }
         let (timed, peer, options, _) = self.into_stream()?;
-        let client = async_imap::Client::new(timed);
+        let client = async_imap::Client::new(Guarded::new(timed, options.limits));
         let (result, name, challenge, creds) = match method {
             Method::LoginCommand => {
                 let r = client.login(creds.user(), creds.secret()).await;

@@ -80,7 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         })?;
         let deadline = Instant::now() + timeout;
         // The deadline bounds the wait; the stream's inactivity timeout would cut it short.
-        handle.as_mut().set_timeout(None);
+        handle.as_mut().get_mut().set_timeout(None);
         let announced = || exists_in(std::iter::from_fn(|| unsolicited.try_recv().ok()));
         let outcome = loop {
             // An EXISTS sent before the server's `+ idling` went to async-imap's side channel.
@@ -111,7 +111,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             }
         };
         let outcome = outcome?;
-        handle.as_mut().set_timeout(Some(options.timeout));
+        handle.as_mut().get_mut().set_timeout(Some(options.timeout));
         let session = handle
             .done()
             .await

@@ -14,6 +14,7 @@
 //! session unusable ([`ProtoError::Unusable`]).
 
 mod auth;
+mod guard;
 mod idle;
 mod mutf7;
 mod preauth;
@@ -22,8 +23,9 @@ mod session;
 mod tests;
 mod words;
 
+pub use guard::{LITERAL_MARGIN, Limits, MAX_LITERAL, MAX_RESPONSE_TEXT};
 pub use idle::{IdleOutcome, MAX_IDLE};
-pub use session::ImapSession;
+pub use session::{ImapSession, MAX_LISTED_UIDS, REMOVAL_NEEDS_MOVE, REMOVAL_NEEDS_UIDPLUS};
 
 use crate::dial::{self, Endpoint, MailStream, Security, Timed};
 use crate::error::{Peer, ProtoError};
@@ -42,6 +44,9 @@ pub struct ImapOptions {
     /// List new UIDs with `UID FETCH n:* (UID)` instead of `UID SEARCH UID n:*`, for servers
     /// whose SEARCH is missing or slow.
     pub list_uids_with_fetch: bool,
+    /// What one answer after login may carry (a FETCH of bodies raises the literal bound to
+    /// the bytes asked for plus [`LITERAL_MARGIN`]).
+    pub limits: Limits,
 }
 
 impl ImapOptions {
@@ -50,6 +55,7 @@ impl ImapOptions {
             timeout,
             tolerances: Tolerances::default(),
             list_uids_with_fetch: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -70,13 +76,19 @@ pub struct Mailbox {
 pub struct Capabilities(BTreeSet<String>);
 
 impl Capabilities {
-    pub(crate) fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
         Self(words.into_iter().map(str::to_ascii_uppercase).collect())
     }
 
     /// True when the server listed `name` (case-insensitive).
     pub fn has(&self, name: &str) -> bool {
         self.0.contains(&name.to_ascii_uppercase())
+    }
+
+    /// True when messages can be removed from a folder without touching other clients'
+    /// \\Deleted mail: UID EXPUNGE (UIDPLUS), or for a move (`moving`) also MOVE.
+    pub fn removes_only_ours(&self, moving: bool) -> bool {
+        self.has("UIDPLUS") || (moving && self.has("MOVE"))
     }
 
     /// True when the server listed `AUTH=<mechanism>`.

@@ -12,6 +12,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The longest line accepted before login.
 const MAX_LINE: usize = 64 * 1024;
+/// The most bytes of untagged lines kept before a tagged answer (before login the server has
+/// nothing to say at length: a few capability lines).
+const MAX_UNTAGGED: usize = 256 * 1024;
 
 /// A tagged answer: `OK`, `NO` or `BAD` and the whole line (the server's words).
 struct Tagged {
@@ -113,7 +116,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
             .send(format!("{tag} {command}").as_bytes())
             .await
             .map_err(|e| self.peer.io(&what, e))?;
-        let mut untagged = Vec::new();
+        let (mut untagged, mut untagged_bytes) = (Vec::new(), 0);
         loop {
             let line = self.line(&what).await?;
             if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
@@ -148,6 +151,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
                 return Err(self
                     .peer
                     .protocol_error(format!("an answer to {command}"), line.as_bytes()));
+            }
+            untagged_bytes += line.len();
+            if untagged_bytes > MAX_UNTAGGED {
+                return Err(self.peer.over_limit(
+                    format!("bytes of untagged lines in {what}, before login"),
+                    untagged_bytes as u64,
+                    MAX_UNTAGGED as u64,
+                ));
             }
             untagged.push(line);
         }

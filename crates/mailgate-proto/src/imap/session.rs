@@ -2,6 +2,7 @@
 //! NOOP, LOGOUT. Commands go out through async-imap; their answers are read here, so that every
 //! tagged `NO` / `BAD` becomes an error with the server's words.
 
+use super::guard::{self, Guarded, Limits};
 use super::words::status_words;
 use super::{Capabilities, ImapOptions, Mailbox, mutf7};
 use crate::dial::{MailStream, Timed};
@@ -20,7 +21,7 @@ pub struct ImapSession<S = MailStream>
 where
     S: AsyncRead + AsyncWrite + Unpin + Debug,
 {
-    pub(super) session: async_imap::Session<Timed<S>>,
+    pub(super) session: async_imap::Session<Guarded<Timed<S>>>,
     pub(super) peer: Peer,
     pub(super) options: ImapOptions,
     pub(super) capabilities: Capabilities,
@@ -55,7 +56,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     /// Wraps a session async-imap just logged in, and asks for the capabilities after login
     /// (servers list more then: MOVE, UIDPLUS, IDLE...).
     pub(super) async fn start(
-        session: async_imap::Session<Timed<S>>,
+        session: async_imap::Session<Guarded<Timed<S>>>,
         peer: Peer,
         options: ImapOptions,
     ) -> Result<Self, ProtoError> {
@@ -145,7 +146,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         let Some(first) = after.checked_add(1) else {
             return Ok(Vec::new());
         };
-        let mut uids: Vec<u32> = Vec::new();
+        let mut uids = Listing::default();
         if self.options.list_uids_with_fetch {
             self.run(&format!("UID FETCH {first}:* (UID)"), "UID FETCH", |resp| {
                 if let Response::Fetch(_, attrs) = resp {
@@ -159,11 +160,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         } else {
             self.run(&format!("UID SEARCH UID {first}:*"), "UID SEARCH", |resp| {
                 if let Response::MailboxData(MailboxDatum::Search(found)) = resp {
-                    uids.extend_from_slice(found);
+                    uids.extend(found.iter().copied());
                 }
             })
             .await?;
         }
+        let mut uids = uids.into_vec(&self.peer)?;
         uids.retain(|&u| u > after);
         uids.sort_unstable();
         uids.dedup();
@@ -181,17 +183,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             return Ok(Vec::new());
         }
         let unseen = if unseen_only { " UNSEEN" } else { "" };
-        let mut uids: Vec<u32> = Vec::new();
+        let mut uids = Listing::default();
         self.run(
             &format!("UID SEARCH UID 1:{last}{unseen}"),
             "UID SEARCH",
             |resp| {
                 if let Response::MailboxData(MailboxDatum::Search(found)) = resp {
-                    uids.extend_from_slice(found);
+                    uids.extend(found.iter().copied());
                 }
             },
         )
         .await?;
+        let mut uids = uids.into_vec(&self.peer)?;
         uids.retain(|&u| u <= last);
         uids.sort_unstable();
         uids.dedup();
@@ -205,7 +208,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         let Some(first) = after.checked_add(1) else {
             return Ok(Vec::new());
         };
-        let mut found: Vec<(u32, u64)> = Vec::new();
+        let mut found = Listing::default();
         let command = format!("UID FETCH {first}:* (UID RFC822.SIZE)");
         self.run(&command, "UID FETCH", |resp| {
             if let Response::Fetch(_, attrs) = resp {
@@ -219,11 +222,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
                 });
                 // Flag changes of other messages may come in between, without a size.
                 if let (Some(uid), Some(size)) = (uid, size) {
-                    found.push((uid, size));
+                    found.extend([(uid, size)]);
                 }
             }
         })
         .await?;
+        let mut found = found.into_vec(&self.peer)?;
         found.retain(|&(u, _)| u > after);
         found.sort_unstable();
         found.dedup_by_key(|(u, _)| *u);
@@ -263,31 +267,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             "UID FETCH {} (UID RFC822.SIZE BODY.PEEK[]<0.{ask}>)",
             uid_set(uids)
         );
-        self.run(&command, "UID FETCH", |resp| {
-            let Response::Fetch(_, attrs) = resp else {
-                return;
-            };
-            // Other messages' FETCH (flag changes) may come in between: only ours count.
-            let uid = attrs.iter().find_map(|a| match a {
-                AttributeValue::Uid(u) => Some(*u),
-                _ => None,
-            });
-            let Some(entry) = uid.and_then(|u| found.get_mut(&u)) else {
-                return;
-            };
-            for attr in attrs {
-                match attr {
-                    AttributeValue::Rfc822Size(s) => entry.0 = Some(u64::from(*s)),
-                    AttributeValue::BodySection {
-                        section: None,
-                        data: Some(data),
-                        ..
-                    } => entry.1 = Some(data.to_vec()),
-                    _ => {}
+        // Each answer carries one body of at most `ask` bytes: a larger literal fails the
+        // connection before it is allocated (see `guard`).
+        let limits = self.options.limits;
+        self.session.get_mut().set_limits(Limits {
+            literal: ask.saturating_add(guard::LITERAL_MARGIN),
+            ..limits
+        });
+        let result = self
+            .run(&command, "UID FETCH", |resp| {
+                let Response::Fetch(_, attrs) = resp else {
+                    return;
+                };
+                // Other messages' FETCH (flag changes) may come in between: only ours count.
+                let uid = attrs.iter().find_map(|a| match a {
+                    AttributeValue::Uid(u) => Some(*u),
+                    _ => None,
+                });
+                let Some(entry) = uid.and_then(|u| found.get_mut(&u)) else {
+                    return;
+                };
+                for attr in attrs {
+                    match attr {
+                        AttributeValue::Rfc822Size(s) => entry.0 = Some(u64::from(*s)),
+                        AttributeValue::BodySection {
+                            section: None,
+                            data: Some(data),
+                            ..
+                        } => entry.1 = Some(data.to_vec()),
+                        _ => {}
+                    }
                 }
-            }
-        })
-        .await?;
+            })
+            .await;
+        self.session.get_mut().set_limits(limits);
+        result?;
         let mut answer = |uid: u32| {
             let (size, body) = found.remove(&uid).unwrap_or_default();
             match body {
@@ -311,12 +325,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     }
 
     /// Moves the messages to `folder`: MOVE (RFC 6851) when offered, else COPY, \Deleted and
-    /// UID EXPUNGE (UIDPLUS) or, as a last resort, EXPUNGE (which also removes other messages
-    /// already flagged \Deleted in the folder).
+    /// UID EXPUNGE (UIDPLUS). Without either it is refused before anything is sent (see
+    /// [`ImapSession::removes_only_ours`]).
     pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), ProtoError> {
         if uids.is_empty() {
             return Ok(());
         }
+        self.removes_only_ours(true)?;
         let target = quoted(&mutf7::encode(folder))?;
         let set = uid_set(uids);
         if self.capabilities.has("MOVE") {
@@ -338,10 +353,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         self.expunge(uids).await
     }
 
-    /// Deletes the messages: \Deleted, then UID EXPUNGE (or EXPUNGE without UIDPLUS).
+    /// Deletes the messages: \Deleted, then UID EXPUNGE. Refused without UIDPLUS before
+    /// anything is sent (see [`ImapSession::removes_only_ours`]).
     pub async fn delete(&mut self, uids: &[u32]) -> Result<(), ProtoError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.removes_only_ours(false)?;
         self.store(uids, "\\Deleted").await?;
         self.expunge(uids).await
+    }
+
+    /// Whether this server can remove mailgate's messages from the folder without touching
+    /// anyone else's: a plain EXPUNGE removes every message flagged \Deleted in the folder,
+    /// also those another client (a person's mail program) flagged and meant to keep until
+    /// it expunges itself, so only UID EXPUNGE (UIDPLUS, RFC 4315) or, for a move, MOVE
+    /// (RFC 6851) will do. `Err` is [`ProtoError::NotOffered`] naming what is missing.
+    pub fn removes_only_ours(&self, moving: bool) -> Result<(), ProtoError> {
+        if self.capabilities.removes_only_ours(moving) {
+            return Ok(());
+        }
+        Err(self.peer.not_offered(if moving {
+            REMOVAL_NEEDS_MOVE
+        } else {
+            REMOVAL_NEEDS_UIDPLUS
+        }))
     }
 
     /// NOOP: keeps the session alive and collects news (an EXISTS makes the next IDLE return
@@ -371,16 +407,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         if uids.is_empty() {
             return Ok(());
         }
-        if self.capabilities.has("UIDPLUS") {
-            self.run(
-                &format!("UID EXPUNGE {}", uid_set(uids)),
-                "UID EXPUNGE",
-                ignore,
-            )
-            .await
-        } else {
-            self.run("EXPUNGE", "EXPUNGE", ignore).await
-        }
+        // Callers checked `removes_only_ours`: never a plain EXPUNGE.
+        self.run(
+            &format!("UID EXPUNGE {}", uid_set(uids)),
+            "UID EXPUNGE",
+            ignore,
+        )
+        .await
     }
 
     /// Runs one command; a failure that leaves the answer half read keeps the session marked
@@ -473,6 +506,48 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     }
 }
 
+/// What [`ImapSession::removes_only_ours`] names as missing for a delete.
+pub const REMOVAL_NEEDS_UIDPLUS: &str = "UIDPLUS (UID EXPUNGE), which deleting only mailgate's messages needs: a plain EXPUNGE would also remove messages other mail programs flagged \\Deleted";
+/// What [`ImapSession::removes_only_ours`] names as missing for a move.
+pub const REMOVAL_NEEDS_MOVE: &str = "MOVE or UIDPLUS (UID EXPUNGE), which moving only mailgate's messages needs: a plain EXPUNGE would also remove messages other mail programs flagged \\Deleted";
+
+/// The most UIDs one listing (SEARCH, or FETCH of UIDs and sizes) may return: more fails the
+/// listing with [`ProtoError::OverLimit`] (naming the limit) instead of growing without bound.
+pub const MAX_LISTED_UIDS: usize = 1_000_000;
+
+/// A listing that stops growing at [`MAX_LISTED_UIDS`] and then fails.
+struct Listing<T> {
+    items: Vec<T>,
+    seen: u64,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            seen: 0,
+        }
+    }
+}
+
+impl<T> Listing<T> {
+    fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        for item in items {
+            self.seen += 1;
+            if self.items.len() < MAX_LISTED_UIDS {
+                self.items.push(item);
+            }
+        }
+    }
+
+    fn into_vec(self, peer: &Peer) -> Result<Vec<T>, ProtoError> {
+        if self.seen > MAX_LISTED_UIDS as u64 {
+            return Err(peer.over_limit("UIDs in one listing", self.seen, MAX_LISTED_UIDS as u64));
+        }
+        Ok(self.items)
+    }
+}
+
 /// A UID set with runs folded (`5:7,9`), ascending.
 pub(super) fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -527,6 +602,9 @@ pub(super) fn io_error(peer: &Peer, what: &str, e: io::Error) -> ProtoError {
             format!("an answer that does not parse in {what}"),
             input.as_bytes(),
         );
+    }
+    if let Some(over) = guard::exceeded(&e) {
+        return peer.over_limit(format!("{} in {what}", over.what), over.size, over.limit);
     }
     if e.kind() == io::ErrorKind::Other && text.contains("incoming data too large") {
         return peer.protocol_error(format!("an answer over 512 MiB in {what}"), b"");

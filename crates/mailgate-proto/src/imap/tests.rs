@@ -152,18 +152,45 @@ async fn without_move_a_move_is_copy_delete_expunge() {
     .await;
     s.move_to(&[5], "Entrée").await.unwrap();
     server.await.unwrap();
+}
 
+/// Without UIDPLUS only EXPUNGE is left, which also removes what other mail programs flagged
+/// \Deleted: a delete, and a move without MOVE, are refused before anything is sent.
+#[tokio::test]
+async fn without_uidplus_nothing_is_expunged() {
     let (mut s, server) = session_with(
-        "* CAPABILITY IMAP4rev1\r\n",
-        vec![
-            expect("A0003 UID STORE 9 +FLAGS.SILENT (\\Deleted)"),
-            send("A0003 OK\r\n"),
-            expect("A0004 EXPUNGE"),
-            send("* 2 EXPUNGE\r\nA0004 OK\r\n"),
-        ],
+        "* CAPABILITY IMAP4rev1 IDLE\r\n",
+        vec![expect("A0003 NOOP"), send("A0003 OK\r\n")],
     )
     .await;
-    s.delete(&[9]).await.unwrap();
+    for (e, what) in [
+        (s.delete(&[9]).await.unwrap_err(), REMOVAL_NEEDS_UIDPLUS),
+        (
+            s.move_to(&[9], "Archive").await.unwrap_err(),
+            REMOVAL_NEEDS_MOVE,
+        ),
+    ] {
+        assert!(
+            matches!(&e, ProtoError::NotOffered { what: w, .. } if w == what),
+            "{e}"
+        );
+        let d = e.diagnosis(ProviderKind::Generic);
+        assert_eq!(d.code, "mailbox_not_accessible", "{d:?}");
+        assert!(d.hint.contains("after_import"), "{d:?}");
+    }
+    assert!(s.removes_only_ours(false).is_err());
+    // The session is still usable: nothing was sent.
+    s.noop().await.unwrap();
+    server.await.unwrap();
+
+    // MOVE alone is enough to move.
+    let (mut s, server) = session_with(
+        "* CAPABILITY IMAP4rev1 MOVE\r\n",
+        vec![expect("A0003 UID MOVE 5 \"Archive\""), send("A0003 OK\r\n")],
+    )
+    .await;
+    assert!(s.removes_only_ours(true).is_ok());
+    s.move_to(&[5], "Archive").await.unwrap();
     server.await.unwrap();
 }
 
@@ -839,4 +866,117 @@ fn session_futures_are_send() {
         tls_config(),
         xoauth2("t"),
     ));
+}
+
+/// What a hostile server announces (item: a literal just under async-imap's own 512 MiB cap,
+/// which it would allocate at once, zero-filled, before a byte of it arrives).
+const HUGE_LITERAL: u64 = 536_000_000;
+
+#[tokio::test]
+async fn a_huge_literal_fails_at_once_without_being_allocated() {
+    let (mut s, _server) = session(vec![
+        expect("A0003 UID FETCH 5 (UID RFC822.SIZE BODY.PEEK[]<0.1001>)"),
+        send(format!(
+            "* 1 FETCH (UID 5 RFC822.SIZE 10 BODY[]<0> {{{HUGE_LITERAL}}}\r\nSubject: x\r\n"
+        )),
+        Step::Stall,
+    ])
+    .await;
+    // Without the guard, async-imap allocates the 536 MB and waits for them until the 30 s
+    // timeout; with it the announcement alone fails the read.
+    let e = tokio::time::timeout(Duration::from_secs(10), s.fetch(5, 1000))
+        .await
+        .expect("the client must not wait for the literal")
+        .unwrap_err();
+    match &e {
+        ProtoError::OverLimit { size, limit, .. } => {
+            assert_eq!(*size, HUGE_LITERAL);
+            assert_eq!(*limit, 1001 + LITERAL_MARGIN);
+        }
+        other => panic!("expected OverLimit, got {other}"),
+    }
+    assert!(e.to_string().contains("bytes in one literal"), "{e}");
+    assert_eq!(e.diagnosis(ProviderKind::Generic).code, "connection_closed");
+    assert!(matches!(s.noop().await, Err(ProtoError::Unusable)));
+}
+
+#[tokio::test]
+async fn literals_outside_a_fetch_of_bodies_and_long_responses_are_bounded() {
+    // A literal where none is expected: the default bound, not the body's.
+    let (mut s, _server) = session(vec![
+        expect("A0003 NOOP"),
+        send(format!("* LIST () \"/\" {{{}}}\r\n", MAX_LITERAL + 1)),
+        Step::Stall,
+    ])
+    .await;
+    let e = tokio::time::timeout(Duration::from_secs(10), s.noop())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(e, ProtoError::OverLimit { size, limit: MAX_LITERAL, .. } if size == MAX_LITERAL + 1),
+        "{e}"
+    );
+
+    // A SEARCH answer that never ends: over the text bound, the connection fails instead of
+    // buffering (and parsing again from its start at every read) without end. A small bound
+    // here: async-imap's parsing again is quadratic, slow in a debug build.
+    let limits = Limits {
+        text: 64 * 1024,
+        ..Limits::default()
+    };
+    let mut endless = b"* SEARCH".to_vec();
+    while endless.len() as u64 <= limits.text + 10 {
+        endless.extend_from_slice(b" 1234567");
+    }
+    let creds = xoauth2("ya29.ok");
+    let mut script = vec![send(GREETING)];
+    script.extend(login_steps(&creds, AFTER_LOGIN));
+    script.extend([
+        expect("A0003 UID SEARCH UID 1:*"),
+        send(endless),
+        Step::Stall,
+    ]);
+    let (stream, _server) = scripted(script);
+    let options = ImapOptions {
+        limits,
+        ..options()
+    };
+    let client = ImapClient::greet(stream, "h", 993, options).await.unwrap();
+    let mut s = client.login(&creds).await.unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(10), s.uids_since(0))
+        .await
+        .expect("the client must not wait for the end of the line")
+        .unwrap_err();
+    assert!(
+        matches!(e, ProtoError::OverLimit { limit, .. } if limit == limits.text),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("bytes of text in one response"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_untagged_lines_before_login_is_bounded() {
+    let mut flood = String::from(GREETING);
+    let mut script = Vec::new();
+    while flood.len() < 400 * 1024 {
+        flood.push_str("* OK [ALERT] this line repeats to fill the client's memory\r\n");
+    }
+    script.push(send("* OK ready without capabilities\r\n"));
+    script.push(expect("m1 CAPABILITY"));
+    script.push(send(flood));
+    script.push(Step::Stall);
+    let (stream, _server) = scripted(script);
+    let mut client = ImapClient::greet(stream, "h", 993, options())
+        .await
+        .unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(10), client.capability())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, ProtoError::OverLimit { .. }), "{e}");
+    assert!(e.to_string().contains("before login"), "{e}");
 }

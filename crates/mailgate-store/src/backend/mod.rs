@@ -223,9 +223,35 @@ macro_rules! sql_store {
                     }
                 }
                 if let Some(tag) = import.thread_tag {
-                    return Ok(sqlx::query_scalar("SELECT number FROM tickets WHERE number = $1").bind(tag).fetch_optional(&mut **tx).await?);
+                    return Self::tagged_ticket(tx, tag, import).await;
                 }
                 Ok(None)
+            }
+
+            /// The ticket a subject's tag names, if the sender may thread into it: a participant
+            /// (the requester, an address that wrote to it, or one it was sent to) or mail from
+            /// the mailbox the ticket was opened through; anyone with `thread_tag_from_anyone`.
+            async fn tagged_ticket(tx: &mut sqlx::Transaction<'_, $db>, tag: i64, import: &$crate::MessageImport) -> Result<Option<i64>, $crate::StoreError> {
+                let sender = import.message.from_address.as_deref().unwrap_or_default().trim().to_lowercase();
+                // Recipients are a JSON object of address lists: the address as a JSON string.
+                let quoted = if sender.is_empty() {
+                    String::new()
+                } else {
+                    format!("%\"{}\"%", sender.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+                };
+                let server = import.message.incoming_server_id.map(|id| id.to_string());
+                Ok(sqlx::query_scalar(
+                    "SELECT t.number FROM tickets t WHERE t.number = $1 AND ($2 OR t.incoming_server_id = $3 OR lower(t.requester) = $4 \
+                     OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_number = t.number \
+                     AND (lower(m.from_address) = $4 OR lower(m.recipients) LIKE $5 ESCAPE '\\')))",
+                )
+                .bind(tag)
+                .bind(import.thread_tag_from_anyone)
+                .bind(server)
+                .bind(&sender)
+                .bind(&quoted)
+                .fetch_optional(&mut **tx)
+                .await?)
             }
 
             /// One transaction for the whole batch; on failure, the index of the request that

@@ -37,6 +37,7 @@ pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> 
     let import = MessageImport {
         thread_message_ids: Vec::new(),
         thread_tag: None,
+        thread_tag_from_anyone: false,
         only_if_threaded: None,
         new_ticket: NewTicket {
             id: Id::new(),
@@ -347,5 +348,81 @@ store_test!(
             Vec::<i64>::new(),
             "wildcards are literal"
         );
+    }
+);
+
+store_test!(
+    a_tag_threads_only_participants_or_the_same_mailbox,
+    |store| {
+        let (support, other_mailbox) = (server(store.as_ref()).await, server(store.as_ref()).await);
+        let ImportOutcome::Imported { ticket_number, .. } =
+            import(store.as_ref(), &request(support, 1, "first@x", "Help"), 1).await
+        else {
+            panic!()
+        };
+        // Mail into another mailbox naming the ticket's tag.
+        let tagged = |uid: i64, from: &str| {
+            let mut r = request(other_mailbox, uid, &format!("{uid}@x"), "Re: [#1] Help");
+            parts(&mut r).thread_tag = Some(ticket_number);
+            parts(&mut r).message.from_address = Some(from.into());
+            r
+        };
+        let threads = |outcome: ImportOutcome| matches!(outcome, ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == ticket_number);
+        // A stranger opens a new ticket.
+        let stranger = import(store.as_ref(), &tagged(2, "mallory@evil.example"), 2).await;
+        assert!(
+            matches!(
+                stranger,
+                ImportOutcome::Imported {
+                    new_ticket: true,
+                    ..
+                }
+            ),
+            "{stranger:?}"
+        );
+        // The requester threads, whatever the case of the address.
+        assert!(threads(
+            import(store.as_ref(), &tagged(3, "Customer@Example.com"), 3).await
+        ));
+        // Anyone the ticket was written to threads too (a colleague in Cc).
+        let mut reply = request(support, 4, "4@x", "Re: Help");
+        parts(&mut reply).thread_message_ids = vec!["first@x".into()];
+        parts(&mut reply).message.recipients =
+            r#"{"to":["support@example.test"],"cc":["colleague_1@customer.example"]}"#.into();
+        assert!(threads(import(store.as_ref(), &reply, 4).await));
+        assert!(threads(
+            import(
+                store.as_ref(),
+                &tagged(5, "colleague_1@customer.example"),
+                5
+            )
+            .await
+        ));
+        // `_` in an address is no wildcard.
+        let lookalike = import(
+            store.as_ref(),
+            &tagged(6, "colleagueX1@customer.example"),
+            6,
+        )
+        .await;
+        assert!(
+            matches!(
+                lookalike,
+                ImportOutcome::Imported {
+                    new_ticket: true,
+                    ..
+                }
+            ),
+            "{lookalike:?}"
+        );
+        // The same mailbox threads whoever writes.
+        let mut same_mailbox = request(support, 7, "7@x", "Re: [#1] Help");
+        parts(&mut same_mailbox).thread_tag = Some(ticket_number);
+        parts(&mut same_mailbox).message.from_address = Some("someone@else.example".into());
+        assert!(threads(import(store.as_ref(), &same_mailbox, 7).await));
+        // `thread_by_tag = "any"`: the old rule.
+        let mut anyone = tagged(8, "mallory@evil.example");
+        parts(&mut anyone).thread_tag_from_anyone = true;
+        assert!(threads(import(store.as_ref(), &anyone, 8).await));
     }
 );

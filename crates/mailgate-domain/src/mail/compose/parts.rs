@@ -30,8 +30,14 @@ const STRUCTURAL: &[&str] = &[
     "return-path",
     "received",
     "dkim-signature",
+    "domainkey-signature",
+    "authentication-results",
+    "received-spf",
+    "delivered-to",
 ];
-const STRUCTURAL_PREFIXES: &[&str] = &["content-", "resent-"];
+/// `ARC-Seal`, `ARC-Message-Signature`, `ARC-Authentication-Results`: a forged verdict of a
+/// receiving server could make the recipients' filters trust the message.
+const STRUCTURAL_PREFIXES: &[&str] = &["content-", "resent-", "arc-"];
 /// So that `Name: ` and the value start on the first line.
 const MAX_HEADER_NAME: usize = 76;
 /// Unfoldable values (one long word) must stay under the 998-byte line limit.
@@ -69,6 +75,9 @@ pub(super) fn is_structural(name: &str) -> bool {
     STRUCTURAL.contains(&lower.as_str()) || STRUCTURAL_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
+const SERVER_ONLY: &str =
+    "only mail servers write trace, signature and authentication results; remove it";
+
 fn structural_hint(name: &str) -> &'static str {
     match name.to_ascii_lowercase().as_str() {
         "to" | "cc" | "bcc" => "give the recipients in the `to`, `cc` and `bcc` fields",
@@ -80,6 +89,14 @@ fn structural_hint(name: &str) -> &'static str {
         "in-reply-to" | "references" => {
             "mailgate sets these when the message replies to a ticket; remove the header"
         }
+        "return-path"
+        | "received"
+        | "received-spf"
+        | "delivered-to"
+        | "dkim-signature"
+        | "domainkey-signature"
+        | "authentication-results" => SERVER_ONLY,
+        n if n.starts_with("arc-") => SERVER_ONLY,
         _ => "mailgate writes this header itself; remove it",
     }
 }

@@ -21,6 +21,7 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
         server_id: id,
         name: spec.name.clone(),
         spec,
+        thread_by_tag: app.core.settings.receive_thread_by_tag,
     }
 }
 
@@ -420,4 +421,25 @@ async fn a_large_attachment_is_read_back_from_the_raw_message() {
     let res = download(&app, &attachment).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+}
+
+/// Anyone can send mail: the API hands its HTML out without scripts, event handlers or
+/// `javascript:` links (the raw message keeps it as it came).
+#[tokio::test]
+async fn incoming_html_is_returned_cleaned() {
+    let app = spawn_app().await;
+    let mb = mailbox(&app, json!({})).await;
+    let raw = format!(
+        "From: Eve <eve@evil.example>\r\nTo: support@example.test\r\nSubject: Look\r\nMessage-ID: <{}@evil.example>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p onclick=\"steal()\">Hello<script>steal()</script> <a href=\"javascript:steal()\">here</a></p><img src=\"x\" onerror=\"steal()\">\r\n",
+        uuid::Uuid::new_v4()
+    );
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &raw).await else {
+        panic!()
+    };
+    let ticket = app.get(&format!("/api/v1/tickets/{ticket_number}")).await;
+    let html = ticket.body["messages"][0]["html"].as_str().unwrap();
+    assert!(html.contains("Hello") && html.contains("here"), "{html}");
+    for unsafe_part in ["script", "onclick", "onerror", "javascript:", "steal"] {
+        assert!(!html.contains(unsafe_part), "{unsafe_part} in {html}");
+    }
 }

@@ -204,6 +204,13 @@ fn extra_headers_are_checked() {
         "Received",
         "DKIM-Signature",
         "Resent-From",
+        "Authentication-Results",
+        "ARC-Seal",
+        "arc-message-signature",
+        "ARC-Authentication-Results",
+        "Received-SPF",
+        "DomainKey-Signature",
+        "Delivered-To",
     ] {
         let e = error(with(name, "v"));
         assert_eq!(e.field, format!("headers.{name}"));
@@ -214,6 +221,12 @@ fn extra_headers_are_checked() {
             .hint
             .unwrap()
             .contains("reply_to")
+    );
+    assert!(
+        error(with("ARC-Seal", "i=1; a=rsa-sha256"))
+            .hint
+            .unwrap()
+            .contains("only mail servers")
     );
     assert_eq!(error(with("X-Empty", " ")).field, "headers.X-Empty");
     assert_eq!(
