@@ -10,4 +10,5 @@ mod routes;
 mod startup;
 
 pub use error::ApiError;
+pub use routes::health::Health;
 pub use startup::{Application, Options};

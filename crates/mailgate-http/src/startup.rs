@@ -15,12 +15,15 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
+    /// What `/healthz` and `/readyz` know of the workers and the store.
+    pub health: Arc<routes::health::Health>,
 }
 
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     core: Arc<Core>,
+    health: Arc<routes::health::Health>,
     addr: SocketAddr,
     options: Options,
 }
@@ -62,11 +65,16 @@ impl Application {
             settings.base_url = format!("http://{addr}");
         }
         let core = Arc::new(Core::open_with(settings, options.clock.clone()).await?);
-        let router = router(AppState { core: core.clone() });
+        let health = Arc::new(routes::health::Health::default());
+        let router = router(AppState {
+            core: core.clone(),
+            health: health.clone(),
+        });
         Ok(Self {
             listener,
             router,
             core,
+            health,
             addr,
             options,
         })
@@ -84,6 +92,11 @@ impl Application {
         self.core.clone()
     }
 
+    /// The workers' and the store's health, as `/healthz` reports it.
+    pub fn health(&self) -> Arc<routes::health::Health> {
+        self.health.clone()
+    }
+
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -95,29 +108,41 @@ impl Application {
             "mailgate is serving; register the redirect URI at your OAuth provider"
         );
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        // Spawned through `health`, which records a worker that ends before shutdown.
+        let health = &self.health;
         let refresher = self.options.workers.then(|| {
-            tokio::spawn(mailgate_core::tokens::run_refresher(
-                self.core.clone(),
-                self.options.refresh_every,
-                workers_stopped.clone(),
-            ))
+            health.spawn_worker(
+                "token_refresher",
+                mailgate_core::tokens::run_refresher(
+                    self.core.clone(),
+                    self.options.refresh_every,
+                    workers_stopped.clone(),
+                ),
+            )
         });
         let mailboxes = self.options.workers.then(|| {
-            tokio::spawn(mailgate_core::receive::supervisor::run(
-                self.core.clone(),
-                self.options.mailbox_check_every,
-                self.core.settings.receive_poll_interval,
-                workers_stopped.clone(),
-            ))
+            health.spawn_worker(
+                "mailbox_supervisor",
+                mailgate_core::receive::supervisor::run(
+                    self.core.clone(),
+                    self.options.mailbox_check_every,
+                    self.core.settings.receive_poll_interval,
+                    workers_stopped.clone(),
+                ),
+            )
         });
-        let outbox = self
-            .options
-            .workers
-            .then(|| tokio::spawn(mailgate_core::send::run(self.core.clone(), workers_stopped)));
+        let outbox = self.options.workers.then(|| {
+            health.spawn_worker(
+                "outbox",
+                mailgate_core::send::run(self.core.clone(), workers_stopped),
+            )
+        });
+        health.started();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed");
+        self.health.stopping();
         let _ = stop_workers.send(true);
         for worker in [refresher, mailboxes, outbox].into_iter().flatten() {
             let _ = worker.await;
@@ -139,6 +164,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .routes(utoipa_axum::routes!(routes::health::healthz))
+        .routes(utoipa_axum::routes!(routes::health::readyz))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let doc = Arc::new(doc);
@@ -154,6 +180,10 @@ pub fn router(state: AppState) -> Router {
     .route("/oauth/callback", get(routes::oauth::callback))
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        routes::health::watch_storage,
+    ))
     .layer(axum::middleware::from_fn(crate::metrics::track))
     .layer(tower_http::trace::TraceLayer::new_for_http())
     .with_state(state)

@@ -2,6 +2,7 @@
 
 mod access;
 mod errors;
+mod health;
 mod oauth_apps;
 mod servers;
 mod service_accounts;
