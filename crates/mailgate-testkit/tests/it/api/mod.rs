@@ -1,6 +1,7 @@
 //! The admin API through `spawn_app()`: what issue-2 users rely on beyond the CLI walk-through.
 
 mod access;
+mod broken_secrets;
 mod errors;
 mod health;
 mod oauth_apps;
