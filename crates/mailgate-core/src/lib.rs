@@ -96,14 +96,15 @@ impl Core {
 
 /// Opens the store alone (CLI commands that touch no secret), creating the data directory.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    secrets::private_dir(&settings.data_dir).with_context(|| {
         format!(
-            "cannot create the data directory {}",
+            "cannot create the data directory {} (storage.data_dir) with mode 0700",
             settings.data_dir.display()
         )
     })?;
     let options = mailgate_store::StoreOptions {
         max_connections: settings.database_max_connections,
+        allow_async_commit: settings.database_allow_async_commit,
         ..Default::default()
     };
     mailgate_store::open(&settings.database_url, &options)

@@ -20,7 +20,7 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"mailgate master key check";
 pub enum SecretError {
     #[error("the master key is not base64 of 32 bytes")]
     BadKey,
-    #[error("cannot read or create the master key file {path}: {source}")]
+    #[error("cannot read or create the master key file {path}")]
     KeyFile {
         path: String,
         source: std::io::Error,
@@ -33,6 +33,14 @@ pub enum SecretError {
         "the master key file {path} is missing but this database already holds encrypted secrets; restore the file from your backup"
     )]
     KeyLost { path: String },
+    #[error(
+        "the master key file {path} is readable by other users (mode {mode:o}) and its mode cannot be changed to 0600; run `chmod 600 {path}` as its owner"
+    )]
+    KeyExposed {
+        path: String,
+        mode: u32,
+        source: std::io::Error,
+    },
     #[error("a stored secret could not be decrypted (wrong key or damaged data)")]
     Open,
     #[error("random number generator failed")]
@@ -71,19 +79,29 @@ impl MasterKey {
 
     /// Reads the key file, or creates it (mode 0600, never overwriting) when it does not exist.
     /// Returns the key and whether it was just created.
+    ///
+    /// An existing key file that other users can read (group or world bits) is made 0600, with
+    /// a warning: refusing to start would not take back what it exposed, and the operator is
+    /// told to consider the key seen. When its mode cannot be changed (another owner), the
+    /// key is refused with [`SecretError::KeyExposed`].
     pub fn load_or_create(path: &Path) -> Result<(Self, bool), SecretError> {
         let io = |source| SecretError::KeyFile {
             path: path.display().to_string(),
             source,
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => return Ok((Self::from_base64(&text)?, false)),
+            Ok(text) => {
+                let key = Self::from_base64(&text)?;
+                make_key_file_private(path)?;
+                return Ok((key, false));
+            }
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
             Err(_) => {}
         }
         let key = Self::generate()?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
+            // Missing directories are created 0700; an existing one is left as the operator made it.
+            create_private_dirs(parent).map_err(io)?;
         }
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -105,6 +123,65 @@ impl MasterKey {
             Err(e) => Err(io(e)),
         }
     }
+}
+
+/// Whether other users may read the file (any group or world bit).
+#[cfg(unix)]
+fn readable_by_others(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o077 != 0
+}
+
+fn make_key_file_private(path: &Path) -> Result<(), SecretError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|source| SecretError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if readable_by_others(&meta) {
+            let mode = meta.permissions().mode() & 0o777;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| SecretError::KeyExposed {
+                    path: path.display().to_string(),
+                    mode,
+                    source,
+                },
+            )?;
+            tracing::warn!(
+                path = %path.display(),
+                was = format!("{mode:o}"),
+                "the master key file was readable by other users; its mode is now 0600. Consider the key seen: rotate the stored secrets if others had access"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Creates a directory only its owner can enter (0700, whatever the umask), or makes an
+/// existing one so: the data directory holds the database and the master key.
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
+    create_private_dirs(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)?;
+        if readable_by_others(&meta) {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+            tracing::warn!(dir = %path.display(), "the data directory was open to other users; its mode is now 0700");
+        }
+    }
+    Ok(())
+}
+
+/// `mkdir -p` with mode 0700 for the directories it creates.
+fn create_private_dirs(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
 }
 
 /// Seals and opens secrets with the master key.
@@ -237,5 +314,42 @@ mod tests {
             );
         }
         assert!(!format!("{first:?}").contains(&first.to_base64()));
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_readable_by_others_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (key, _) = MasterKey::load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (again, created) = MasterKey::load_or_create(&path).unwrap();
+        assert!(!created);
+        assert_eq!(again.to_base64(), key.to_base64());
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_is_0700_whatever_the_umask_and_an_open_one_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        // The usual umask, under which it was created 0755.
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("a/data");
+        private_dir(&data).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&dir.path().join("a")), 0o700, "parents it creates too");
+
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        private_dir(&data).unwrap();
+        assert_eq!(mode(&data), 0o700, "an existing one is corrected");
     }
 }

@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mailgate_core::objects::ServiceError;
+use mailgate_core::secrets::SecretError;
 use mailgate_domain::{FieldError, FieldErrors};
+use mailgate_store::StoreError;
 use serde::Serialize;
 
 /// The hint of an error that has no more specific one.
@@ -116,8 +118,38 @@ impl From<ServiceError> for ApiError {
                         "give `{secret}` again in the same request: a stored secret is never sent to a new destination"
                     ))
             }
-            ServiceError::Secret(ref inner) => Self::internal(format!("{e}: {inner:?}")),
-            ServiceError::Store(ref inner) => Self::internal(format!("{e}: {inner:?}")),
+            ServiceError::Store(inner) => Self::store(inner),
+            ServiceError::Secret(SecretError::Store(inner)) => Self::store(inner),
+            ServiceError::Secret(_) => Self::internal(chain(&e)),
         }
     }
+}
+
+impl ApiError {
+    /// A store failure: `507 storage_full` when the disk is full (nothing was written; the
+    /// same request can be sent again once there is room), otherwise an opaque 500.
+    pub fn store(e: StoreError) -> Self {
+        if e.is_full() {
+            tracing::warn!(error = %chain(&e), "a write was refused: the database's disk is full");
+            return Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "mailgate's storage is full: nothing was written",
+            )
+            .hint("free space on the disk of the data directory (storage.data_dir) or of the database server, then send the request again");
+        }
+        Self::internal(chain(&e))
+    }
+}
+
+/// An error and its causes, each once: `outer: cause: root cause`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -13,4 +13,5 @@ mod serve;
 mod startup;
 
 pub use error::ApiError;
+pub use routes::health::Health;
 pub use startup::{Application, Options};

@@ -15,12 +15,15 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
+    /// What `/healthz` and `/readyz` know of the workers and the store.
+    pub health: Arc<routes::health::Health>,
 }
 
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     core: Arc<Core>,
+    health: Arc<routes::health::Health>,
     addr: SocketAddr,
     options: Options,
 }
@@ -64,11 +67,16 @@ impl Application {
             settings.base_url = format!("http://{addr}");
         }
         let core = Arc::new(Core::open_with(settings, options.clock.clone()).await?);
-        let router = router(AppState { core: core.clone() });
+        let health = Arc::new(routes::health::Health::default());
+        let router = router(AppState {
+            core: core.clone(),
+            health: health.clone(),
+        });
         Ok(Self {
             listener,
             router,
             core,
+            health,
             addr,
             options,
         })
@@ -86,6 +94,11 @@ impl Application {
         self.core.clone()
     }
 
+    /// The workers' and the store's health, as `/healthz` reports it.
+    pub fn health(&self) -> Arc<routes::health::Health> {
+        self.health.clone()
+    }
+
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -97,27 +110,39 @@ impl Application {
             "mailgate is serving; register the redirect URI at your OAuth provider"
         );
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        // Spawned through `health`, which records a worker that ends before shutdown.
+        let health = &self.health;
         let refresher = self.options.workers.then(|| {
-            tokio::spawn(mailgate_core::tokens::run_refresher(
-                self.core.clone(),
-                self.options.refresh_every,
-                workers_stopped.clone(),
-            ))
+            health.spawn_worker(
+                "token_refresher",
+                mailgate_core::tokens::run_refresher(
+                    self.core.clone(),
+                    self.options.refresh_every,
+                    workers_stopped.clone(),
+                ),
+            )
         });
         let mailboxes = self.options.workers.then(|| {
-            tokio::spawn(mailgate_core::receive::supervisor::run(
-                self.core.clone(),
-                self.options.mailbox_check_every,
-                self.core.settings.receive_poll_interval,
-                workers_stopped.clone(),
-            ))
+            health.spawn_worker(
+                "mailbox_supervisor",
+                mailgate_core::receive::supervisor::run(
+                    self.core.clone(),
+                    self.options.mailbox_check_every,
+                    self.core.settings.receive_poll_interval,
+                    workers_stopped.clone(),
+                ),
+            )
         });
-        let outbox = self
-            .options
-            .workers
-            .then(|| tokio::spawn(mailgate_core::send::run(self.core.clone(), workers_stopped)));
+        let outbox = self.options.workers.then(|| {
+            health.spawn_worker(
+                "outbox",
+                mailgate_core::send::run(self.core.clone(), workers_stopped),
+            )
+        });
+        health.started();
         let limits = self.core.settings.http.clone();
         crate::serve::serve(self.listener, self.router, limits, shutdown).await;
+        self.health.stopping();
         let _ = stop_workers.send(true);
         for worker in [refresher, mailboxes, outbox].into_iter().flatten() {
             let _ = worker.await;
@@ -132,6 +157,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .nest("/api/v1", routes::api_router())
         .routes(utoipa_axum::routes!(routes::health::healthz))
+        .routes(utoipa_axum::routes!(routes::health::readyz))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     utoipa::Modify::modify(&crate::openapi::SharedErrors, &mut doc);
@@ -154,7 +180,12 @@ pub fn router(state: AppState) -> Router {
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
     // Outermost last: sizes are checked first, then the token (on every /api/v1 path, routed
-    // or not), then the time limit; metrics count every answer, the refusals included.
+    // or not), then the time limit; a full disk seen in any answer raises the alarm; metrics
+    // count every answer, the refusals included.
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        routes::health::watch_storage,
+    ))
     .layer(axum::middleware::from_fn_with_state(
         state.core.settings.http.request_timeout,
         crate::limits::timeout,

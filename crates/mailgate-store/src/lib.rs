@@ -6,7 +6,7 @@ mod error;
 mod model;
 mod url;
 
-pub use error::StoreError;
+pub use error::{DriverError, StoreError};
 pub use model::{
     AdminTokenRow, AttachmentRow, AttemptRow, CredentialKind, CredentialRow, EventFor, EventRow,
     ImportOutcome, ImportRequest, ImportedBatch, Link, MailSource, MessageImport, MessageRow,
@@ -27,6 +27,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Proves the store can write: records a heartbeat (one small committed row) and, on
+    /// SQLite, checks that the database's file system has room for more than a small write
+    /// ([`StoreError::Full`] when it has not, although a small write may still fit in the WAL).
+    async fn probe_write(&self, now_ms: i64) -> Result<(), StoreError>;
+
+    /// How commits reach the disk, as `connections` pooled connections report it (SQLite's
+    /// `synchronous`: `full` expected; PostgreSQL's `synchronous_commit`).
+    async fn durability(&self, connections: u32) -> Result<Vec<String>, StoreError>;
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores `value` under `key` unless a value is there already; returns the value kept.
@@ -176,6 +185,9 @@ pub trait Store: Send + Sync + 'static {
 pub struct StoreOptions {
     pub max_connections: u32,
     pub busy_timeout: std::time::Duration,
+    /// PostgreSQL: start although the server runs with `synchronous_commit = off`
+    /// (`database.allow_async_commit`).
+    pub allow_async_commit: bool,
 }
 
 impl Default for StoreOptions {
@@ -183,6 +195,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 10,
             busy_timeout: std::time::Duration::from_secs(5),
+            allow_async_commit: false,
         }
     }
 }

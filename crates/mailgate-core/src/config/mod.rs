@@ -21,6 +21,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub database_max_connections: u32,
+    /// PostgreSQL: start although the server acknowledges commits before flushing them.
+    pub database_allow_async_commit: bool,
     pub master_key: MasterKeySource,
     pub log_level: String,
     pub log_json: bool,

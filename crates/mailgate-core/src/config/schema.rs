@@ -22,6 +22,7 @@ const KEYS: &[&str] = &[
     "storage.data_dir",
     "database.url",
     "database.max_connections",
+    "database.allow_async_commit",
     "secrets.master_key_file",
     "secrets.master_key",
     "log.level",
@@ -74,6 +75,36 @@ impl Reader<'_> {
         }
     }
 
+    /// `true`/`false`, also as text (environment variables).
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        match &self.values.get(key)?.value {
+            toml::Value::Boolean(b) => Some(*b),
+            toml::Value::String(s) if s.trim().is_empty() => None,
+            toml::Value::String(s) => match s.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                other => {
+                    let text = other.to_owned();
+                    self.problem(
+                        key,
+                        format!("`{text}` is not true or false"),
+                        "give true or false",
+                    );
+                    None
+                }
+            },
+            other => {
+                let kind = other.type_str();
+                self.problem(
+                    key,
+                    format!("expected true or false, found a {kind}"),
+                    "give true or false",
+                );
+                None
+            }
+        }
+    }
+
     fn integer(&mut self, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
         let n = match &self.values.get(key)?.value {
             toml::Value::Integer(n) => *n,
@@ -107,35 +138,6 @@ impl Reader<'_> {
             return None;
         }
         Some(n)
-    }
-
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        match &self.values.get(key)?.value {
-            toml::Value::Boolean(b) => Some(*b),
-            toml::Value::String(s) if s.trim().is_empty() => None,
-            toml::Value::String(s) => match s.trim() {
-                "true" => Some(true),
-                "false" => Some(false),
-                other => {
-                    let text = other.to_owned();
-                    self.problem(
-                        key,
-                        format!("`{text}` is not true or false"),
-                        "give true or false",
-                    );
-                    None
-                }
-            },
-            other => {
-                let kind = other.type_str();
-                self.problem(
-                    key,
-                    format!("expected true or false, found a {kind}"),
-                    "give true or false",
-                );
-                None
-            }
-        }
     }
 
     fn seconds(
@@ -236,6 +238,7 @@ pub(super) fn resolve(
     let max_connections = r
         .integer("database.max_connections", 1..=1000)
         .unwrap_or(10) as u32;
+    let allow_async_commit = r.boolean("database.allow_async_commit").unwrap_or(false);
 
     let master_key = match (
         r.string("secrets.master_key"),
@@ -383,6 +386,7 @@ pub(super) fn resolve(
         data_dir,
         database_url: database_url?,
         database_max_connections: max_connections,
+        database_allow_async_commit: allow_async_commit,
         master_key: master_key?,
         log_level,
         log_json,

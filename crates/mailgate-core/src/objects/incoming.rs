@@ -95,6 +95,10 @@ pub(crate) fn connection(
 /// An incoming server as the API shows it: the password is never returned.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IncomingServerView {
+    /// Set when the stored secrets of this object cannot be decrypted (another master key, or a
+    /// damaged row): the object is listed, but cannot be used until they are entered again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub id: String,
     pub name: String,
     pub email: String,
@@ -221,6 +225,10 @@ impl Resource for IncomingServers {
         }
     }
 
+    fn mark_broken(view: &mut Self::View, error: String) {
+        view.error = Some(error);
+    }
+
     fn view(
         ctx: &ViewContext<'_>,
         row: &ObjectRow,
@@ -236,6 +244,7 @@ impl Resource for IncomingServers {
             false,
         );
         IncomingServerView {
+            error: None,
             id: row.id.to_string(),
             status,
             credential,

@@ -120,6 +120,8 @@ pub trait Resource: Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<(), ServiceError>> + Send {
         async { Ok(()) }
     }
+    /// Marks a listed object whose secrets cannot be opened.
+    fn mark_broken(view: &mut Self::View, error: String);
 }
 
 /// What views need beyond the object: the core, and the credentials (fetched once per answer).
@@ -174,7 +176,34 @@ impl<R: Resource> Objects<R> {
             core,
             credentials: &credentials,
         };
-        rows.iter().map(|row| Self::to_view(&ctx, row)).collect()
+        rows.iter().map(|row| Self::list_view(&ctx, row)).collect()
+    }
+
+    /// A listed object: one whose secrets cannot be opened is shown without them, marked with
+    /// its error, so that one damaged row does not hide the others.
+    fn list_view(ctx: &ViewContext<'_>, row: &ObjectRow) -> Result<R::View, ServiceError> {
+        match Self::to_view(ctx, row) {
+            Err(ServiceError::Secret(SecretError::Open)) => {
+                if first_report_of_broken(row.id) {
+                    tracing::error!(
+                    kind = R::WHAT,
+                    id = %row.id,
+                    "the stored secrets of this object cannot be decrypted (another master key, or a damaged row); it is listed as broken"
+                    );
+                }
+                let mut view = R::view(ctx, row, Self::spec(row)?, &SecretMap::new());
+                R::mark_broken(
+                    &mut view,
+                    format!(
+                        "the stored secrets of {} {} cannot be decrypted (another master key, or a damaged row); enter them again with PATCH, or delete it",
+                        R::WHAT,
+                        row.id
+                    ),
+                );
+                Ok(view)
+            }
+            other => other,
+        }
     }
 
     pub async fn get(core: &Core, id: &str) -> Result<R::View, ServiceError> {
@@ -420,6 +449,17 @@ fn open(core: &Core, row: &ObjectRow) -> Result<SecretMap, ServiceError> {
         .into_iter()
         .map(|(k, v)| (k, SecretString::from(v)))
         .collect())
+}
+
+/// Whether this object's undecryptable secrets are reported for the first time in this process
+/// (logged once, not at every list).
+fn first_report_of_broken(id: Id) -> bool {
+    static REPORTED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    REPORTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string())
 }
 
 /// RFC 3339 from epoch milliseconds, for answers.

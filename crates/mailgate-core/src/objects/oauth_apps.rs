@@ -7,6 +7,10 @@ use serde::Serialize;
 /// An OAuth app as the API shows it: the secret is never returned, only whether one is set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OAuthAppView {
+    /// Set when the stored secrets of this object cannot be decrypted (another master key, or a
+    /// damaged row): the object is listed, but cannot be used until they are entered again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub id: String,
     pub name: String,
     pub provider: Provider,
@@ -76,6 +80,10 @@ impl Resource for OAuthApps {
         &spec.name
     }
 
+    fn mark_broken(view: &mut Self::View, error: String) {
+        view.error = Some(error);
+    }
+
     fn view(
         ctx: &ViewContext<'_>,
         row: &ObjectRow,
@@ -83,6 +91,7 @@ impl Resource for OAuthApps {
         secrets: &SecretMap,
     ) -> OAuthAppView {
         OAuthAppView {
+            error: None,
             id: row.id.to_string(),
             name: spec.name,
             provider: spec.provider,

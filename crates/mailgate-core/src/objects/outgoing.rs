@@ -13,6 +13,10 @@ use serde::Serialize;
 /// An outgoing server as the API shows it: the password is never returned.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OutgoingServerView {
+    /// Set when the stored secrets of this object cannot be decrypted (another master key, or a
+    /// damaged row): the object is listed, but cannot be used until they are entered again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub id: String,
     pub name: String,
     pub email: String,
@@ -99,6 +103,10 @@ impl Resource for OutgoingServers {
         }
     }
 
+    fn mark_broken(view: &mut Self::View, error: String) {
+        view.error = Some(error);
+    }
+
     fn view(
         ctx: &ViewContext<'_>,
         row: &ObjectRow,
@@ -123,6 +131,7 @@ impl Resource for OutgoingServers {
             OutgoingTransport::GmailApi { api_base_url } => (None, None, None, Some(api_base_url)),
         };
         OutgoingServerView {
+            error: None,
             id: row.id.to_string(),
             status,
             credential,

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 /// A service account as the API shows it: the private key is never returned.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceAccountView {
+    /// Set when the stored secrets of this object cannot be decrypted (another master key, or a
+    /// damaged row): the object is listed, but cannot be used until they are entered again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub id: String,
     pub name: String,
     pub client_email: String,
@@ -96,6 +100,10 @@ impl Resource for ServiceAccounts {
         }))
     }
 
+    fn mark_broken(view: &mut Self::View, error: String) {
+        view.error = Some(error);
+    }
+
     fn view(
         _ctx: &ViewContext<'_>,
         row: &ObjectRow,
@@ -103,6 +111,7 @@ impl Resource for ServiceAccounts {
         secrets: &SecretMap,
     ) -> ServiceAccountView {
         ServiceAccountView {
+            error: None,
             id: row.id.to_string(),
             name: spec.name,
             client_email: spec.client_email.to_string(),

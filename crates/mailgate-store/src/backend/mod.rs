@@ -457,6 +457,19 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn probe_write(&self, now_ms: i64) -> Result<(), $crate::StoreError> {
+                self.check_free_space()?;
+                sqlx::query("INSERT INTO meta (key, value) VALUES ('health_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(now_ms.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn durability(&self, connections: u32) -> Result<Vec<String>, $crate::StoreError> {
+                self.durability_levels(connections).await
+            }
+
             async fn get_meta(&self, key: &str) -> Result<Option<String>, $crate::StoreError> {
                 Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
             }

@@ -6,6 +6,16 @@
 //! background task on its own connection after imports, not by the committing writer; a
 //! writer still checkpoints itself once the WAL passes [`WAL_SAFETY_NET_BYTES`], should that
 //! task fall behind.
+//!
+//! Every commit is durable before it returns (`synchronous = FULL`, one fsync of the WAL per
+//! transaction, on every pooled connection): mailgate acts on commits outside itself (deletes
+//! imported mail at the provider, answers 202, ends an SMTP conversation), so a power loss must
+//! not take back what was acknowledged. Imports commit once per batch and the outbox once per
+//! claim and per result, which keeps that to one fsync per batch or round.
+//!
+//! The database and its `-wal`/`-shm` files hold mail and sealed secrets: they are created
+//! 0600 whatever the umask (SQLite gives the `-wal` and `-shm` files the database file's mode),
+//! and an existing database's modes are corrected at open.
 
 use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
@@ -18,9 +28,14 @@ use tokio::sync::{Notify, watch};
 const PAGE_SIZE: u32 = 64 * 1024;
 /// A writer checkpoints itself past this much WAL (SQLite's `wal_autocheckpoint`, in bytes).
 pub const WAL_SAFETY_NET_BYTES: i64 = 64 * 1024 * 1024;
+/// Below this much free space on the database's file system the store reports itself full: a
+/// small write may still fit where the WAL was already written, but a message would not.
+pub const FULL_BELOW_BYTES: u64 = 1024 * 1024;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// The directory of the database file (`None` in memory): its free space is checked.
+    dir: Option<std::path::PathBuf>,
     /// Wakes the checkpointer.
     checkpoint: Arc<Notify>,
     /// Dropped with the store: the checkpointer then stops.
@@ -36,11 +51,12 @@ impl SqliteStore {
             .create_if_missing(true)
             .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL is durable across process crashes (the case we promise); only a power
-            // loss can lose the last transactions.
-            .synchronous(SqliteSynchronous::Normal)
+            // Set on each new connection of the pool (sqlx runs the options' pragmas at connect).
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(options.busy_timeout)
             .foreign_keys(true);
+        make_private(connect.get_filename())?;
+        let dir = database_dir(connect.get_filename());
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .after_connect(|conn, _| {
@@ -63,15 +79,58 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(StoreError::Migrate)?;
+            .map_err(StoreError::from)?;
         let checkpoint = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(());
         tokio::spawn(checkpointer(pool.clone(), checkpoint.clone(), stopped));
         Ok(Self {
             pool,
+            dir,
             checkpoint,
             _stop_checkpointer: stop,
         })
+    }
+
+    fn check_free_space(&self) -> Result<(), StoreError> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        match rustix::fs::statvfs(dir) {
+            Ok(fs) if fs.f_bavail.saturating_mul(fs.f_frsize) < FULL_BELOW_BYTES => {
+                Err(StoreError::Full(None))
+            }
+            Ok(_) => Ok(()),
+            // Not knowing is not a reason to fail: the heartbeat write still proves the rest.
+            Err(e) => {
+                tracing::debug!(error = %e, dir = %dir.display(), "cannot read the free space of the database's file system");
+                Ok(())
+            }
+        }
+    }
+
+    /// `PRAGMA synchronous` as each of `n` connections sees it (`full` expected).
+    async fn durability_levels(&self, n: u32) -> Result<Vec<String>, StoreError> {
+        let mut held = Vec::new();
+        let mut levels = Vec::new();
+        for _ in 0..n.max(1) {
+            let mut conn = self.pool.acquire().await?;
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await?;
+            levels.push(
+                match level {
+                    0 => "off",
+                    1 => "normal",
+                    2 => "full",
+                    3 => "extra",
+                    _ => "unknown",
+                }
+                .to_owned(),
+            );
+            // Held until all are read, so that each read uses another connection.
+            held.push(conn);
+        }
+        Ok(levels)
     }
 
     /// After a large write: the checkpointer copies the WAL into the database in the
@@ -79,6 +138,56 @@ impl SqliteStore {
     fn wrote(&self) {
         self.checkpoint.notify_one();
     }
+}
+
+fn database_dir(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let text = path.to_string_lossy();
+    if text.is_empty() || text == ":memory:" || text.starts_with("file:") {
+        return None;
+    }
+    let parent = path.parent()?;
+    Some(if parent.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        parent.to_owned()
+    })
+}
+
+/// Creates the database file 0600 when it is missing (SQLite would create it 0644 less the
+/// umask) and corrects the modes of an existing one and of its `-wal` and `-shm` files.
+fn make_private(path: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if database_dir(path).is_none() {
+            return Ok(());
+        }
+        let text = path.to_string_lossy();
+        let fail = |what: &std::path::Path, e: std::io::Error| {
+            StoreError::Config(format!(
+                "cannot make the database file {} private (mode 0600): {e}; check the owner of the data directory (storage.data_dir)",
+                what.display()
+            ))
+        };
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| fail(path, e))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{text}{suffix}"));
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| fail(&file, e))?;
+                    tracing::warn!(file = %file.display(), "the database file was readable by other users; its mode is now 0600");
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs PASSIVE checkpoints (they wait for no reader and block no writer) when woken, until

@@ -20,6 +20,16 @@ pub async fn sqlite() -> TestStore {
 }
 
 pub async fn postgres() -> TestStore {
+    let url = postgres_database(&[]).await;
+    let store = mailgate_store::open(&url, &StoreOptions::default())
+        .await
+        .expect("open postgres");
+    TestStore { store, _dir: None }
+}
+
+/// A fresh, empty database on the test server, after `setup` statements run on the server
+/// (`{db}` in them stands for the database's name).
+pub async fn postgres_database(setup: &[&str]) -> DatabaseUrl {
     let Ok(server) = std::env::var("MAILGATE_TEST_POSTGRES_URL") else {
         panic!(
             "MAILGATE_TEST_POSTGRES_URL is not set: the storage suite runs on PostgreSQL too. \
@@ -35,14 +45,16 @@ pub async fn postgres() -> TestStore {
         .execute(&admin)
         .await
         .expect("create test database");
+    for statement in setup {
+        sqlx::query(sqlx::AssertSqlSafe(statement.replace("{db}", &name)))
+            .execute(&admin)
+            .await
+            .expect("set up the test database");
+    }
     admin.close().await;
     let mut url = url::Url::parse(&server).expect("MAILGATE_TEST_POSTGRES_URL is a URL");
     url.set_path(&name);
-    let url = DatabaseUrl::parse(url.as_str()).expect("database url");
-    let store = mailgate_store::open(&url, &StoreOptions::default())
-        .await
-        .expect("open postgres");
-    TestStore { store, _dir: None }
+    DatabaseUrl::parse(url.as_str()).expect("database url")
 }
 
 /// Writes a test once and runs it against each backend.

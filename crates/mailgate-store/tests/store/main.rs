@@ -6,10 +6,14 @@
 
 mod admin_tokens;
 mod credentials;
+mod durability;
+mod errors;
 mod harness;
 mod imports;
 mod meta;
 mod objects;
 mod outbox;
+mod permissions;
+mod probe;
 mod sqlite;
 mod tickets;

@@ -1,9 +1,11 @@
 //! The admin API through `spawn_app()`: what issue-2 users rely on beyond the CLI walk-through.
 
 mod access;
+mod broken_secrets;
 mod contract;
 mod document;
 mod errors;
+mod health;
 mod oauth_apps;
 mod secret_endpoints;
 mod secrets;

@@ -1,0 +1,248 @@
+//! Health that tells the truth: a full disk answers `507 storage_full`, makes `/healthz` and
+//! `/readyz` 503 with the reason and records one `storage.full` event; a background worker that
+//! dies makes them 503 too.
+
+use mailgate_testkit::{TestConfig, spawn_app_with};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A small tmpfs mounted for one test, unmounted when dropped. Mounting needs root (the tests
+/// run as root, see the README); a test that cannot mount fails.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a mount point");
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "cannot mount a tmpfs at {} ({status}): the full-disk tests run as root",
+            dir.path().display()
+        );
+        Self { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Writes a file until the file system has no room left.
+fn fill(path: &Path) -> PathBuf {
+    use std::io::Write;
+    let filler = path.join("filler");
+    let mut file = std::fs::File::create(&filler).expect("filler file");
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    // What is left is smaller than a chunk: take it byte by byte.
+    while file.write_all(&[0u8]).is_ok() {}
+    filler
+}
+
+fn codes(body: &Value) -> Vec<String> {
+    body["reasons"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|r| r["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn get(app: &mailgate_testkit::TestApp, path: &str) -> (u16, Value) {
+    let res = app
+        .http
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("health answered");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("a JSON health report"))
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_507_storage_full_and_healthz_503_until_space_is_freed() {
+    let disk = Tmpfs::mount("24m");
+    let data_dir = disk.path().join("data");
+    let app =
+        spawn_app_with(TestConfig::default().set("storage.data_dir", data_dir.display())).await;
+    assert!(
+        data_dir.join("mailgate.db").exists(),
+        "the database is on the tmpfs"
+    );
+    let created = app
+        .post(
+            "/api/v1/outgoing-servers",
+            json!({"name": "Primary", "email": "robot@example.test", "protocol": "smtp", "host": "127.0.0.1",
+                   "port": 2525, "security": "none", "auth": "none", "primary": true}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(get(&app, "/healthz").await.0, 200);
+
+    let filler = fill(disk.path());
+    // Larger than the WAL written so far: the write needs room it cannot get.
+    let message =
+        json!({"to": ["ann@example.com"], "subject": "Big", "text": "x".repeat(3_000_000)});
+    let refused = app.post("/api/v1/messages", message.clone()).await;
+    assert_eq!(refused.status, 507, "{}", refused.body);
+    assert_eq!(refused.body["error"], "storage_full", "{}", refused.body);
+    assert!(
+        refused.body["hint"]
+            .as_str()
+            .unwrap()
+            .contains("storage.data_dir")
+    );
+
+    for path in ["/healthz", "/readyz"] {
+        let (status, body) = get(&app, path).await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["status"], "unavailable");
+        assert_eq!(codes(&body), ["storage_full"], "{path}: {body}");
+    }
+    // Still full: nothing more to record.
+    assert_eq!(
+        app.post("/api/v1/messages", message.clone()).await.status,
+        507
+    );
+
+    std::fs::remove_file(filler).expect("space freed");
+    let (status, body) = get(&app, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), Vec::<String>::new());
+    assert_eq!(app.post("/api/v1/messages", message).await.status, 202);
+
+    let events = app.get("/api/v1/events?limit=500").await.body;
+    let full: Vec<_> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "storage.full")
+        .collect();
+    assert_eq!(full.len(), 1, "one event while the disk was full: {events}");
+    drop(app);
+}
+
+#[tokio::test]
+async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
+    mailgate_testkit::init();
+    let dir = tempfile::tempdir().expect("data dir");
+    let sources = mailgate_core::config::Sources::default()
+        .flag("storage.data_dir", Some(dir.path().display()), "test")
+        .flag("server.listen", Some("127.0.0.1:0"), "test")
+        .flag("log.level", Some("warn"), "test");
+    let settings = mailgate_core::config::load(&sources).expect("settings");
+    let app = mailgate_http::Application::build_with(
+        settings,
+        mailgate_http::Options {
+            workers: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("application");
+    let health = app.health();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let report = |path: &'static str| {
+        let http = http.clone();
+        let url = format!("{address}{path}");
+        async move {
+            let res = http.get(url).send().await.expect("answered");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("JSON"))
+        }
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let (status, body) = report("/readyz").await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "never ready: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let workers: Vec<_> = body["workers"]
+        .as_array()
+        .expect("workers")
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap().to_owned(),
+                w["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for name in ["token_refresher", "mailbox_supervisor", "outbox"] {
+        assert!(
+            workers.contains(&(name.to_owned(), "running".to_owned())),
+            "{body}"
+        );
+    }
+
+    // A worker that panics, started the way the real ones are.
+    health.spawn_worker("injected", async { panic!("injected failure") });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let (status, body) = report("/healthz").await;
+        if status == 503 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "still healthy: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(codes(&body), ["worker_stopped"], "{body}");
+    let message = body["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`injected`") && message.contains("panicked: injected failure"),
+        "{message}"
+    );
+    assert_eq!(report("/readyz").await.0, 503);
+
+    // Both are in the API document.
+    let doc: Value = http
+        .get(format!("{address}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["paths"]["/readyz"]["get"].is_object(),
+        "{}",
+        doc["paths"]
+    );
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+
+    // A shutdown is not a death.
+    let _ = stop.send(());
+    server.await.expect("server task").expect("server ran");
+}
