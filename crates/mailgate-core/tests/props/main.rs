@@ -103,6 +103,8 @@ fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 256,
         failure_persistence: None,
+        // The same cases on every run: CI never fails by chance.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(13),
         ..ProptestConfig::default()
     }
 }
