@@ -5,8 +5,8 @@
 
 use mailgate_domain::filter::FilterUse;
 use mailgate_domain::mail::{
-    Kind, Ours, ThreadHint, base_subject, classify, html_to_text, parse, sanitize_filename,
-    subject_tag, tagged_subject, thread_hint,
+    Ours, ThreadHint, base_subject, classify, html_to_text, parse, sanitize_filename, subject_tag,
+    tagged_subject, thread_hint,
 };
 use mailgate_domain::{Domain, EmailAddress, FilterInput};
 
@@ -46,12 +46,9 @@ pub fn check_parsed(raw: &[u8]) {
             assert_eq!(part.read(raw).as_deref(), Some(a.content.as_slice()));
         }
     }
-    let kind = classify(&parsed, None, &ours);
+    let _ = classify(&parsed, None, &ours);
     let _ = classify(&parsed, Some("<>"), &ours);
     let _ = classify(&parsed, Some(""), &ours);
-    if let Kind::Bounce { reason, .. } = &kind {
-        assert!(!reason.is_empty());
-    }
     if let ThreadHint::MessageIds(ids) = thread_hint(&parsed, &ours, "#") {
         assert!(!ids.is_empty());
         assert!(ids.iter().all(|id| id.ends_with("@mg.example.test")
