@@ -201,7 +201,11 @@ pub fn load(sources: &Sources) -> Result<Settings, ConfigErrors> {
         };
         let Some((section, key)) = rest.split_once("__") else {
             problems.push(ConfigProblem {
-                key: rest.to_ascii_lowercase(),
+                // `MAILGATE__=...` has nothing after the prefix: name the variable itself.
+                key: match rest {
+                    "" => name.clone(),
+                    rest => rest.to_ascii_lowercase(),
+                },
                 origin: name.clone(),
                 message: "an override names a section and a key".into(),
                 hint: Some(

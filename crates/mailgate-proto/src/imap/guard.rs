@@ -9,6 +9,12 @@
 //! literals of one response, or the text of one response exceed [`Limits`], before async-imap
 //! sees the bytes that would make it allocate. The error is an [`Exceeded`] inside an
 //! `io::Error`, turned into [`crate::error::ProtoError::OverLimit`] by the session.
+//!
+//! One tolerance, for imap-proto 0.17: it takes the text after a response code
+//! (`A1 OK [READ-WRITE] text`) to start with a space and slices it off at byte 1, which panics
+//! when the server puts a non-ASCII character there. The guard reads such a byte right after
+//! `]`, outside literals, as a space ([`Scanner::scan`]); message bodies are literals and are
+//! never changed.
 
 use std::fmt;
 use std::io;
@@ -72,6 +78,8 @@ enum Tail {
 #[derive(Debug, Default)]
 pub struct Scanner {
     tail: Tail,
+    /// The last text byte was `]`.
+    after_bracket: bool,
     /// Bytes of the literal being read that are still to come.
     literal_left: u64,
     /// Text bytes of the current response.
@@ -82,20 +90,27 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Scans bytes read from the server; the first [`Exceeded`] sticks.
-    pub fn scan(&mut self, mut bytes: &[u8], limits: Limits) -> Result<(), Exceeded> {
+    /// Scans bytes read from the server; the first [`Exceeded`] sticks. A non-ASCII text byte
+    /// right after `]` becomes a space (see the module's doc).
+    pub fn scan(&mut self, bytes: &mut [u8], limits: Limits) -> Result<(), Exceeded> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        while !bytes.is_empty() {
+        let mut at = 0;
+        while at < bytes.len() {
             if self.literal_left > 0 {
-                let skip = self.literal_left.min(bytes.len() as u64);
+                let skip = self.literal_left.min((bytes.len() - at) as u64);
                 self.literal_left -= skip;
-                bytes = &bytes[skip as usize..];
+                at += skip as usize;
+                self.after_bracket = false;
                 continue;
             }
-            let byte = bytes[0];
-            bytes = &bytes[1..];
+            if self.after_bracket && !bytes[at].is_ascii() {
+                bytes[at] = b' ';
+            }
+            let byte = bytes[at];
+            at += 1;
+            self.after_bracket = byte == b']';
             self.text += 1;
             if self.text > limits.text {
                 return self.fail("bytes of text in one response", self.text, limits.text);
@@ -191,7 +206,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         let start = buf.filled().len();
         std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         let limits = this.limits;
-        match this.scanner.scan(&buf.filled()[start..], limits) {
+        match this.scanner.scan(&mut buf.filled_mut()[start..], limits) {
             Ok(()) => Poll::Ready(Ok(())),
             Err(e) => {
                 // The bytes are not handed on: async-imap must not act on them.
@@ -231,7 +246,9 @@ mod tests {
 
     fn scan_all(chunks: &[&[u8]], limits: Limits) -> Result<(), Exceeded> {
         let mut scanner = Scanner::default();
-        chunks.iter().try_for_each(|c| scanner.scan(c, limits))
+        chunks
+            .iter()
+            .try_for_each(|c| scanner.scan(&mut c.to_vec(), limits))
     }
 
     const SMALL: Limits = Limits {
@@ -282,9 +299,13 @@ mod tests {
         let mut scanner = Scanner::default();
         assert!(
             scanner
-                .scan(b"* X {536000000}\r\n", Limits::default())
+                .scan(&mut b"* X {536000000}\r\n".to_vec(), Limits::default())
                 .is_err()
         );
-        assert!(scanner.scan(b"* OK\r\n", Limits::default()).is_err());
+        assert!(
+            scanner
+                .scan(&mut b"* OK\r\n".to_vec(), Limits::default())
+                .is_err()
+        );
     }
 }

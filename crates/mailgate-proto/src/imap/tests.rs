@@ -980,3 +980,27 @@ async fn a_flood_of_untagged_lines_before_login_is_bounded() {
     assert!(matches!(e, ProtoError::OverLimit { .. }), "{e}");
     assert!(e.to_string().contains("before login"), "{e}");
 }
+
+#[tokio::test]
+async fn non_ascii_text_right_after_a_response_code_is_read_without_a_panic() {
+    // imap-proto 0.17 slices the text after `]` at byte 1: a multi-byte character there (or a
+    // byte that is not UTF-8 at all) panicked inside async-imap. A message body that holds the
+    // same bytes is a literal and comes back unchanged.
+    let message = "Subject: [#7]é\r\n\r\n[x]\u{fffd}\r\n".as_bytes();
+    let (mut s, _server) = session(vec![
+        expect("A0003 SELECT \"INBOX\""),
+        send("* OK [UIDVALIDITY 1700000000]é\r\n* 3 EXISTS\r\n"),
+        send(b"A0003 OK [READ-WRITE]\xff\xfe Select completed.\r\n".as_slice()),
+        expect("A0004 UID FETCH 5 (UID RFC822.SIZE BODY.PEEK[]<0.1001>)"),
+        send(format!(
+            "* 1 FETCH (UID 5 RFC822.SIZE {len} BODY[]<0> {{{len}}}\r\n",
+            len = message.len()
+        )),
+        send(message),
+        send(")\r\nA0004 OK [x]\u{e9} done\r\n"),
+    ])
+    .await;
+    let mailbox = s.select("INBOX").await.unwrap();
+    assert_eq!(mailbox.uid_validity, 1_700_000_000);
+    assert_eq!(s.fetch(5, 1000).await.unwrap(), message);
+}

@@ -1,0 +1,123 @@
+//! The checks the property tests (`tests/props`) and the fuzz targets (`fuzz/`) share: what
+//! the mail parsers promise about their results, whatever the input.
+
+#![allow(dead_code)]
+
+use mailgate_domain::filter::FilterUse;
+use mailgate_domain::mail::{
+    Ours, ThreadHint, base_subject, classify, html_to_text, parse, sanitize_filename, subject_tag,
+    tagged_subject, thread_hint,
+};
+use mailgate_domain::{Domain, EmailAddress, FilterInput};
+
+const OUR_ADDRESSES: &[&str] = &["support@example.test"];
+
+fn ours(addresses: &[String]) -> Ours<'_> {
+    Ours {
+        message_id_domain: "mg.example.test",
+        loop_marker: "mailgate-support",
+        addresses,
+    }
+}
+
+/// What [`parse`] documents about its result; classifies and threads it too.
+pub fn check_parsed(raw: &[u8]) {
+    let addresses: Vec<String> = OUR_ADDRESSES.iter().map(|a| (*a).to_owned()).collect();
+    let ours = ours(&addresses);
+    let parsed = parse(raw);
+    assert!(
+        !parsed.subject.contains(['\r', '\n']),
+        "{:?}",
+        parsed.subject
+    );
+    assert_eq!(parsed.subject, parsed.subject.trim());
+    assert!(!parsed.text.contains('\r'), "body with a CR");
+    for id in parsed
+        .message_id
+        .iter()
+        .chain(&parsed.in_reply_to)
+        .chain(&parsed.references)
+    {
+        assert!(!id.starts_with('<') && !id.ends_with('>'), "{id:?}");
+    }
+    for (n, a) in parsed.attachments.iter().enumerate() {
+        check_filename(&a.filename, &format!("attachment {n}"));
+        if let Some(part) = a.in_raw {
+            assert_eq!(part.read(raw).as_deref(), Some(a.content.as_slice()));
+        }
+    }
+    let _ = classify(&parsed, None, &ours);
+    let _ = classify(&parsed, Some("<>"), &ours);
+    let _ = classify(&parsed, Some(""), &ours);
+    if let ThreadHint::MessageIds(ids) = thread_hint(&parsed, &ours, "#") {
+        assert!(!ids.is_empty());
+        assert!(ids.iter().all(|id| id.ends_with("@mg.example.test")
+            || id.to_ascii_lowercase().ends_with("@mg.example.test")));
+    }
+}
+
+/// What [`sanitize_filename`](mailgate_domain::mail::sanitize_filename) promises.
+pub fn check_filename(name: &str, context: &str) {
+    assert!(!name.is_empty(), "{context}: empty name");
+    assert!(name != "." && name != "..", "{context}: {name:?}");
+    assert!(!name.contains(['/', '\\']), "{context}: a path: {name:?}");
+    assert!(
+        !name.chars().any(char::is_control),
+        "{context}: a control character: {name:?}"
+    );
+    assert!(
+        !name
+            .chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
+        "{context}: a bidi override: {name:?}"
+    );
+    assert!(name.chars().count() <= 200, "{context}: too long: {name:?}");
+    assert!(name.len() <= 255, "{context}: too many bytes: {name:?}");
+}
+
+/// Any text as an attachment name, an HTML body, a subject, an address and a domain.
+pub fn check_text(text: &str) {
+    check_filename(&sanitize_filename(text, 1, text), "sanitized");
+    assert!(!html_to_text(text).contains('\r'), "HTML to text with a CR");
+    let tagged = tagged_subject(text, 42, "#");
+    assert_eq!(subject_tag(&tagged, "#"), Some(42), "{tagged:?}");
+    assert_eq!(tagged_subject(&tagged, 42, "#"), tagged, "not idempotent");
+    let _ = (base_subject(text, "#"), subject_tag(text, "#"));
+    if let Ok(address) = EmailAddress::parse("email", text) {
+        let again = EmailAddress::parse("email", address.as_str());
+        assert_eq!(again.as_ref().ok(), Some(&address), "{address}");
+        assert!(
+            Domain::parse("domain", address.domain()).is_ok(),
+            "{address}"
+        );
+    }
+    if let Ok(domain) = Domain::parse("domain", text) {
+        let again = Domain::parse("domain", domain.as_str()).map(|d| d.as_str().to_owned());
+        assert_eq!(again.ok().as_deref(), Some(domain.as_str()));
+    }
+}
+
+/// A filter as an API request gives it (JSON): refused with named fields, or parsed into one
+/// that matches its own addresses.
+pub fn check_filter(json: &[u8]) {
+    let Ok(input) = serde_json::from_slice::<FilterInput>(json) else {
+        return;
+    };
+    for usage in [FilterUse::Incoming, FilterUse::Outgoing] {
+        match input.clone().parse(usage) {
+            Ok(filter) => {
+                for e in &filter.emails {
+                    assert!(filter.matches(e.as_str(), &[]), "{e}");
+                }
+                let text = String::from_utf8_lossy(json);
+                let _ = filter.passes(&text, &[&text]);
+            }
+            Err(errors) => {
+                assert!(!errors.is_empty());
+                for e in errors.errors() {
+                    assert!(!e.field.is_empty() && e.hint.is_some(), "{e:?}");
+                }
+            }
+        }
+    }
+}
