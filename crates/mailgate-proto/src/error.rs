@@ -19,12 +19,12 @@ pub enum ProtoError {
     #[error("cannot resolve {host}: {detail}")]
     Dns { host: String, detail: String },
     /// The TCP connection was refused or the network is unreachable.
-    #[error("cannot connect to {host}:{port}: {source}")]
+    #[error("cannot connect to {host}:{port}: {cause}")]
     Connect {
         host: String,
         port: u16,
-        #[source]
-        source: io::Error,
+        /// Printed in the message, so not a `source()`: a chain would print it twice.
+        cause: io::Error,
     },
     /// Nothing came in time; `what` names what was awaited.
     #[error("{host}:{port} did not answer in time while mailgate waited for {what}")]
@@ -34,11 +34,11 @@ pub enum ProtoError {
         what: String,
     },
     /// The TLS handshake failed (certificate, protocol mismatch...).
-    #[error("TLS with {host} failed: {source}")]
+    #[error("TLS with {host} failed: {cause}")]
     Tls {
         host: String,
-        #[source]
-        source: io::Error,
+        /// Printed in the message, so not a `source()`: a chain would print it twice.
+        cause: io::Error,
     },
     /// The proxy refused or failed to open the tunnel.
     #[error("the proxy {proxy} could not open a tunnel to {host}:{port}: {detail}")]
@@ -56,12 +56,12 @@ pub enum ProtoError {
         what: String,
     },
     /// Another I/O failure on an open connection (reset, broken pipe...).
-    #[error("I/O error with {host}:{port}: {source}")]
+    #[error("I/O error with {host}:{port}: {cause}")]
     Io {
         host: String,
         port: u16,
-        #[source]
-        source: io::Error,
+        /// Printed in the message, so not a `source()`: a chain would print it twice.
+        cause: io::Error,
     },
     /// The server refused the login. `reply` is its final answer (`NO [AUTHENTICATIONFAILED]
     /// ...`, `-ERR [AUTH] ...`); `challenge` the decoded SASL failure challenge, if it sent one.
@@ -192,7 +192,7 @@ impl ProtoError {
                     what: what.clone(),
                 })
             }
-            ProtoError::Tls { host, source } => transport_error(tls_failure(host, source)),
+            ProtoError::Tls { host, cause } => transport_error(tls_failure(host, cause)),
             ProtoError::Proxy { detail, .. } => transport_error(TransportFailure::Proxy {
                 detail: detail.clone(),
             }),
@@ -413,7 +413,7 @@ impl Peer {
             _ => ProtoError::Io {
                 host: self.host.clone(),
                 port: self.port,
-                source: e,
+                cause: e,
             },
         }
     }
@@ -460,6 +460,52 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error and its causes as a person reads them: each `source()` after a `: `.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            out.push_str(": ");
+            out.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        out
+    }
+
+    #[test]
+    fn an_error_chain_names_each_cause_once() {
+        let refused = || io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused");
+        let errors: Vec<Box<dyn std::error::Error>> = vec![
+            Box::new(ProtoError::Connect {
+                host: "mail.example.com".into(),
+                port: 993,
+                cause: refused(),
+            }),
+            Box::new(ProtoError::Tls {
+                host: "mail.example.com".into(),
+                cause: refused(),
+            }),
+            Box::new(ProtoError::Io {
+                host: "mail.example.com".into(),
+                port: 993,
+                cause: refused(),
+            }),
+            Box::new(crate::gmail::GmailError::Transport(ProtoError::Connect {
+                host: "gmail.googleapis.com".into(),
+                port: 443,
+                cause: refused(),
+            })),
+            Box::new(crate::tls::TlsConfigError::Read {
+                path: "/etc/ca.pem".into(),
+                cause: refused(),
+            }),
+        ];
+        for e in errors {
+            let text = chain(e.as_ref());
+            assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
+        }
+    }
 
     fn peer() -> Peer {
         Peer::new("imap.example.test", 993, MailProtocol::Imap)
@@ -592,7 +638,7 @@ mod tests {
         let code = |e: rustls::Error| {
             ProtoError::Tls {
                 host: "h".into(),
-                source: wrap(e),
+                cause: wrap(e),
             }
             .diagnosis(ProviderKind::Generic)
             .code

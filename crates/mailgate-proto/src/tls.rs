@@ -9,15 +9,19 @@ use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsConfigError {
-    #[error("cannot read the extra CA file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    // Causes are printed in the messages, so none is a `source()` (a chain would print it twice).
+    #[error("cannot read the extra CA file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("the extra CA file {path} holds no usable PEM certificate")]
     NoCertificate { path: String },
     #[error("TLS setup failed: {0}")]
-    Rustls(#[from] rustls::Error),
+    Rustls(rustls::Error),
+}
+
+impl From<rustls::Error> for TlsConfigError {
+    fn from(e: rustls::Error) -> Self {
+        Self::Rustls(e)
+    }
 }
 
 /// The roots every client trusts: Mozilla's, plus the certificates in `extra_ca` (PEM).
@@ -25,9 +29,9 @@ pub fn root_store(extra_ca: Option<&Path>) -> Result<RootCertStore, TlsConfigErr
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
-        let pem = std::fs::read(path).map_err(|source| TlsConfigError::Read {
+        let pem = std::fs::read(path).map_err(|cause| TlsConfigError::Read {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
             .filter_map(Result::ok)

@@ -142,7 +142,7 @@ pub(crate) async fn tcp_connect(
         Some(source) => ProtoError::Connect {
             host: host.to_owned(),
             port,
-            source,
+            cause: source,
         },
         None => ProtoError::Timeout {
             host: host.to_owned(),

@@ -75,8 +75,15 @@ pub(crate) enum ConnectError {
     TooLong,
     #[error("the proxy closed the connection before answering")]
     Closed,
+    /// Printed in the message, so not a `source()` (a chain would print it twice).
     #[error("I/O error with the proxy: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for ConnectError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 /// Sends `CONNECT host:port` and reads the answer head without reading past it.

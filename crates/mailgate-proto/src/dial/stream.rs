@@ -65,21 +65,21 @@ pub(crate) async fn handshake(
     let name =
         rustls_pki_types::ServerName::try_from(host.to_owned()).map_err(|e| ProtoError::Tls {
             host: host.to_owned(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+            cause: io::Error::new(io::ErrorKind::InvalidInput, e),
         })?;
     let connect = TlsConnector::from(tls).connect(name, tcp);
     match tokio::time::timeout(timeout, connect).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) if is_closed(&e) => Err(ProtoError::Tls {
             host: host.to_owned(),
-            source: io::Error::new(
+            cause: io::Error::new(
                 e.kind(),
                 "the server closed the connection during the TLS handshake (does this port expect TLS from the first byte?)",
             ),
         }),
         Ok(Err(e)) => Err(ProtoError::Tls {
             host: host.to_owned(),
-            source: e,
+            cause: e,
         }),
         Err(_) => Err(ProtoError::Timeout {
             host: host.to_owned(),

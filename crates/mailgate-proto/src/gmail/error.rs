@@ -39,12 +39,12 @@ pub enum GmailError {
     /// The request never reached Google: DNS, a refused connection, the TLS handshake. Safe to
     /// send elsewhere.
     #[error("the Gmail API could not be reached: {0}")]
-    Transport(#[source] ProtoError),
+    Transport(ProtoError),
     /// The request went out (or may have) and no complete answer came back: a timeout, a reset,
     /// a body cut short after the status. Google may have acted on it (a message sent): retry
     /// later, never elsewhere at once. See [`may_have_been_sent`](Self::may_have_been_sent).
     #[error("the Gmail API did not answer (the request may have had its effect): {0}")]
-    Unanswered(#[source] ProtoError),
+    Unanswered(ProtoError),
     /// Google answered with an error status.
     #[error("the Gmail API answered HTTP {}", .google.reply(*.status, .body))]
     Api {
@@ -71,6 +71,9 @@ pub enum GmailError {
     #[error("invalid Gmail API request: {0}")]
     InvalidInput(String),
 }
+
+// The ProtoError of `Transport` and `Unanswered` is printed in their message and is therefore
+// not their `source()`: an error chain would print it twice.
 
 /// The parts of Google's error JSON mailgate uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -336,15 +339,26 @@ impl GmailError {
             }
         } else if let Some(tls) = find_tls(error) {
             let source = io::Error::new(io::ErrorKind::InvalidData, tls);
-            ProtoError::Tls { host, source }
+            ProtoError::Tls {
+                host,
+                cause: source,
+            }
         } else if error.is_dns() {
             ProtoError::Dns { host, detail }
         } else if error.is_connect() {
             let source = io::Error::new(io::ErrorKind::ConnectionRefused, detail);
-            ProtoError::Connect { host, port, source }
+            ProtoError::Connect {
+                host,
+                port,
+                cause: source,
+            }
         } else {
             let source = io::Error::other(detail);
-            ProtoError::Io { host, port, source }
+            ProtoError::Io {
+                host,
+                port,
+                cause: source,
+            }
         }
     }
 }
