@@ -96,7 +96,13 @@ impl Domain {
                     && !label.ends_with('-')
                     && label
                         .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+                        // Non-ASCII letters of an IDN, but no white space or control
+                        // characters (U+202F would be trimmed on the next reading).
+                        .all(|c| {
+                            c.is_ascii_alphanumeric()
+                                || c == '-'
+                                || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+                        })
             });
         if !labels_ok {
             return Err(
@@ -128,6 +134,19 @@ impl std::fmt::Display for Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_domain_reads_the_same_twice_and_holds_no_white_space() {
+        // Found by fuzzing: "Q\u{202f}......." read as "q\u{202f}", then as "q".
+        for text in ["Q\u{202f}.......", "exa\u{a0}mple.com", "exa\u{85}mple.com"] {
+            assert!(Domain::parse("domain", text).is_err(), "{text:?}");
+        }
+        for text in ["Example.COM.", "bücher.example", "xn--bcher-kva.example"] {
+            let once = Domain::parse("domain", text).unwrap();
+            let twice = Domain::parse("domain", once.as_str()).unwrap();
+            assert_eq!(once, twice, "{text:?}");
+        }
+    }
 
     #[test]
     fn addresses_that_parse() {
