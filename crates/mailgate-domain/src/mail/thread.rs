@@ -91,6 +91,19 @@ enum Lead {
 
 /// The kind of the first leading prefix, and the subject without prefixes and our tags.
 fn split_subject(subject: &str, tag_prefix: &str) -> (Option<Lead>, String) {
+    let (lead, rest) = strip_leading(subject, tag_prefix);
+    let rest = without_tags(rest, tag_prefix);
+    // Tags removed from the middle can bare a prefix ("Re[#12]: x" is "Re: x" without its
+    // tag): strip again, so that the next reading of our own subject finds nothing more. The
+    // rest holds no tag any more, and stripping from its start makes none: twice is enough.
+    let (again, rest) = strip_leading(&rest, tag_prefix);
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    (lead.or(again), words.join(" "))
+}
+
+/// Leading reply and forward prefixes and tags with our prefix: the first prefix's kind, and
+/// what follows them all.
+fn strip_leading<'a>(subject: &'a str, tag_prefix: &str) -> (Option<Lead>, &'a str) {
     let mut lead = None;
     let mut rest = subject.trim();
     loop {
@@ -100,12 +113,9 @@ fn split_subject(subject: &str, tag_prefix: &str) -> (Option<Lead>, String) {
         } else if let Some(end) = tag_at(rest.as_bytes(), 0, tag_prefix.as_bytes()) {
             rest = rest[end..].trim_start();
         } else {
-            break;
+            return (lead, rest);
         }
     }
-    let rest = without_tags(rest, tag_prefix);
-    let words: Vec<&str> = rest.split_whitespace().collect();
-    (lead, words.join(" "))
 }
 
 /// `s` without tags with our prefix, in one pass: each `]` copied is checked for a tag ending
@@ -163,7 +173,9 @@ fn strip_prefix(s: &str) -> Option<(Lead, &str)> {
             after = &inner[end + 1..];
         }
     }
-    let after = after.trim_start_matches(' ');
+    // Any white space before the colon, as the words of the rest are split on any: "Re\x0c:"
+    // read as a word "Re" and ":" would be "Re :" once joined, a prefix the next reading strips.
+    let after = after.trim_start();
     let after = after
         .strip_prefix(':')
         .or_else(|| after.strip_prefix('：'))?;
@@ -239,9 +251,22 @@ mod tests {
             ("[#[#1]2] x", "[#123] x"),
             ("[Ticket#9] other prefix", "[#123] [Ticket#9] other prefix"),
             ("[#] [#x1] [#12", "[#123] [#] [#x1] [#12"),
+            // Found by fuzzing: white space other than a space before the colon.
+            (
+                "Re\x0c:\x12\x08\x02\x10\x0cL?",
+                "Re: [#123] \x12\x08\x02\x10 L?",
+            ),
+            ("Re\t: Printer", "Re: [#123] Printer"),
+            ("Re[#12]: x [#1] Fwd: y", "Re: [#123] x Fwd: y"),
+            ("Printer[#12] Re: x", "[#123] Printer Re: x"),
         ];
         for (subject, want) in cases {
             assert_eq!(tagged_subject(subject, 123, "#"), want, "{subject:?}");
+            assert_eq!(
+                tagged_subject(want, 123, "#"),
+                want,
+                "tagging {want:?} again"
+            );
         }
         assert_eq!(
             tagged_subject("Re: Printer", 5, "Ticket#"),
