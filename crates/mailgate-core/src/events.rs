@@ -13,6 +13,8 @@ pub mod kind {
     pub const TICKET_MESSAGE_ADDED: &str = "ticket.message_added";
     pub const MESSAGE_IGNORED: &str = "message.ignored";
     pub const SERVER_AUTH_FAILED: &str = "server.auth_failed";
+    /// A mailbox's first connection: `{"server", "server_id", "imported", "left"}`.
+    pub const MAILBOX_FIRST_SYNC: &str = "mailbox.first_sync";
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

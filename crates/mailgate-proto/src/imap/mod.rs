@@ -23,7 +23,7 @@ mod tests;
 mod words;
 
 pub use idle::{IdleOutcome, MAX_IDLE};
-pub use session::ImapSession;
+pub use session::{ImapSession, Search};
 
 use crate::dial::{self, Endpoint, MailStream, Security, Timed};
 use crate::error::{Peer, ProtoError};
