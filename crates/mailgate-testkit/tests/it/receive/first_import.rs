@@ -5,7 +5,9 @@
 use super::watch::{imap_session, mail, oauth_server, until_tickets};
 use crate::send::events;
 use mailgate_core::receive::watch;
-use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
+use mailgate_testkit::{
+    TestApp, TestConfig, on_world, spawn_app_on_world as spawn_app, spawn_app_with,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -19,12 +21,20 @@ const OLD: [(&str, &str, &str); 4] = [
 ];
 
 async fn seed_old_mail(app: &TestApp, mailbox: &str) {
+    append(app, mailbox, "INBOX", &OLD).await;
+}
+
+/// Appends `(subject, flags, received)` messages to `folder`, creating it when needed.
+async fn append(app: &TestApp, mailbox: &str, folder: &str, messages: &[(&str, &str, &str)]) {
     let (mut imap, _) = app.world().open_folder(mailbox, None, "INBOX").await;
-    for (n, (subject, flags, date)) in OLD.iter().enumerate() {
+    if folder != "INBOX" {
+        imap.imap("c0", &format!("CREATE {folder}")).await;
+    }
+    for (n, (subject, flags, date)) in messages.iter().enumerate() {
         let message = mail(mailbox, subject);
         let tag = format!("s{n}");
         imap.send(&format!(
-            "{tag} APPEND INBOX ({flags}) \"{date}\" {{{}+}}",
+            "{tag} APPEND {folder} ({flags}) \"{date}\" {{{}+}}",
             message.len()
         ))
         .await;
@@ -40,12 +50,12 @@ async fn seed_old_mail(app: &TestApp, mailbox: &str) {
     imap.imap("s9", "LOGOUT").await;
 }
 
-/// The `mailbox.first_sync` events, waiting (bounded) for the first one.
-async fn first_sync_events(app: &TestApp, within: Duration) -> Vec<Value> {
+/// The `mailbox.first_sync` events, waiting (bounded) for `at_least` of them.
+async fn first_sync_events(app: &TestApp, at_least: usize, within: Duration) -> Vec<Value> {
     let deadline = Instant::now() + within;
     loop {
         let found = events(app, "mailbox.first_sync").await;
-        if !found.is_empty() || Instant::now() > deadline {
+        if found.len() >= at_least || Instant::now() > deadline {
             return found;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -76,7 +86,7 @@ async fn by_default_old_mail_is_left_and_new_mail_is_imported() {
     let app = spawn_app().await;
     let (mailbox, server, _stop) = connect_with_old_mail(&app, None).await;
     assert_eq!(server["import_from"], "now", "{server}");
-    let events = first_sync_events(&app, Duration::from_secs(15)).await;
+    let events = first_sync_events(&app, 1, Duration::from_secs(15)).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["data"]["imported"], 0);
     assert_eq!(events[0]["data"]["left"], 4);
@@ -112,7 +122,7 @@ async fn imports_only(import_from: &str, chosen: [&str; 2]) {
     let app = spawn_app().await;
     let (_, server, _stop) = connect_with_old_mail(&app, Some(import_from)).await;
     assert_eq!(server["import_from"], import_from);
-    let events = first_sync_events(&app, Duration::from_secs(15)).await;
+    let events = first_sync_events(&app, 1, Duration::from_secs(15)).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(
         (&events[0]["data"]["imported"], &events[0]["data"]["left"]),
@@ -164,7 +174,7 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(app.core.store.count_messages().await.unwrap(), 0);
-    let events = first_sync_events(&app, Duration::ZERO).await;
+    let events = first_sync_events(&app, 1, Duration::ZERO).await;
     assert_eq!(
         (&events[0]["data"]["imported"], &events[0]["data"]["left"]),
         (&json!(0), &json!(2))
@@ -186,7 +196,7 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     let left = app.world().read_inbox(&mailbox, 0, Duration::ZERO).await;
     assert_eq!(left.len(), 2, "the old mail stays, the new one is deleted");
     assert!(left.iter().all(|m| m.contains("Subject: Old")));
-    assert_eq!(first_sync_events(&app, Duration::ZERO).await.len(), 1);
+    assert_eq!(first_sync_events(&app, 1, Duration::ZERO).await.len(), 1);
 }
 
 #[tokio::test]
@@ -205,5 +215,66 @@ async fn import_from_is_checked_with_its_field() {
         answer.body.to_string().contains("2026-01-31"),
         "{}",
         answer.body
+    );
+}
+
+/// A folder set later (or renumbered) is not read from scratch under `now`: its unseen mail is
+/// read, the rest left; going back to a folder read before imports none of what was left there.
+#[tokio::test]
+async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
+    let app = spawn_app_with(on_world(TestConfig::default().with_workers())).await;
+    let (mailbox, server) =
+        oauth_server(&app, json!({"import_from": null, "enabled": false})).await;
+    seed_old_mail(&app, &mailbox).await;
+    let other = [
+        ("Other seen", "\\Seen", "01-Jan-2020 10:00:00 +0000"),
+        ("Other unseen", "", "01-Jan-2020 10:00:00 +0000"),
+    ];
+    append(&app, &mailbox, "Other", &other).await;
+    let path = format!(
+        "/api/v1/incoming-servers/{}",
+        server["id"].as_str().unwrap()
+    );
+    let counts = |e: &Value| (e["data"]["imported"].clone(), e["data"]["left"].clone());
+
+    assert_eq!(app.patch(&path, json!({"enabled": true})).await.status, 200);
+    let events = first_sync_events(&app, 1, Duration::from_secs(15)).await;
+    assert_eq!(counts(&events[0]), (json!(0), json!(4)));
+
+    assert_eq!(
+        app.patch(&path, json!({"folder": "Other"})).await.status,
+        200
+    );
+    let events = first_sync_events(&app, 2, Duration::from_secs(15)).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let other_folder = events.iter().find(|e| counts(e) != counts(&events[0]));
+    assert_eq!(
+        other_folder.map(counts),
+        Some((json!(1), json!(1))),
+        "{events:?}"
+    );
+    let messages = until_tickets(&app, 1, Duration::from_secs(5)).await;
+    assert_eq!(
+        subjects(&messages),
+        BTreeSet::from(["Other unseen".to_owned()])
+    );
+
+    assert_eq!(
+        app.patch(&path, json!({"folder": "INBOX"})).await.status,
+        200
+    );
+    first_sync_events(&app, 3, Duration::from_secs(15)).await;
+    app.world()
+        .deliver(
+            "customer@example.com",
+            &mailbox,
+            &mail(&mailbox, "Back home"),
+        )
+        .await;
+    let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
+    assert_eq!(
+        subjects(&messages),
+        BTreeSet::from(["Other unseen".to_owned(), "Back home".to_owned()]),
+        "the unseen mail left in INBOX stays left"
     );
 }
