@@ -75,7 +75,7 @@ if [ "$(api GET /oauth-apps)" = "[]" ]; then
         "service_account_id":"'$sa'","api_base_url":"'$emulator'"}' >/dev/null
     api POST /incoming-servers '{"name":"Support inbox","email":"support@example.test","protocol":"imap","host":"127.0.0.1","port":'"$MAILSTACK_IMAPS_PORT"',
         "security":"ssl","auth":"oauth","oauth_app_id":"'$app'","group":"IT","category":"Hardware","primary":true,"outgoing_server_id":"'$smtp'",
-        "filter":{"type":"ignore","domains":["spam.example"]}}' >/dev/null
+        "filter":{"type":"ignore","domains":["spam.example"]},"import_from":"all"}' >/dev/null
 fi
 
 say "a customer writes to support@example.test"

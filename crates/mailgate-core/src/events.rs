@@ -16,6 +16,8 @@ pub mod kind {
     /// An IMAP server cannot run the after-import action without touching other clients'
     /// mail (no UIDPLUS, no MOVE): the mail is left in place.
     pub const SERVER_AFTER_IMPORT_REFUSED: &str = "server.after_import_refused";
+    /// A mailbox's first connection: `{"server", "server_id", "imported", "left"}`.
+    pub const MAILBOX_FIRST_SYNC: &str = "mailbox.first_sync";
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

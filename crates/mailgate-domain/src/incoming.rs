@@ -28,6 +28,71 @@ pub enum AfterImport {
     Keep,
 }
 
+/// Which mail already in the folder the first connection imports (later mail is always read).
+/// Written as `now`, `unseen`, `all` or a day `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ImportFrom {
+    /// None of it: only mail that arrives after the first connection.
+    Now,
+    /// IMAP: the messages without `\Seen`.
+    Unseen,
+    /// IMAP: the messages received on or after this day (the server's `SEARCH SINCE`).
+    Since(chrono::NaiveDate),
+    /// All of it (what servers stored before `import_from` existed do).
+    All,
+}
+
+impl ImportFrom {
+    /// A server stored before `import_from` existed: it keeps importing as it did.
+    pub fn stored_default() -> Self {
+        ImportFrom::All
+    }
+
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value.trim() {
+            "now" => Ok(ImportFrom::Now),
+            "unseen" => Ok(ImportFrom::Unseen),
+            "all" => Ok(ImportFrom::All),
+            day => chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map(ImportFrom::Since)
+                .map_err(|_| {
+                    FieldError::new(
+                        "import_from",
+                        format!("`{day}` is neither `now`, `unseen`, `all` nor a day"),
+                    )
+                    .with_hint(
+                        "use `now` (only new mail), `unseen`, `all`, or a day such as 2026-01-31",
+                    )
+                }),
+        }
+    }
+}
+
+impl std::fmt::Display for ImportFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportFrom::Now => f.write_str("now"),
+            ImportFrom::Unseen => f.write_str("unseen"),
+            ImportFrom::All => f.write_str("all"),
+            ImportFrom::Since(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+        }
+    }
+}
+
+impl TryFrom<String> for ImportFrom {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        ImportFrom::parse(&value).map_err(|e| e.to_string())
+    }
+}
+
+impl From<ImportFrom> for String {
+    fn from(value: ImportFrom) -> String {
+        value.to_string()
+    }
+}
+
 /// An incoming server as a request gives it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +113,10 @@ pub struct IncomingServerInput {
     pub folder: Option<String>,
     pub after_import: Option<AfterImport>,
     pub move_to: Option<String>,
+    /// What the first connection imports of the mail already there: `now` (nothing, the
+    /// default), `unseen` (IMAP), a day `YYYY-MM-DD` (IMAP: received on or after it) or `all`.
+    #[schema(example = "now")]
+    pub import_from: Option<String>,
     pub group: Option<String>,
     pub category: Option<String>,
     pub enabled: Option<bool>,
@@ -72,6 +141,9 @@ pub struct IncomingServerSpec {
     pub after_import: AfterImport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub move_to: Option<String>,
+    /// Missing in servers stored before it existed: they import everything, as they did.
+    #[serde(default = "ImportFrom::stored_default")]
+    pub import_from: ImportFrom,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,6 +227,7 @@ impl IncomingServerInput {
             self.move_to,
             &mut errors,
         );
+        let import_from = errors.collect(parse_import_from(protocol, self.import_from.as_deref()));
         let group = errors
             .collect(server::parse_label("group", self.group.as_deref()))
             .flatten();
@@ -196,6 +269,7 @@ impl IncomingServerInput {
             Some(port),
             Some(auth),
             Some((after_import, move_to)),
+            Some(import_from),
             true,
         ) = (
             name,
@@ -205,6 +279,7 @@ impl IncomingServerInput {
             port,
             auth,
             after_import,
+            import_from,
             errors.is_empty(),
         )
         else {
@@ -221,6 +296,7 @@ impl IncomingServerInput {
             folder,
             after_import,
             move_to,
+            import_from,
             group,
             category,
             enabled: self.enabled.unwrap_or(true),
@@ -312,6 +388,28 @@ fn parse_after_import(
     }
 }
 
+/// `now` unless given; POP3 has neither flags nor dates to choose by, so it takes `now` or `all`.
+fn parse_import_from(
+    protocol: Option<IncomingProtocol>,
+    value: Option<&str>,
+) -> Result<ImportFrom, FieldError> {
+    let import_from = value.map_or(Ok(ImportFrom::Now), ImportFrom::parse)?;
+    match (protocol, import_from) {
+        (Some(IncomingProtocol::Pop3), ImportFrom::Unseen | ImportFrom::Since(_)) => {
+            Err(FieldError::new(
+                "import_from",
+                format!(
+                    "`{import_from}` is not possible over POP3: it keeps no read flags or dates"
+                ),
+            )
+            .with_hint(
+                "over POP3 use `now` (only new mail) or `all`; IMAP can choose `unseen` or a day",
+            ))
+        }
+        _ => Ok(import_from),
+    }
+}
+
 fn after_name(a: AfterImport) -> &'static str {
     match a {
         AfterImport::Leave => "leave",
@@ -355,6 +453,38 @@ mod tests {
     }
 
     #[test]
+    fn new_servers_import_from_now_and_stored_ones_keep_importing_all() {
+        let spec = gmail_imap().parse(false).unwrap();
+        assert_eq!(spec.import_from, ImportFrom::Now);
+        let mut stored = serde_json::to_value(&spec).unwrap();
+        assert_eq!(stored["import_from"], "now");
+        stored.as_object_mut().unwrap().remove("import_from");
+        let old: IncomingServerSpec = serde_json::from_value(stored).unwrap();
+        assert_eq!(
+            old.import_from,
+            ImportFrom::All,
+            "an upgrade changes nothing"
+        );
+        for (given, parsed) in [
+            ("all", ImportFrom::All),
+            ("unseen", ImportFrom::Unseen),
+            (
+                "2026-01-31",
+                ImportFrom::Since(chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()),
+            ),
+        ] {
+            let spec = IncomingServerInput {
+                import_from: Some(given.into()),
+                ..gmail_imap()
+            }
+            .parse(false)
+            .unwrap();
+            assert_eq!(spec.import_from, parsed);
+            assert_eq!(serde_json::to_value(&spec).unwrap()["import_from"], given);
+        }
+    }
+
+    #[test]
     fn the_spec_round_trips_through_json() {
         let spec = gmail_imap().parse(false).unwrap();
         let back: IncomingServerSpec =
@@ -380,6 +510,22 @@ mod tests {
             ),
             (serde_json::json!({"proxy": "socks4://h:1"}), "proxy"),
             (serde_json::json!({"auth": "basic"}), "oauth_app_id"),
+            (
+                serde_json::json!({"import_from": "yesterday"}),
+                "import_from",
+            ),
+            (
+                serde_json::json!({"import_from": "2026-02-30"}),
+                "import_from",
+            ),
+            (
+                serde_json::json!({"protocol": "pop3", "port": 995, "import_from": "unseen"}),
+                "import_from",
+            ),
+            (
+                serde_json::json!({"protocol": "pop3", "port": 995, "import_from": "2026-01-01"}),
+                "import_from",
+            ),
         ];
         for (patch, field) in cases {
             let mut body = serde_json::to_value(serde_json::json!({

@@ -122,7 +122,7 @@ pub trait Store: Send + Sync + 'static {
     /// IMAP: `(uid_validity, last_uid)` read so far.
     async fn mailbox_progress(&self, server_id: Id) -> Result<Option<(i64, i64)>, StoreError>;
     /// What became of a source already handled (`imported`, `duplicate`, `ignored`, `loop`,
-    /// `too_large`, ...), `None` when it was never read: POP3 compares its UIDL list with this.
+    /// `too_large`, `left` by a first import, ...), `None` when it was never read: POP3 compares its UIDL list with this.
     async fn source_outcome(&self, source_key: &str) -> Result<Option<String>, StoreError>;
     /// Of `source_keys`, those whose message was imported or recognised as a duplicate: the
     /// ones a mailbox's after-import action applies to (skipped ones stay where they are).

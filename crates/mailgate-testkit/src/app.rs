@@ -281,7 +281,7 @@ impl TestApp {
         let answer = self
             .post(
                 "/api/v1/incoming-servers",
-                serde_json::json!({"name": format!("{prefix} {email}"), "email": email, "protocol": "imap", "host": "127.0.0.1",
+                serde_json::json!({"name": format!("{prefix} {email}"), "email": email, "protocol": "imap", "import_from": "all", "host": "127.0.0.1",
                                    "port": world.stack.imaps_port, "security": "ssl", "auth": "oauth", "oauth_app_id": oauth_app["id"]}),
             )
             .await;

@@ -1,6 +1,6 @@
 use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
 use mailgate_domain::incoming::{
-    AfterImport, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
+    AfterImport, ImportFrom, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
 };
 use mailgate_domain::server::{Auth, AuthKind, Security};
 use mailgate_domain::{ExposeSecret, FieldErrors, Filter};
@@ -118,6 +118,10 @@ pub struct IncomingServerView {
     pub after_import: AfterImport,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub move_to: Option<String>,
+    /// What the first connection imported of the mail already there: `now`, `unseen`, `all`
+    /// or a day `YYYY-MM-DD`; `all` for servers stored before the choice existed.
+    #[schema(value_type = String, example = "now")]
+    pub import_from: ImportFrom,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -262,6 +266,7 @@ impl Resource for IncomingServers {
             folder: spec.folder,
             after_import: spec.after_import,
             move_to: spec.move_to,
+            import_from: spec.import_from,
             group: spec.group,
             category: spec.category,
             enabled: spec.enabled,

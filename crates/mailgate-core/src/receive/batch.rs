@@ -8,11 +8,11 @@
 use super::pipeline::{self, Mailbox, Prepared};
 use super::watch::WatchError;
 use crate::Core;
-use mailgate_domain::incoming::{AfterImport, IncomingServerSpec};
+use mailgate_domain::incoming::{AfterImport, ImportFrom, IncomingServerSpec};
 use mailgate_proto::dial::MailStream;
 use mailgate_proto::error::ProtoError;
-use mailgate_proto::imap::ImapSession;
-use mailgate_store::{ImportOutcome, MailSource};
+use mailgate_proto::imap::{ImapSession, Search};
+use mailgate_store::{ImportOutcome, ImportRequest, MailSource, NewEvent};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -163,12 +163,25 @@ pub async fn imap_import_new(
     stop: &watch::Receiver<bool>,
 ) -> Result<(), WatchError> {
     let progress = core.store.mailbox_progress(mailbox.server_id).await?;
-    // None: first sync, or the folder was renumbered or changed: every UID is new (Message-IDs
-    // still catch what was imported before).
-    let after = last_read(progress, &mailbox.spec, validity).unwrap_or(0);
+    let last = last_read(progress, &mailbox.spec, validity);
     let validity = numbering(&mailbox.spec, validity);
+    // None: first sync, or the folder was renumbered or changed: what was there is read as
+    // `import_from` says (Message-IDs still catch what was imported before).
+    let first = match last {
+        Some(_) => None,
+        None => first_import(core, mailbox, session, validity, progress.is_some()).await?,
+    };
     let max = core.settings.receive_max_message_bytes;
-    let listed = session.sizes_since(after).await?;
+    let after = match &first {
+        // Nothing old chosen: only what arrived since the listing.
+        Some(first) if first.wanted.is_empty() => first.last,
+        _ => last.unwrap_or(0),
+    };
+    let mut listed = session.sizes_since(after).await?;
+    if let Some(first) = &first {
+        // What was there and not chosen is recorded as left; what arrived since is new.
+        listed.retain(|(uid, _)| *uid > first.last || first.wanted.contains(uid));
+    }
     let mut batches = plan(&listed, max).into_iter();
     let domain: Arc<str> = pipeline::message_id_domain(core).into();
     let fetched_batch = |messages: Vec<(u32, Result<Vec<u8>, ProtoError>)>| {
@@ -187,6 +200,12 @@ pub async fn imap_import_new(
     loop {
         let next = if *stop.borrow() { None } else { batches.next() };
         if next.is_none() && fetched.is_none() {
+            if let Some(first) = first.filter(|_| !*stop.borrow()) {
+                let imported = first.wanted.len();
+                let progress = (validity, i64::from(first.last));
+                let marker = format!("{}:{validity}:first_sync", mailbox.server_id);
+                finish_first_import(core, mailbox, marker, progress, imported, first.left).await?;
+            }
             return Ok(());
         }
         let fetching = async {
@@ -216,6 +235,152 @@ pub async fn imap_import_new(
         acted?;
         fetched = got.map(fetched_batch);
     }
+}
+
+/// The first pass over a folder (no progress in its numbering) under an `import_from` other
+/// than `all`: the messages there chosen for import, how many were left, and the last UID there.
+struct FirstImport {
+    wanted: HashSet<u32>,
+    left: usize,
+    last: u32,
+}
+
+/// Chooses what the first pass imports of the mail already in the folder and records the rest
+/// as `left` (read, never imported, never acted on), before anything is imported: a pass cut
+/// short never imports what was left. `renumbered`: the server read this folder under another
+/// numbering before (UIDVALIDITY changed, or the folder did); then `now` reads the unseen
+/// messages (mail that arrived while the folder was renumbered; what was imported before comes
+/// back as a duplicate) instead of leaving everything. `None` under `all`.
+async fn first_import(
+    core: &Core,
+    mailbox: &Mailbox,
+    session: &mut ImapSession<MailStream>,
+    validity: i64,
+    renumbered: bool,
+) -> Result<Option<FirstImport>, WatchError> {
+    let Some(search) = first_search(mailbox.spec.import_from, renumbered) else {
+        return Ok(None);
+    };
+    let there = session.uids_since(0).await?;
+    let wanted: HashSet<u32> = match search {
+        Some(search) => session.uids_matching(search).await?.into_iter().collect(),
+        None => HashSet::new(),
+    };
+    let left: Vec<MailSource> = there
+        .iter()
+        .filter(|uid| !wanted.contains(uid))
+        .map(|&uid| MailSource {
+            server_id: mailbox.server_id,
+            key: imap_key(mailbox.server_id, validity, uid),
+            progress: None,
+        })
+        .collect();
+    let left = record_left(core, left, None).await?;
+    Ok(Some(FirstImport {
+        wanted: wanted
+            .into_iter()
+            .filter(|uid| there.binary_search(uid).is_ok())
+            .collect(),
+        left,
+        last: there.last().copied().unwrap_or(0),
+    }))
+}
+
+/// What a first pass looks for among the messages there: `None` under `all` (everything is
+/// read), `Some(None)` under `now` (nothing; after a renumbering, the unseen ones).
+fn first_search(import_from: ImportFrom, renumbered: bool) -> Option<Option<Search>> {
+    match (import_from, renumbered) {
+        (ImportFrom::All, _) => None,
+        (ImportFrom::Now, false) => Some(None),
+        (ImportFrom::Now | ImportFrom::Unseen, _) => Some(Some(Search::Unseen)),
+        (ImportFrom::Since(day), _) => Some(Some(Search::ReceivedSince(day))),
+    }
+}
+
+/// The first import of a mailbox: how it ends, and what the store keeps of it.
+pub(super) struct FirstImportDone {
+    /// Recorded as the mailbox's progress: IMAP `(numbering, last UID there)`, POP3 `(0, 0)`.
+    pub progress: (i64, i64),
+    pub imported: usize,
+    /// Left before (IMAP: before the chosen messages were imported).
+    pub left_before: usize,
+}
+
+/// Records `left` as read with the outcome `left`, in one transaction; with `done`, also the
+/// mailbox's progress and the `mailbox.first_sync` event, so that the next pass is no first one.
+/// Returns how many were left.
+pub(super) async fn record_left(
+    core: &Core,
+    left: Vec<MailSource>,
+    done: Option<(&Mailbox, String, FirstImportDone)>,
+) -> Result<usize, WatchError> {
+    let mut requests: Vec<ImportRequest> = left
+        .into_iter()
+        .map(|source| ImportRequest::Skip {
+            source,
+            outcome: "left".into(),
+        })
+        .collect();
+    let count = requests.len();
+    let event = done.as_ref().map(|(mailbox, marker, done)| {
+        requests.push(ImportRequest::Skip {
+            source: MailSource {
+                server_id: mailbox.server_id,
+                key: marker.clone(),
+                progress: Some(done.progress),
+            },
+            outcome: "first_sync".into(),
+        });
+        (
+            mailbox.server_id,
+            mailbox.name.clone(),
+            done.imported,
+            done.left_before,
+        )
+    });
+    if requests.is_empty() {
+        return Ok(0);
+    }
+    let write_event = |i: usize, _: &ImportOutcome| {
+        let (server_id, name, imported, before) = event.as_ref().filter(|_| i == count)?;
+        let left = before + count;
+        Some(NewEvent {
+            kind: crate::events::kind::MAILBOX_FIRST_SYNC.into(),
+            subject_id: Some(server_id.to_string()),
+            data: serde_json::json!({"server": name, "server_id": server_id.to_string(), "imported": imported, "left": left}).to_string(),
+        })
+    };
+    let batch = core
+        .store
+        .import_batch(&requests, &write_event, core.clock.now_ms())
+        .await;
+    if let Some(e) = batch.failed {
+        return Err(WatchError::Store(e));
+    }
+    if let Some((server_id, _, imported, before)) = event {
+        let left = before + count;
+        tracing::info!(server = %server_id, imported, left, "first connection: imported {imported}, left {left} older messages");
+    }
+    Ok(count)
+}
+
+/// Ends an IMAP first import once the chosen messages are in: the progress at the last UID
+/// that was there, and the event.
+async fn finish_first_import(
+    core: &Core,
+    mailbox: &Mailbox,
+    marker: String,
+    progress: (i64, i64),
+    imported: usize,
+    left_before: usize,
+) -> Result<(), WatchError> {
+    let done = FirstImportDone {
+        progress,
+        imported,
+        left_before,
+    };
+    record_left(core, Vec::new(), Some((mailbox, marker, done))).await?;
+    Ok(())
 }
 
 /// Which numbering of UIDs a folder's progress belongs to. A UID names a message only within
@@ -348,6 +513,26 @@ mod tests {
         let sizes: Vec<usize> = plan(&small, mb as usize).iter().map(Vec::len).collect();
         assert_eq!(sizes, [200, 200, 50]);
         assert!(plan(&[], 10).is_empty());
+    }
+
+    #[test]
+    fn a_renumbered_folder_is_never_read_from_scratch_under_now() {
+        assert_eq!(first_search(ImportFrom::All, false), None);
+        assert_eq!(first_search(ImportFrom::All, true), None);
+        assert_eq!(first_search(ImportFrom::Now, false), Some(None));
+        assert_eq!(
+            first_search(ImportFrom::Now, true),
+            Some(Some(Search::Unseen))
+        );
+        assert_eq!(
+            first_search(ImportFrom::Unseen, false),
+            Some(Some(Search::Unseen))
+        );
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        assert_eq!(
+            first_search(ImportFrom::Since(day), true),
+            Some(Some(Search::ReceivedSince(day)))
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::login::Login;
 use crate::objects::{IncomingServers, Objects};
 use crate::tokens;
 use mailgate_domain::Id;
-use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
+use mailgate_domain::incoming::{AfterImport, ImportFrom, IncomingProtocol};
 use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
 use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
@@ -373,7 +373,32 @@ async fn pop3_pass(
     let domain: Arc<str> = pipeline::message_id_domain(core).into();
     let (mut pending, mut pending_bytes) = (Vec::new(), 0);
     let mut due = Vec::new();
-    for (number, uidl) in client.uidl().await? {
+    let listed = client.uidl().await?;
+    let first = core
+        .store
+        .mailbox_progress(mailbox.server_id)
+        .await?
+        .is_none();
+    if first && mailbox.spec.import_from != ImportFrom::All {
+        // The first connection under `now` (POP3 has no other choice): what is there now is
+        // recorded as left, so that it is never imported, nor deleted below.
+        let left = listed
+            .iter()
+            .map(|(_, uidl)| MailSource {
+                server_id: mailbox.server_id,
+                key: format!("{}:uidl:{uidl}", mailbox.server_id),
+                progress: None,
+            })
+            .collect();
+        let done = batch::FirstImportDone {
+            progress: (0, 0),
+            imported: 0,
+            left_before: 0,
+        };
+        let marker = format!("{}:0:first_sync", mailbox.server_id);
+        batch::record_left(core, left, Some((mailbox.as_ref(), marker, done))).await?;
+    }
+    for (number, uidl) in listed {
         if stopped(stop) {
             break;
         }

@@ -25,7 +25,9 @@ mod words;
 
 pub use guard::{LITERAL_MARGIN, Limits, MAX_LITERAL, MAX_RESPONSE_TEXT};
 pub use idle::{IdleOutcome, MAX_IDLE};
-pub use session::{ImapSession, MAX_LISTED_UIDS, REMOVAL_NEEDS_MOVE, REMOVAL_NEEDS_UIDPLUS};
+pub use session::{
+    ImapSession, MAX_LISTED_UIDS, REMOVAL_NEEDS_MOVE, REMOVAL_NEEDS_UIDPLUS, Search,
+};
 
 use crate::dial::{self, Endpoint, MailStream, Security, Timed};
 use crate::error::{Peer, ProtoError};

@@ -16,6 +16,15 @@ use std::fmt::Debug;
 use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// What [`ImapSession::uids_matching`] looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// Messages without `\\Seen`.
+    Unseen,
+    /// Messages received on or after this day (their internal date).
+    ReceivedSince(chrono::NaiveDate),
+}
+
 /// A logged-in IMAP connection.
 pub struct ImapSession<S = MailStream>
 where
@@ -196,6 +205,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         .await?;
         let mut uids = uids.into_vec(&self.peer)?;
         uids.retain(|&u| u <= last);
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
+    /// The UIDs of the selected folder that match `search`, ascending.
+    pub async fn uids_matching(&mut self, search: Search) -> Result<Vec<u32>, ProtoError> {
+        let criterion = match search {
+            Search::Unseen => "UNSEEN".to_owned(),
+            // RFC 9051 date: 1-Feb-1994; SINCE compares the internal (received) date.
+            Search::ReceivedSince(day) => format!("SINCE {}", day.format("%-d-%b-%Y")),
+        };
+        let mut uids: Vec<u32> = Vec::new();
+        self.run(&format!("UID SEARCH {criterion}"), "UID SEARCH", |resp| {
+            if let Response::MailboxData(MailboxDatum::Search(found)) = resp {
+                uids.extend_from_slice(found);
+            }
+        })
+        .await?;
         uids.sort_unstable();
         uids.dedup();
         Ok(uids)

@@ -314,6 +314,36 @@ async fn uids_up_to_searches_the_range_and_drops_what_lies_beyond_it() {
 }
 
 #[tokio::test]
+async fn uids_matching_searches_unseen_and_by_received_day() {
+    let creds = xoauth2("t");
+    let mut script = vec![send(GREETING)];
+    script.extend(login_steps(&creds, AFTER_LOGIN));
+    script.extend([
+        expect("A0003 UID SEARCH UNSEEN"),
+        send("* SEARCH 9 4\r\nA0003 OK Search completed.\r\n"),
+        expect("A0004 UID SEARCH SINCE 5-Feb-2026"),
+        send("* SEARCH\r\nA0004 OK Search completed.\r\n"),
+    ]);
+    let (stream, server) = scripted(script);
+    let client = ImapClient::greet(stream, "h", 993, options())
+        .await
+        .unwrap();
+    let mut s = client.login(&creds).await.unwrap();
+    assert_eq!(
+        s.uids_matching(super::Search::Unseen).await.unwrap(),
+        [4, 9]
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 2, 5).unwrap();
+    assert!(
+        s.uids_matching(super::Search::ReceivedSince(day))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
 async fn xoauth2_failure_answers_the_challenge_empty_and_keeps_the_json() {
     let creds = xoauth2("ya29.revoked");
     let (stream, server) = scripted(vec![

@@ -62,7 +62,7 @@ async fn connected_mailbox(
     let server = app
         .post(
             "/api/v1/incoming-servers",
-            serde_json::json!({"name": format!("Bench {user}"), "email": user, "protocol": "imap", "host": "127.0.0.1", "port": w.stack.imaps_port,
+            serde_json::json!({"name": format!("Bench {user}"), "email": user, "protocol": "imap", "import_from": "all", "host": "127.0.0.1", "port": w.stack.imaps_port,
                                "security": "ssl", "auth": "oauth", "oauth_app_id": oauth["id"], "after_import": after_import}),
         )
         .await;

@@ -75,7 +75,7 @@ async fn killed_mid_import_and_restarted_every_message_is_imported_exactly_once(
         .post(format!("{}/api/v1/incoming-servers", served.base))
         .bearer_auth(&token)
         .json(&json!({"name": "Bob", "email": bob, "protocol": "imap", "host": "127.0.0.1", "port": world.stack.imaps_port, "security": "ssl",
-                      "auth": "basic", "password": password, "after_import": "leave"}))
+                      "auth": "basic", "password": password, "after_import": "leave", "import_from": "all"}))
         .send()
         .await
         .unwrap()

@@ -102,7 +102,7 @@ async fn info_logs_name_ids_not_the_subjects_or_addresses_of_mail() {
             "/incoming-servers",
             json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1",
                    "port": world.stack.imaps_port, "security": "ssl", "auth": "basic",
-                   "password": password, "after_import": "leave"}),
+                   "password": password, "after_import": "leave", "import_from": "all"}),
         )
         .await;
     assert_eq!(status, 201, "{created}");

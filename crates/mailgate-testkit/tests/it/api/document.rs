@@ -109,3 +109,22 @@ async fn operations_have_unique_ids_and_every_error_answer_is_the_error_shape() 
         .collect();
     assert_eq!(required, BTreeSet::from(["error", "message", "hint"]));
 }
+
+/// Issue 19: `import_from` is in what an incoming server takes and what it answers.
+#[tokio::test]
+async fn incoming_servers_document_import_from() {
+    let doc = document().await;
+    for schema in ["IncomingServerInput", "IncomingServerView"] {
+        let field = &doc["components"]["schemas"][schema]["properties"]["import_from"];
+        assert!(
+            field.to_string().contains("\"string\""),
+            "{schema}: {field}"
+        );
+        assert!(
+            field["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`now`")
+        );
+    }
+}

@@ -30,7 +30,7 @@ async fn a_link_cut_every_two_seconds_still_imports_a_large_mailbox_exactly_once
     app.authorized_server(
         "incoming",
         json!({"name": "Bad link", "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"],
-               "protocol": "imap", "port": proxy.port, "security": "ssl", "after_import": "leave"}),
+               "protocol": "imap", "import_from": "all", "port": proxy.port, "security": "ssl", "after_import": "leave"}),
         &mailbox,
     )
     .await;

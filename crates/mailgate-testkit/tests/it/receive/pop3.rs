@@ -16,7 +16,7 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
     let server = app
         .post(
             "/api/v1/incoming-servers",
-            json!({"name": "Bob", "email": bob, "protocol": "pop3", "host": "127.0.0.1", "port": stack.pop3s_port,
+            json!({"name": "Bob", "email": bob, "protocol": "pop3", "import_from": "all", "host": "127.0.0.1", "port": stack.pop3s_port,
                    "security": "ssl", "auth": "basic", "password": password, "after_import": "keep"}),
         )
         .await;

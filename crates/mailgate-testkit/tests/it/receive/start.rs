@@ -99,7 +99,7 @@ async fn a_mailbox_reads_its_mail_as_soon_as_its_consent_completes() {
     world.read_inbox(&mailbox, 1, Duration::from_secs(10)).await;
     // Created first: its watcher starts, finds no grant, and pauses.
     let created = app
-        .post("/api/v1/incoming-servers", json!({"name": "Consent", "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "port": world.stack.imaps_port, "security": "ssl"}))
+        .post("/api/v1/incoming-servers", json!({"name": "Consent", "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "import_from": "all", "port": world.stack.imaps_port, "security": "ssl"}))
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().unwrap();
@@ -117,7 +117,7 @@ async fn alice_server(app: &TestApp, subject: &str, password: &str) -> Value {
     let alice = mailgate_testkit::mailstack::ALICE;
     deliver_to_password_user(app, alice, subject).await;
     let created = app
-        .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice.0, "protocol": "imap", "host": "127.0.0.1", "port": app.world().stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
+        .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice.0, "protocol": "imap", "import_from": "all", "host": "127.0.0.1", "port": app.world().stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     created.body

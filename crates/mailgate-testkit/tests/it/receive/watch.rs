@@ -57,7 +57,7 @@ pub(super) async fn imap_session(
 pub(super) async fn oauth_server(app: &TestApp, body: Value) -> (String, Value) {
     let oauth = app.google_oauth_app().await;
     let mailbox = app.world().fresh_user("watch");
-    let mut server = json!({"name": format!("Watch {mailbox}"), "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "port": app.world().stack.imaps_port, "security": "ssl"});
+    let mut server = json!({"name": format!("Watch {mailbox}"), "email": mailbox, "host": "127.0.0.1", "auth": "oauth", "oauth_app_id": oauth["id"], "protocol": "imap", "import_from": "all", "port": app.world().stack.imaps_port, "security": "ssl"});
     for (k, v) in body.as_object().unwrap() {
         server[k] = v.clone();
     }
@@ -167,7 +167,7 @@ async fn a_password_mailbox_moves_imported_mail_to_a_folder() {
     let server = app
         .post(
             "/api/v1/incoming-servers",
-            json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": stack.imap_port, "security": "starttls",
+            json!({"name": "Alice", "email": alice, "protocol": "imap", "import_from": "all", "host": "127.0.0.1", "port": stack.imap_port, "security": "starttls",
                    "auth": "basic", "password": password, "after_import": "move", "move_to": "Archive"}),
         )
         .await;
@@ -381,7 +381,7 @@ async fn a_dovecot_restart_under_idle_is_survived() {
     .await;
     let (alice, password) = mailgate_testkit::mailstack::ALICE;
     let server = app
-        .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice, "protocol": "imap", "host": "127.0.0.1", "port": stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
+        .post("/api/v1/incoming-servers", json!({"name": "Alice", "email": alice, "protocol": "imap", "import_from": "all", "host": "127.0.0.1", "port": stack.imaps_port, "security": "ssl", "auth": "basic", "password": password, "after_import": "leave"}))
         .await;
     let watching = app.watch(&server.body["id"]);
     mailgate_testkit::world::deliver_to(

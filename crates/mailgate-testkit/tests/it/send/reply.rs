@@ -52,7 +52,7 @@ async fn a_customer_round_trip_stays_in_one_ticket() {
         .await;
     assert_eq!(outgoing.status, 201, "{}", outgoing.body);
     // One consent: the grant serves both servers of the mailbox.
-    let body = json!({"name": "Support inbox", "email": support, "protocol": "imap", "host": "127.0.0.1",
+    let body = json!({"name": "Support inbox", "email": support, "protocol": "imap", "import_from": "all", "host": "127.0.0.1",
                       "port": world.stack.imaps_port, "security": "ssl", "auth": "oauth", "oauth_app_id": oauth["id"],
                       "outgoing_server_id": outgoing.body["id"]});
     let incoming = app.authorized_server("incoming", body, &support).await;
