@@ -163,8 +163,8 @@ pub async fn imap_import_new(
     stop: &watch::Receiver<bool>,
 ) -> Result<(), WatchError> {
     let progress = core.store.mailbox_progress(mailbox.server_id).await?;
-    // None: first sync, or the folder was renumbered or changed: every UID is new (Message-IDs
-    // still catch what was imported before).
+    // None: first sync, or the folder was renumbered or changed: every UID is new (the
+    // Message-ID with the content digest still catches what was imported before).
     let after = last_read(progress, &mailbox.spec, validity).unwrap_or(0);
     let validity = numbering(&mailbox.spec, validity);
     let max = core.settings.receive_max_message_bytes;

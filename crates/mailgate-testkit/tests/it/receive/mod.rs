@@ -3,6 +3,7 @@
 
 mod bad_link;
 mod batches;
+mod duplicates;
 mod pipeline;
 mod pop3;
 mod rules;
