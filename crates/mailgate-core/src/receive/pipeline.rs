@@ -397,3 +397,48 @@ pub async fn process(
         (None, None) => Err(StoreError::Corrupt("an import answered nothing".into())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::content_digest;
+
+    const MESSAGE: &str = "From: A <a@x>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\nSubject: Printer\r\n on fire\r\nMessage-ID: <1@x>\r\n\r\nIt burns.\r\n";
+
+    #[test]
+    fn transport_headers_and_line_ends_leave_the_digest_alone() {
+        let digest = content_digest(MESSAGE.as_bytes());
+        let relayed = format!(
+            "Received: from relay by mx; Mon, 7 Dec 2026 10:00:05 +0000\r\nReturn-Path: <a@x>\r\n{MESSAGE}"
+        );
+        assert_eq!(content_digest(relayed.as_bytes()), digest);
+        assert_eq!(
+            content_digest(MESSAGE.replace("\r\n", "\n").as_bytes()),
+            digest
+        );
+        assert_eq!(
+            content_digest(MESSAGE.replace("Subject:", "SUBJECT:").as_bytes()),
+            digest
+        );
+        assert_eq!(digest.len(), 64);
+    }
+
+    #[test]
+    fn another_body_sender_date_or_subject_is_another_digest() {
+        let digest = content_digest(MESSAGE.as_bytes());
+        for (from, to) in [
+            ("It burns.", "It is fine."),
+            ("a@x>", "b@x>"),
+            ("10:00:00", "10:00:01"),
+            ("on fire", "on ice"),
+        ] {
+            assert_ne!(
+                content_digest(MESSAGE.replacen(from, to, 1).as_bytes()),
+                digest,
+                "{to}"
+            );
+        }
+        // A header-looking line in the body is body, not a header.
+        let in_body = MESSAGE.replace("It burns.", "Subject: other");
+        assert_ne!(content_digest(in_body.as_bytes()), digest);
+    }
+}
