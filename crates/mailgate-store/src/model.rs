@@ -339,6 +339,10 @@ pub struct MessageImport {
     pub only_if_threaded: Option<String>,
     /// The ticket to open when it threads into none.
     pub new_ticket: NewTicket,
+    /// SHA-256 (hex) of the message's raw From, Date and Subject values and its body: with the
+    /// Message-ID, what makes it the same message as an earlier one (a re-delivery with another
+    /// Received header, or to two watched mailboxes). `None`: the Message-ID alone decides.
+    pub content_digest: Option<String>,
     /// The message (attachments with their content); its `ticket_number` is decided here.
     pub message: MessageRow,
 }
@@ -350,8 +354,9 @@ pub enum ImportOutcome {
         message_id: Id,
         new_ticket: bool,
     },
-    /// The same Message-ID came in before (another mailbox, a re-delivery, earlier in the same
-    /// batch): not imported again.
+    /// The same message came in before (the same Message-ID and content digest; another
+    /// mailbox, a re-delivery, earlier in the same batch): not imported again. A different
+    /// message with a Message-ID seen before is imported, with a `message_id_reused` problem.
     Duplicate { ticket_number: i64 },
     /// This source was handled before (a retry after a crash between commit and ack).
     AlreadySeen,

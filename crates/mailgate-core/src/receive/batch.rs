@@ -166,7 +166,8 @@ pub async fn imap_import_new(
     let last = last_read(progress, &mailbox.spec, validity);
     let validity = numbering(&mailbox.spec, validity);
     // None: first sync, or the folder was renumbered or changed: what was there is read as
-    // `import_from` says (Message-IDs still catch what was imported before).
+    // `import_from` says (the Message-ID with the content digest still catches what was
+    // imported before).
     let first = match last {
         Some(_) => None,
         None => first_import(core, mailbox, session, validity, progress.is_some()).await?,

@@ -240,6 +240,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
         thread_tag,
         thread_tag_from_anyone: mailbox.thread_by_tag == ThreadByTag::Any,
         only_if_threaded,
+        content_digest: Some(content_digest(&raw)),
         new_ticket: NewTicket {
             id: Id::new(),
             subject: subject.clone(),
@@ -280,6 +281,65 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
         },
         note: note(None),
     }
+}
+
+/// SHA-256 (hex) of the raw From, Date and Subject values (unfolded, trimmed) and the raw body
+/// after the header block, line ends read as LF. With the Message-ID it tells the same message
+/// delivered again (another Received header, another watched mailbox) from another message
+/// that reuses the id: the headers a transport adds are left out.
+pub fn content_digest(raw: &[u8]) -> String {
+    const FIELDS: [&[u8]; 3] = [b"from", b"date", b"subject"];
+    let mut values: [Option<Vec<u8>>; 3] = Default::default();
+    let mut current: Option<usize> = None;
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n');
+        let (line, next) = match end {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            rest = next;
+            break;
+        }
+        rest = next;
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some(value) = current.and_then(|i| values[i].as_mut()) {
+                value.extend_from_slice(line);
+            }
+            continue;
+        }
+        current = None;
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if let Some(i) = FIELDS.iter().position(|f| name.eq_ignore_ascii_case(f))
+            && values[i].is_none()
+        {
+            values[i] = Some(line[colon + 1..].to_vec());
+            current = Some(i);
+        }
+    }
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    for (name, value) in FIELDS.iter().zip(&values) {
+        digest.update(name);
+        digest.update(b":");
+        digest.update(value.as_deref().unwrap_or_default().trim_ascii());
+        digest.update(b"\n");
+    }
+    digest.update(b"\n");
+    for line in rest.split(|&b| b == b'\n') {
+        digest.update(line.strip_suffix(b"\r").unwrap_or(line));
+        digest.update(b"\n");
+    }
+    digest
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A message that cannot be imported (larger than `receive.max_message_bytes`): recorded as
@@ -335,5 +395,50 @@ pub async fn process(
         (None, Some(outcome)) => Ok(outcome),
         (Some(e), _) => Err(e),
         (None, None) => Err(StoreError::Corrupt("an import answered nothing".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_digest;
+
+    const MESSAGE: &str = "From: A <a@x>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\nSubject: Printer\r\n on fire\r\nMessage-ID: <1@x>\r\n\r\nIt burns.\r\n";
+
+    #[test]
+    fn transport_headers_and_line_ends_leave_the_digest_alone() {
+        let digest = content_digest(MESSAGE.as_bytes());
+        let relayed = format!(
+            "Received: from relay by mx; Mon, 7 Dec 2026 10:00:05 +0000\r\nReturn-Path: <a@x>\r\n{MESSAGE}"
+        );
+        assert_eq!(content_digest(relayed.as_bytes()), digest);
+        assert_eq!(
+            content_digest(MESSAGE.replace("\r\n", "\n").as_bytes()),
+            digest
+        );
+        assert_eq!(
+            content_digest(MESSAGE.replace("Subject:", "SUBJECT:").as_bytes()),
+            digest
+        );
+        assert_eq!(digest.len(), 64);
+    }
+
+    #[test]
+    fn another_body_sender_date_or_subject_is_another_digest() {
+        let digest = content_digest(MESSAGE.as_bytes());
+        for (from, to) in [
+            ("It burns.", "It is fine."),
+            ("a@x>", "b@x>"),
+            ("10:00:00", "10:00:01"),
+            ("on fire", "on ice"),
+        ] {
+            assert_ne!(
+                content_digest(MESSAGE.replacen(from, to, 1).as_bytes()),
+                digest,
+                "{to}"
+            );
+        }
+        // A header-looking line in the body is body, not a header.
+        let in_body = MESSAGE.replace("It burns.", "Subject: other");
+        assert_ne!(content_digest(in_body.as_bytes()), digest);
     }
 }

@@ -49,6 +49,17 @@ pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, 
         .map_err(|_| crate::StoreError::Corrupt(format!("{column} `{text}` is not a UUID")))
 }
 
+/// `problems` (a JSON array of strings) with `problem` appended. `problem` is plain text of
+/// ours: no quote, backslash or control character to escape.
+pub(crate) fn with_problem(problems: &str, problem: &str) -> String {
+    debug_assert!(!problem.contains(['"', '\\']) && !problem.contains(char::is_control));
+    match problems.trim().strip_suffix(']') {
+        Some(head) if head.trim_end().ends_with('[') => format!("{head}\"{problem}\"]"),
+        Some(head) => format!("{head},\"{problem}\"]"),
+        None => format!("[\"{problem}\"]"),
+    }
+}
+
 macro_rules! sql_store {
     ($store:ident, $db:ty, $name:literal) => {
         impl $store {
@@ -344,14 +355,32 @@ macro_rules! sql_store {
                         .bind(outcome.to_owned())
                         .bind(&source.key)
                 };
+                let mut problems = std::borrow::Cow::Borrowed(&message.problems);
                 if let Some(message_id) = &message.message_id {
-                    let earlier: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 AND direction = 'in' LIMIT 1")
-                        .bind(message_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    if let Some(ticket_number) = earlier {
+                    let earlier: Vec<(i64, Option<String>)> = sqlx::query_as(
+                        "SELECT ticket_number, content_digest FROM ticket_messages WHERE message_id = $1 AND direction = 'in' ORDER BY created_at",
+                    )
+                    .bind(message_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    // The same message: the same id and the same content. A row stored before
+                    // digests were kept (NULL) counts as the same, so that an upgrade never
+                    // imports a message twice; so does a request without a digest.
+                    let same = earlier.iter().find(|(_, digest)| match (digest, &import.content_digest) {
+                        (Some(earlier), Some(this)) => earlier == this,
+                        _ => true,
+                    });
+                    if let Some((ticket_number, _)) = same {
                         set_outcome("duplicate").execute(&mut **tx).await?;
-                        return Ok($crate::ImportOutcome::Duplicate { ticket_number });
+                        return Ok($crate::ImportOutcome::Duplicate { ticket_number: *ticket_number });
+                    }
+                    // Another message under an id seen before (a broken mailer, or a sender who
+                    // learnt the id): kept, and flagged.
+                    if let Some((ticket_number, _)) = earlier.first() {
+                        problems = std::borrow::Cow::Owned($crate::backend::with_problem(
+                            &message.problems,
+                            &format!("message_id_reused: an earlier message with this Message-ID and other content is in ticket {ticket_number}"),
+                        ));
                     }
                 }
                 let existing = Self::find_thread(tx, import).await?;
@@ -384,8 +413,8 @@ macro_rules! sql_store {
                     }
                 };
                 sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(message.id.to_string())
                 .bind(ticket_number)
@@ -398,10 +427,11 @@ macro_rules! sql_store {
                 .bind(&message.subject)
                 .bind(&message.body_text)
                 .bind(&message.body_html)
-                .bind(&message.problems)
+                .bind(problems.as_str())
                 .bind(&message.raw)
                 .bind(source.server_id.to_string())
                 .bind(now_ms)
+                .bind(&import.content_digest)
                 .execute(&mut **tx)
                 .await?;
                 for a in &message.attachments {

@@ -39,6 +39,7 @@ pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> 
         thread_tag: None,
         thread_tag_from_anyone: false,
         only_if_threaded: None,
+        content_digest: Some("digest-of-hello".into()),
         new_ticket: NewTicket {
             id: Id::new(),
             subject: subject.into(),
@@ -177,6 +178,75 @@ store_test!(
             Some((7, 2)),
             "progress moves on anyway"
         );
+    }
+);
+
+store_test!(
+    another_message_under_a_message_id_seen_before_is_kept_and_flagged,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let ImportOutcome::Imported { ticket_number, .. } =
+            import(store.as_ref(), &request(server, 1, "reused@x", "First"), 1).await
+        else {
+            panic!()
+        };
+        // The same id and content again (a re-delivery): a duplicate.
+        assert_eq!(
+            import(store.as_ref(), &request(server, 2, "reused@x", "First"), 2).await,
+            ImportOutcome::Duplicate { ticket_number }
+        );
+        // The same id, other content: imported on its own, and flagged.
+        let mut other = request(server, 3, "reused@x", "Second");
+        parts(&mut other).content_digest = Some("digest-of-another".into());
+        let ImportOutcome::Imported {
+            ticket_number: second,
+            message_id,
+            new_ticket: true,
+        } = import(store.as_ref(), &other, 3).await
+        else {
+            panic!("a different message under a reused Message-ID is imported")
+        };
+        assert_ne!(second, ticket_number);
+        assert_eq!(store.count_messages().await.unwrap(), 2);
+        let messages = store.ticket_messages(second).await.unwrap();
+        assert_eq!(messages[0].id, message_id);
+        let problems = &messages[0].problems;
+        assert!(
+            problems.starts_with(r#"["message_id_reused: "#)
+                && problems.ends_with(r#""]"#)
+                && !problems.contains(r#"",""#),
+            "one problem, the reused id: {problems}"
+        );
+        let first = store.ticket_messages(ticket_number).await.unwrap();
+        assert_eq!(first[0].problems, "[]", "the first message is not flagged");
+        // Each of the two, delivered again, is a duplicate of its own.
+        let mut other_again = request(server, 4, "reused@x", "Second");
+        parts(&mut other_again).content_digest = Some("digest-of-another".into());
+        assert!(matches!(
+            import(store.as_ref(), &other_again, 4).await,
+            ImportOutcome::Duplicate { .. }
+        ));
+        assert_eq!(store.count_messages().await.unwrap(), 2);
+    }
+);
+
+store_test!(
+    a_message_stored_before_digests_were_kept_matches_any_content,
+    |store| {
+        let server = server(store.as_ref()).await;
+        // Stored without a digest, as rows before the upgrade are.
+        let mut old = request(server, 1, "old@x", "Old");
+        parts(&mut old).content_digest = None;
+        let ImportOutcome::Imported { ticket_number, .. } = import(store.as_ref(), &old, 1).await
+        else {
+            panic!()
+        };
+        assert_eq!(
+            import(store.as_ref(), &request(server, 2, "old@x", "Old"), 2).await,
+            ImportOutcome::Duplicate { ticket_number },
+            "an upgrade never imports a message twice"
+        );
+        assert_eq!(store.count_messages().await.unwrap(), 1);
     }
 );
 

@@ -3,6 +3,7 @@
 
 mod bad_link;
 mod batches;
+mod duplicates;
 mod first_import;
 mod pipeline;
 mod pop3;
