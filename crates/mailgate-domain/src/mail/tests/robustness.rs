@@ -243,3 +243,20 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Found by fuzzing: a delivery report whose nesting trips a `debug_assert!` inside mail-parser
+/// 0.11.9 ("Invalid part ID, could not find multipart"). Release builds go on past it; builds
+/// with debug assertions panic there, and the parser's panic is caught: the message is kept,
+/// flagged, and never stops its mailbox.
+#[test]
+fn a_report_that_trips_the_mime_parsers_debug_assertion_is_kept() {
+    let raw = include_bytes!("../../../testdata/mail/malformed_report_nesting.eml");
+    let parsed = parse(raw);
+    assert_invariants(&parsed, "malformed_report_nesting");
+    let failed = parsed
+        .problems
+        .iter()
+        .any(|p| p.contains("MIME parser failed"));
+    assert_eq!(failed, cfg!(debug_assertions), "{:?}", parsed.problems);
+    assert!(!parsed.text.is_empty() || !parsed.subject.is_empty() || failed);
+}
