@@ -249,7 +249,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
             } else {
                 from.clone()
             },
-            requester_name: parsed.from.as_ref().and_then(|m| m.name.clone()),
+            requester_name: parsed.from_name.clone(),
             group: mailbox.spec.group.clone(),
             category: mailbox.spec.category.clone(),
         },
@@ -260,7 +260,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
             kind: kind_label.into(),
             message_id: parsed.message_id.clone(),
             from_address: parsed.from.as_ref().map(|m| m.address.clone()),
-            from_name: parsed.from.as_ref().and_then(|m| m.name.clone()),
+            from_name: parsed.from_name.clone(),
             recipients:
                 serde_json::json!({"to": addresses(&parsed.to), "cc": addresses(&parsed.cc)})
                     .to_string(),

@@ -241,13 +241,12 @@ fn is_headers_part(part: &MessagePart<'_>) -> bool {
 /// or from the null sender with a bounce subject or body. Mail from MAILER-DAEMON that is not
 /// a bounce (a delay warning) is still automatic.
 pub(crate) fn from_plain(parsed: &ParsedMessage, null_sender: bool) -> Option<Kind> {
-    let local = parsed.from.as_ref().map(|f| {
-        let local = f
-            .address
-            .rsplit_once('@')
-            .map_or(f.address.as_str(), |(l, _)| l);
-        local.to_ascii_lowercase()
-    });
+    // `From: MAILER-DAEMON` (a local bounce) has no address: the word is kept as the name.
+    let local = match &parsed.from {
+        Some(f) => f.address.rsplit_once('@').map(|(l, _)| l),
+        None => parsed.from_name.as_deref(),
+    }
+    .map(str::to_ascii_lowercase);
     let daemon = local
         .as_deref()
         .is_some_and(|l| BOUNCE_SENDERS.contains(&l));
@@ -270,7 +269,12 @@ pub(crate) fn from_plain(parsed: &ParsedMessage, null_sender: bool) -> Option<Ki
     (local.as_deref() == Some("mailer-daemon")).then(|| Kind::AutoReply {
         reason: format!(
             "sent by {}",
-            parsed.from.as_ref().map_or("", |f| f.address.as_str())
+            parsed
+                .from
+                .as_ref()
+                .map(|f| f.address.as_str())
+                .or(parsed.from_name.as_deref())
+                .unwrap_or_default()
         ),
     })
 }

@@ -19,8 +19,18 @@ pub(crate) enum Problem {
     NoFrom,
     #[error("the From header has no address")]
     FromWithoutAddress,
-    #[error("the From address {0} has no domain")]
-    FromWithoutDomain(String),
+    #[error("the From header \"{0}\" holds no address")]
+    FromNotAnAddress(String),
+    #[error("the From header is malformed ({0})")]
+    FromMalformed(String),
+    #[error(
+        "the From header names {0} addresses and there is no Sender header (the first is the requester)"
+    )]
+    SeveralFrom(usize),
+    #[error("the sender address was taken from {0}")]
+    SenderTakenFrom(&'static str),
+    #[error("no sender address in From, Sender, Reply-To or Return-Path")]
+    NoSenderAddress,
     #[error("no Date header")]
     NoDate,
     #[error("unparseable Date header")]

@@ -11,6 +11,7 @@
 //! - [`thread_hint`] says which ticket a reply belongs to; [`tagged_subject`] writes the tag.
 //! - [`compose`] is the other direction: an outgoing draft, validated, rendered to bytes.
 
+pub mod address;
 mod attachments;
 mod charset;
 mod classify;
@@ -94,7 +95,13 @@ pub struct ParsedMessage {
     pub in_reply_to: Vec<String>,
     /// Without `<>`, in header order (oldest first).
     pub references: Vec<String>,
+    /// The sender's address, a valid addr-spec: From's first, or when From has none, the first
+    /// of Sender, Reply-To and Return-Path (a problem says which); `None` when no header has
+    /// one. Its name is [`ParsedMessage::from_name`].
     pub from: Option<Mailbox>,
+    /// The sender's display name, decoded: From's (also when From has no address, as
+    /// `From: MAILER-DAEMON`), otherwise the one given with the fallback address.
+    pub from_name: Option<String>,
     pub reply_to: Vec<Mailbox>,
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,

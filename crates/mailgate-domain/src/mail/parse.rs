@@ -3,10 +3,10 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use mail_parser::{
-    Addr, Address, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
-};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType};
 
+use super::address::{self, AddressList};
 use super::charset::{
     decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
 };
@@ -70,22 +70,7 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
         .map(|s| clean_line(s).chars().take(MAX_SUBJECT_CHARS).collect())
         .unwrap_or_default();
 
-    let from = mailboxes(message.from())
-        .into_iter()
-        .next()
-        .or_else(|| bare_from(message.from()));
-    match &from {
-        None if has(HeaderName::From) => problems.push(Problem::FromWithoutAddress),
-        None => problems.push(Problem::NoFrom),
-        Some(m) if !m.address.contains('@') => {
-            problems.push(Problem::FromWithoutDomain(m.address.clone()));
-        }
-        Some(_) => {}
-    }
-    parsed.from = from;
-    parsed.reply_to = mailboxes(message.reply_to());
-    parsed.to = message.all_to().flat_map(|a| mailboxes(Some(a))).collect();
-    parsed.cc = message.all_cc().flat_map(|a| mailboxes(Some(a))).collect();
+    read_addresses(message, parsed, problems);
 
     let date = message.date().filter(|d| d.is_valid());
     parsed.date = date.and_then(|d| chrono::DateTime::from_timestamp(d.to_timestamp(), 0));
@@ -107,34 +92,114 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
-    address.map_or_else(Vec::new, |a| a.iter().filter_map(mailbox).collect())
-}
+/// The headers the sender's address is looked for in, in order (the first that has one).
+const SENDER_HEADERS: [&str; 4] = ["From", "Sender", "Reply-To", "Return-Path"];
+/// What a problem quotes of a header value: it can be long.
+const MAX_QUOTED_CHARS: usize = 80;
 
-/// `From: MAILER-DAEMON`, as local bounces have it: mail-parser reads the word as a name.
-fn bare_from(from: Option<&Address<'_>>) -> Option<Mailbox> {
-    let addr = from?.first()?;
-    let name = clean_line(addr.name()?);
-    let word = name.trim_matches(['<', '>']);
-    let bare = addr.address().is_none() && !word.is_empty() && !word.contains(char::is_whitespace);
-    bare.then(|| Mailbox {
-        address: word.to_owned(),
-        name: None,
-    })
-}
-
-fn mailbox(addr: &Addr<'_>) -> Option<Mailbox> {
-    let address = clean_line(addr.address()?);
-    let address = address.trim_matches(['<', '>']).trim();
-    if address.is_empty() {
-        return None;
+/// From (with its fallbacks), Reply-To, To and Cc, read by [`address::read`] from the raw
+/// values of their first occurrences (RFC 5322 allows one each).
+fn read_addresses(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mut Vec<Problem>) {
+    let from_value = first_value(message, "From");
+    let lists = SENDER_HEADERS.map(|name| match name {
+        "From" => from_value.as_deref().map(address::read),
+        _ => first_value(message, name).map(|v| address::read(&v)),
+    });
+    let [from, sender, reply_to, _] = &lists;
+    let from_name = from
+        .iter()
+        .flat_map(|l| &l.entries)
+        .find_map(|e| e.name.as_deref())
+        .and_then(decode_name);
+    match from {
+        None => problems.push(Problem::NoFrom),
+        Some(list) => {
+            let addresses = list.addressed().count();
+            if addresses == 0 {
+                // Something was written there, but no address: quoted, to see what.
+                problems.push(match from_value.as_deref() {
+                    Some(text) if !list.defects.is_empty() => {
+                        Problem::FromNotAnAddress(quoted(text))
+                    }
+                    _ => Problem::FromWithoutAddress,
+                });
+            } else if !list.defects.is_empty() {
+                let defects: Vec<String> = list.defects.iter().map(ToString::to_string).collect();
+                problems.push(Problem::FromMalformed(defects.join(", ")));
+            }
+            if addresses > 1 && sender.is_none() {
+                problems.push(Problem::SeveralFrom(addresses));
+            }
+        }
     }
-    let address = match address.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
-        None => address.to_owned(),
+    let taken = lists.iter().zip(SENDER_HEADERS).find_map(|(list, header)| {
+        let (address, name) = list.as_ref()?.addressed().next()?;
+        Some((header, address, name))
+    });
+    parsed.from = taken.map(|(header, address, name)| {
+        if header != "From" {
+            problems.push(Problem::SenderTakenFrom(header));
+        }
+        Mailbox {
+            address: address.to_owned(),
+            name: from_name.clone().or_else(|| name.and_then(decode_name)),
+        }
+    });
+    if parsed.from.is_none() {
+        problems.push(Problem::NoSenderAddress);
+    }
+    parsed.from_name = parsed.from.as_ref().map_or(from_name, |m| m.name.clone());
+    parsed.reply_to = mailboxes(reply_to.as_ref());
+    parsed.to = mailboxes(
+        first_value(message, "To")
+            .map(|v| address::read(&v))
+            .as_ref(),
+    );
+    parsed.cc = mailboxes(
+        first_value(message, "Cc")
+            .map(|v| address::read(&v))
+            .as_ref(),
+    );
+}
+
+/// The raw value of the first top-level header field with this name, unfolded (line breaks
+/// removed, the white space after them kept, as RFC 5322 section 2.2.3 unfolds).
+fn first_value(message: &Message<'_>, name: &str) -> Option<String> {
+    let root = message.parts.first()?;
+    let header = root
+        .headers
+        .iter()
+        .find(|h| h.name.as_str().eq_ignore_ascii_case(name))?;
+    let raw = message
+        .raw_message
+        .get(header.offset_start as usize..header.offset_end as usize)?;
+    Some(String::from_utf8_lossy(raw).replace(['\r', '\n'], ""))
+}
+
+fn mailboxes(list: Option<&AddressList>) -> Vec<Mailbox> {
+    list.into_iter()
+        .flat_map(AddressList::addressed)
+        .map(|(address, name)| Mailbox {
+            address: address.to_owned(),
+            name: name.and_then(decode_name),
+        })
+        .collect()
+}
+
+/// A display name with its RFC 2047 encoded words decoded (by mail-parser), on one line;
+/// `None` when empty.
+fn decode_name(name: &str) -> Option<String> {
+    let line = format!("{name}\n");
+    let decoded = match MessageStream::new(line.as_bytes()).parse_unstructured() {
+        HeaderValue::Text(text) => clean_line(&text),
+        _ => clean_line(name),
     };
-    let name = addr.name().map(clean_line).filter(|n| !n.is_empty());
-    Some(Mailbox { address, name })
+    (!decoded.is_empty()).then_some(decoded)
+}
+
+/// Header text quoted in a problem: on one line, cut.
+fn quoted(text: &str) -> String {
+    clean_line(text).chars().take(MAX_QUOTED_CHARS).collect()
 }
 
 fn read_bodies(

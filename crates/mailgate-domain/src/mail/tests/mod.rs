@@ -4,6 +4,7 @@
 mod robustness;
 mod rules;
 mod samples;
+mod senders;
 
 use super::*;
 

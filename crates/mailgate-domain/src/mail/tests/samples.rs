@@ -220,6 +220,7 @@ fn table() -> Vec<Want> {
             problems: &[
                 "8-bit bytes in the header section (read as windows-1252)",
                 "no From header",
+                "no sender address in From, Sender, Reply-To or Return-Path",
                 "no Date header",
             ],
             ..base(sample!("malformed_garbage"))
@@ -525,9 +526,16 @@ fn charsets_decode_to_the_right_text() {
 fn header_problems_are_named() {
     let cases: &[(&[u8], &[&str])] = &[
         (b"From: a@b.example\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nok", &[]),
-        (b"Date: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["no From header"]),
-        (b"From: undisclosed:;\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header has no address"]),
-        (b"From: MAILER-DAEMON\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From address MAILER-DAEMON has no domain"]),
+        (b"Date: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["no From header", "no sender address in From, Sender, Reply-To or Return-Path"]),
+        (b"From: undisclosed:;\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header has no address", "no sender address in From, Sender, Reply-To or Return-Path"]),
+        (b"From: MAILER-DAEMON\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header \"MAILER-DAEMON\" holds no address", "no sender address in From, Sender, Reply-To or Return-Path"]),
+        (b"From: MAILER-DAEMON\nSender: relay@mx.example\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header \"MAILER-DAEMON\" holds no address", "the sender address was taken from Sender"]),
+        (b"Reply-To: a@b.example\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["no From header", "the sender address was taken from Reply-To"]),
+        (b"From: <>\nReturn-Path: <a@b.example>\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header has no address", "the sender address was taken from Return-Path"]),
+        (b"From: A <a@b.example> <c@d.example>\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header is malformed (a second <address> in one mailbox)"]),
+        (b"From: a@b.example, c@d.example\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &["the From header names 2 addresses and there is no Sender header (the first is the requester)"]),
+        (b"From: a@b.example, c@d.example\nSender: a@b.example\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &[]),
+        (b"From: <@relay.example:u@[IPv6:2001:db8::1]>\nDate: Mon, 09 Mar 2026 06:00:00 +0000\n\nx", &[]),
         (b"From: a@b.example\nDate: yesterday-ish\n\nx", &["unparseable Date header"]),
         (b"From: a@b.example\nSubject: headers only", &["no Date header"]),
         (
