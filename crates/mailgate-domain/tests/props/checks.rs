@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use mailgate_domain::filter::FilterUse;
+use mailgate_domain::mail::address::{is_addr_spec, read as read_addresses};
 use mailgate_domain::mail::{
     Ours, ThreadHint, base_subject, classify, html_to_text, parse, sanitize_filename, subject_tag,
     tagged_subject, thread_hint,
@@ -40,6 +41,19 @@ pub fn check_parsed(raw: &[u8]) {
     {
         assert!(!id.starts_with('<') && !id.ends_with('>'), "{id:?}");
     }
+    // Never a string that is not an address stored as one.
+    for m in parsed
+        .from
+        .iter()
+        .chain(&parsed.reply_to)
+        .chain(&parsed.to)
+        .chain(&parsed.cc)
+    {
+        assert!(is_addr_spec(&m.address), "{m:?}");
+    }
+    if let Some(from) = &parsed.from {
+        assert_eq!(from.name, parsed.from_name);
+    }
     for (n, a) in parsed.attachments.iter().enumerate() {
         check_filename(&a.filename, &format!("attachment {n}"));
         if let Some(part) = a.in_raw {
@@ -75,7 +89,8 @@ pub fn check_filename(name: &str, context: &str) {
     assert!(name.len() <= 255, "{context}: too many bytes: {name:?}");
 }
 
-/// Any text as an attachment name, an HTML body, a subject, an address and a domain.
+/// Any text as an attachment name, an HTML body, a subject, an address list, an address and
+/// a domain.
 pub fn check_text(text: &str) {
     check_filename(&sanitize_filename(text, 1, text), "sanitized");
     assert!(!html_to_text(text).contains('\r'), "HTML to text with a CR");
@@ -83,6 +98,9 @@ pub fn check_text(text: &str) {
     assert_eq!(subject_tag(&tagged, "#"), Some(42), "{tagged:?}");
     assert_eq!(tagged_subject(&tagged, 42, "#"), tagged, "not idempotent");
     let _ = (base_subject(text, "#"), subject_tag(text, "#"));
+    for (address, _) in read_addresses(text).addressed() {
+        assert!(is_addr_spec(address), "{address:?} read from {text:?}");
+    }
     if let Ok(address) = EmailAddress::parse("email", text) {
         let again = EmailAddress::parse("email", address.as_str());
         assert_eq!(again.as_ref().ok(), Some(&address), "{address}");

@@ -3,6 +3,7 @@
 //! panics and the documented invariants hold. The cases are bounded so that `cargo test` stays
 //! fast; `fuzz/` runs the same parsers for longer (see the README, "Fuzzing").
 
+mod addresses;
 mod checks;
 
 use checks::{check_filename, check_filter, check_parsed, check_text};
@@ -41,6 +42,12 @@ const MAIL_TOKENS: &[&str] = &[
     "To: ",
     "Cc: ",
     "Reply-To: ",
+    "Sender: ",
+    "(",
+    ")",
+    ",",
+    "\\",
+    "[IPv6:2001:db8::1]",
     "Subject: ",
     "Date: ",
     "Message-ID: ",
@@ -128,7 +135,7 @@ proptest! {
     #[test]
     fn a_header_value_of_any_text_keeps_its_promises(
         name in proptest::sample::select(&["Subject", "From", "To", "Message-ID", "References",
-            "In-Reply-To", "Content-Type", "Date", "Reply-To", "Return-Path"][..]),
+            "In-Reply-To", "Content-Type", "Date", "Reply-To", "Return-Path", "Sender", "Cc"][..]),
         value in any::<String>(),
     ) {
         let raw = format!("{name}: {value}\r\nFrom: a@b.test\r\n\r\nbody\r\n");
