@@ -353,6 +353,84 @@ async fn malformed_mail_is_kept_and_flagged_and_nothing_is_doubled() {
     assert_eq!(app.core.store.count_messages().await.unwrap(), 2);
 }
 
+/// The requester is the address a reply goes to: read per RFC 5322, taken from Sender,
+/// Reply-To or Return-Path when From has none (flagged), never a word that is no address.
+#[tokio::test]
+async fn the_requester_is_an_address_from_a_fallback_or_unknown() {
+    let app = spawn_app().await;
+    let mb = mailbox(&app, json!({})).await;
+    let cases = [
+        // (headers, requester, requester_name, a problem fragment)
+        (
+            "From: \"john doe\"@customer.example\r\n",
+            "\"john doe\"@customer.example",
+            None,
+            None,
+        ),
+        (
+            "From: Ann <@relay.example:ann@[IPv6:2001:db8::1]>\r\n",
+            "ann@[IPv6:2001:db8::1]",
+            Some("Ann"),
+            None,
+        ),
+        (
+            "From: Support Team\r\nSender: helper@customer.example\r\n",
+            "helper@customer.example",
+            Some("Support Team"),
+            Some("taken from Sender"),
+        ),
+        (
+            "From: <>\r\nReply-To: Form <form@customer.example>\r\n",
+            "form@customer.example",
+            Some("Form"),
+            Some("taken from Reply-To"),
+        ),
+        (
+            "From: Support Team\r\nReturn-Path: <>\r\n",
+            "unknown",
+            Some("Support Team"),
+            Some("no sender address"),
+        ),
+    ];
+    for (uid, (headers, requester, name, problem)) in cases.into_iter().enumerate() {
+        let raw = format!(
+            "{headers}To: support@example.test\r\nSubject: Help {uid}\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{}@customer.example>\r\n\r\nhelp\r\n",
+            uuid::Uuid::new_v4()
+        );
+        let ImportOutcome::Imported {
+            ticket_number,
+            new_ticket: true,
+            ..
+        } = feed(&app, &mb, uid as i64 + 1, &raw).await
+        else {
+            panic!("{headers:?} was not imported")
+        };
+        let ticket = app
+            .get(&format!("/api/v1/tickets/{ticket_number}"))
+            .await
+            .body;
+        assert_eq!(ticket["requester"], requester, "{headers:?}: {ticket}");
+        assert_eq!(ticket["requester_name"].as_str(), name, "{headers:?}");
+        let message = &ticket["messages"][0];
+        assert_eq!(
+            message["from"].as_str(),
+            (requester != "unknown").then_some(requester),
+            "{headers:?}"
+        );
+        assert_eq!(message["from_name"].as_str(), name, "{headers:?}");
+        let problems = message["problems"].as_array().unwrap();
+        match problem {
+            None => assert!(problems.is_empty(), "{headers:?}: {problems:?}"),
+            Some(fragment) => assert!(
+                problems
+                    .iter()
+                    .any(|p| p.as_str().unwrap().contains(fragment)),
+                "{headers:?}: {problems:?}"
+            ),
+        }
+    }
+}
+
 /// The first attachment of a ticket's first message, as the API lists it.
 async fn first_attachment(app: &TestApp, ticket_number: i64) -> Value {
     let ticket = app
