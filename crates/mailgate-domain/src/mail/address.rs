@@ -466,8 +466,10 @@ fn is_quoted_string(s: &str) -> bool {
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if !chars.next().is_some_and(is_qcontent) => return false,
-            '\\' => {}
+            '\\' => match chars.next() {
+                Some(c) if is_qcontent(c) => {}
+                _ => return false,
+            },
             '"' => return false,
             c if !is_qcontent(c) => return false,
             _ => {}
