@@ -106,10 +106,13 @@ fn read_addresses(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &
         _ => first_value(message, name).map(|v| address::read(&v)),
     });
     let [from, sender, reply_to, _] = &lists;
+    // The name given with From's address, or, when it has none, what was written instead.
     let from_name = from
-        .iter()
-        .flat_map(|l| &l.entries)
-        .find_map(|e| e.name.as_deref())
+        .as_ref()
+        .and_then(|list| match list.addressed().next() {
+            Some((_, name)) => name,
+            None => list.entries.iter().find_map(|e| e.name.as_deref()),
+        })
         .and_then(decode_name);
     match from {
         None => problems.push(Problem::NoFrom),

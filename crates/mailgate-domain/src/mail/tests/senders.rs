@@ -96,6 +96,19 @@ const SENDERS: &[Sender] = &[
         Some("Doe, Jane"),
         &[],
     ),
+    // The name that goes with the first address, not another's.
+    (
+        "From: first@example.com, Second <second@example.com>\r\nSender: first@example.com\r\n",
+        Some("first@example.com"),
+        None,
+        &[],
+    ),
+    (
+        "From: Doe, John <jd@example.com>\r\n",
+        Some("jd@example.com"),
+        Some("John"),
+        &["text that is no address"],
+    ),
     // The first of two From headers.
     (
         "From: first@example.com\r\nFrom: second@example.com\r\n",
