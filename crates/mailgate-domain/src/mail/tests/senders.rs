@@ -154,6 +154,14 @@ const SENDERS: &[Sender] = &[
         None,
         &["holds no address", "no sender address"],
     ),
+    // A name without `<>` around the address: no address in RFC 5322 (mail-parser read
+    // `joe@example.com`, Python `"Joe joe"@example.com`).
+    (
+        "From: \"Joe\" joe@example.com\r\nReply-To: joe@example.com\r\n",
+        Some("joe@example.com"),
+        None,
+        &["holds no address", "taken from Reply-To"],
+    ),
     ("", None, None, &["no From header", "no sender address"]),
 ];
 
