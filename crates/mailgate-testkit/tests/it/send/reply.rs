@@ -227,13 +227,14 @@ async fn replies_go_to_the_reply_to_and_every_id_form_threads() {
     assert_eq!(messages[1]["references"], json!([form_id]));
     assert_eq!(messages[1]["reply_to"], json!([support]));
 
-    // The customer answers: bare ids, comma-separated, folded; no tag in the subject.
+    // The customer answers: bare ids, with a comment, comma-separated, folded, repeated; no
+    // tag in the subject (mail-parser read none of these ids).
     world
         .deliver(
             &customer,
             &support,
             &format!(
-                "From: Casey <{customer}>\r\nTo: {support}\r\nSubject: Re: Contact form: printer\r\nMessage-ID: <{}@customer.example>\r\nIn-Reply-To: {reply_id}\r\nReferences: {form_id},\r\n {reply_id}, {reply_id}\r\n\r\nIt is out, thanks.\r\n",
+                "From: Casey <{customer}>\r\nTo: {support}\r\nSubject: Re: Contact form: printer\r\nMessage-ID: <{}@customer.example>\r\nIn-Reply-To: {reply_id} (Casey)\r\nReferences: {form_id},\r\n {reply_id}, {reply_id}\r\n\r\nIt is out, thanks.\r\n",
                 uuid::Uuid::new_v4().simple()
             ),
         )
