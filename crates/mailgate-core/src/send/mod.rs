@@ -506,3 +506,75 @@ pub(crate) async fn route(
     }
     Ok(route)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::asked_reply_to;
+    use mailgate_store::MessageRow;
+
+    /// A ticket message: direction, kind and its Reply-To (JSON).
+    type Row<'a> = (&'a str, &'a str, &'a str);
+
+    fn message(direction: &str, kind: &str, reply_to: &str) -> MessageRow {
+        MessageRow {
+            id: mailgate_domain::Id::new(),
+            ticket_number: 1,
+            direction: direction.into(),
+            kind: kind.into(),
+            message_id: None,
+            from_address: None,
+            from_name: None,
+            recipients: "{}".into(),
+            subject: String::new(),
+            body_text: String::new(),
+            body_html: None,
+            problems: "[]".into(),
+            reply_to: reply_to.into(),
+            in_reply_to: "[]".into(),
+            references: "[]".into(),
+            raw: Vec::new(),
+            incoming_server_id: None,
+            created_at_ms: 0,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The latest message a person wrote that has a usable Reply-To decides; auto-replies, our
+    /// own replies, our own mailbox and addresses a draft refuses do not.
+    #[test]
+    fn the_reply_to_asked_for() {
+        let ours = Some("support@example.com");
+        let cases: &[(&[Row<'_>], Option<&[&str]>)] = &[
+            (&[("in", "normal", "[]")], None),
+            (
+                &[("in", "normal", r#"["a@example.org"]"#)],
+                Some(&["a@example.org"]),
+            ),
+            (
+                &[
+                    ("in", "normal", r#"["a@example.org"]"#),
+                    ("in", "normal", "[]"),
+                    ("in", "auto_reply", r#"["noreply@example.org"]"#),
+                    ("out", "normal", r#"["support@example.com"]"#),
+                ],
+                Some(&["a@example.org"]),
+            ),
+            (
+                &[
+                    ("in", "normal", r#"["a@example.org"]"#),
+                    ("in", "normal", r#"["b@example.org","c@example.org"]"#),
+                ],
+                Some(&["b@example.org", "c@example.org"]),
+            ),
+            (&[("in", "normal", r#"["SUPPORT@example.com"]"#)], None),
+            (&[("in", "normal", r#"["not an address"]"#)], None),
+            (&[("in", "normal", "not json")], None),
+        ];
+        for (messages, want) in cases {
+            let rows: Vec<MessageRow> = messages.iter().map(|(d, k, r)| message(d, k, r)).collect();
+            let got = asked_reply_to(&rows, ours);
+            let want = want.map(|w| w.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{messages:?}");
+        }
+    }
+}
