@@ -53,6 +53,13 @@ pub struct MessageView {
     pub html: Option<String>,
     /// What was malformed in the message as received (it is kept raw all the same).
     pub problems: Vec<String>,
+    /// The Reply-To addresses: where the sender asked replies to go (ticket replies go to the
+    /// latest incoming one); `[]` when none.
+    pub reply_to: Vec<String>,
+    /// The Message-IDs (without `<>`) this message answers; `[]` when none.
+    pub in_reply_to: Vec<String>,
+    /// The Message-IDs (without `<>`) of the thread it belongs to, oldest first; `[]` when none.
+    pub references: Vec<String>,
     pub attachments: Vec<AttachmentView>,
     pub created_at: String,
 }
@@ -114,6 +121,9 @@ pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, Store
             // Anyone can send mail: its HTML is handed out only cleaned (see `safe_html`).
             html: m.body_html.as_deref().map(mailgate_domain::mail::safe_html),
             problems: serde_json::from_str(&m.problems).unwrap_or_default(),
+            reply_to: serde_json::from_str(&m.reply_to).unwrap_or_default(),
+            in_reply_to: serde_json::from_str(&m.in_reply_to).unwrap_or_default(),
+            references: serde_json::from_str(&m.references).unwrap_or_default(),
             attachments: m
                 .attachments
                 .into_iter()

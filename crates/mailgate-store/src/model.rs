@@ -243,6 +243,12 @@ pub struct MessageRow {
     pub body_html: Option<String>,
     /// JSON list of what was malformed.
     pub problems: String,
+    /// JSON list of the Reply-To addresses (where the sender asked replies to go).
+    pub reply_to: String,
+    /// JSON list of the Message-IDs (without `<>`) of In-Reply-To.
+    pub in_reply_to: String,
+    /// JSON list of the Message-IDs (without `<>`) of References, oldest first.
+    pub references: String,
     pub raw: Vec<u8>,
     pub incoming_server_id: Option<Id>,
     pub created_at_ms: i64,
@@ -324,7 +330,8 @@ impl ImportRequest {
 /// A message to import, and how to find or open its ticket.
 #[derive(Debug, Clone)]
 pub struct MessageImport {
-    /// Our Message-IDs the message refers to, most specific first.
+    /// The Message-IDs the message refers to (ours and others'), best evidence first: the
+    /// first one stored in a ticket decides.
     pub thread_message_ids: Vec<String>,
     /// The ticket number tagged in the subject. It threads the message only when the sender
     /// (`message.from_address`) is a participant of that ticket (its requester, or an address

@@ -628,6 +628,16 @@ fn ticket_message(
             .unwrap_or_default(),
         body_html: draft.html.clone(),
         problems: "[]".into(),
+        reply_to: json!(
+            draft
+                .reply_to
+                .iter()
+                .map(|m| m.email.as_str())
+                .collect::<Vec<_>>()
+        )
+        .to_string(),
+        in_reply_to: json!(draft.in_reply_to.iter().collect::<Vec<_>>()).to_string(),
+        references: json!(draft.references).to_string(),
         raw,
         incoming_server_id: None,
         created_at_ms: row.created_at_ms,

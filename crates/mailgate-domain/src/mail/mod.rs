@@ -18,6 +18,7 @@ mod classify;
 pub mod compose;
 mod dsn;
 mod mime;
+mod msgids;
 mod parse;
 mod raw_part;
 mod safe_html;
@@ -165,8 +166,8 @@ pub struct Ours<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum ThreadHint {
-    /// Our Message-IDs named by In-Reply-To and References (without `<>`), most specific
-    /// first: In-Reply-To, then References from the newest to the oldest.
+    /// The Message-IDs named by In-Reply-To and References (without `<>`), ours first, each
+    /// group most specific first: In-Reply-To, then References from the newest to the oldest.
     MessageIds(Vec<String>),
     /// The ticket number of the tag in the subject (`[#123]`).
     Tag(u64),

@@ -13,7 +13,7 @@ use super::charset::{
 use super::compose::MAX_SUBJECT_CHARS;
 use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
-use super::{Mailbox, ParsedMessage, attachments, dsn};
+use super::{Mailbox, ParsedMessage, attachments, dsn, msgids};
 
 /// More problems than this are summed up in one line: a garbage message could list hundreds.
 const MAX_PROBLEMS: usize = 20;
@@ -61,8 +61,8 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     };
 
     parsed.message_id = message.message_id().and_then(strip_id);
-    parsed.in_reply_to = ids(message.in_reply_to());
-    parsed.references = ids(message.references());
+    parsed.in_reply_to = ids(message, HeaderName::InReplyTo);
+    parsed.references = ids(message, HeaderName::References);
     // What is stored is cut to what a header line may hold (as for the subjects mailgate
     // sends); the raw message keeps it all.
     parsed.subject = message
@@ -83,13 +83,22 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     }
 }
 
-/// Message IDs of In-Reply-To or References, `<>` stripped, in header order.
-fn ids(value: &HeaderValue<'_>) -> Vec<String> {
-    match value {
-        HeaderValue::Text(id) => strip_id(id).into_iter().collect(),
-        HeaderValue::TextList(list) => list.iter().filter_map(|id| strip_id(id)).collect(),
-        _ => Vec::new(),
-    }
+/// Message IDs of In-Reply-To or References, `<>` stripped, in header order, read from the
+/// raw values of every such field (see `msgids`: mail-parser misses the forms clients send).
+/// A second field is read too rather than flagged: more ids are only more evidence.
+fn ids(message: &Message<'_>, name: HeaderName<'_>) -> Vec<String> {
+    let Some(root) = message.parts.first() else {
+        return Vec::new();
+    };
+    let raw = message.raw_message.as_ref();
+    let values: Vec<Cow<'_, str>> = root
+        .headers
+        .iter()
+        .filter(|h| h.name == name)
+        .filter_map(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
+        .map(String::from_utf8_lossy)
+        .collect();
+    msgids::message_ids(values.iter().map(AsRef::as_ref))
 }
 
 /// The headers the sender's address is looked for in, in order (the first that has one).

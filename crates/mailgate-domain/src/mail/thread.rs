@@ -10,20 +10,28 @@ const FORWARD_PREFIXES: &[&str] = &["fwd", "fw", "wg", "tr", "rv", "转发"];
 /// Digits of a ticket number: u64 has at most 20.
 const MAX_TAG_DIGITS: usize = 20;
 
-/// Which ticket a message belongs to, by evidence order: our Message-IDs in In-Reply-To and
-/// References (most specific first: In-Reply-To, then References newest first), then the
-/// ticket tag in the subject.
+/// Which ticket a message belongs to, by evidence order: the Message-IDs in In-Reply-To and
+/// References (most specific first: In-Reply-To, then References newest first), ours before
+/// the others, then the ticket tag in the subject.
+///
+/// Every id counts, not only ours: a reply may name only the customer's own earlier message
+/// (a colleague answering all on the first mail, a client that drops our id from References),
+/// and that message is stored in its ticket under its id. Ours come first because they are
+/// unique by construction (a random UUID in our domain), where a sender's id may be weak
+/// (`1234@localhost`): when both are named, ours decide.
 pub fn thread_hint(parsed: &ParsedMessage, ours: &Ours<'_>, tag_prefix: &str) -> ThreadHint {
-    let mut ids: Vec<String> = Vec::new();
-    let candidates = parsed
+    let (mine, others): (Vec<&String>, Vec<&String>) = parsed
         .in_reply_to
         .iter()
-        .chain(parsed.references.iter().rev());
-    for id in candidates {
-        if is_our_message_id(id, ours.message_id_domain) && !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
+        .chain(parsed.references.iter().rev())
+        .partition(|id| is_our_message_id(id, ours.message_id_domain));
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<String> = mine
+        .into_iter()
+        .chain(others)
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect();
     if !ids.is_empty() {
         return ThreadHint::MessageIds(ids);
     }

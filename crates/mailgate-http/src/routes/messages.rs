@@ -119,12 +119,13 @@ pub async fn get(
     Ok(Json(send::get(&state.core, &id).await?))
 }
 
-/// Replies to a ticket: to the requester unless `to`/`cc`/`bcc` are given; the subject (by
+/// Replies to a ticket: to the customer's Reply-To (of the latest message written by a person
+/// that has one), else the requester, unless `to`/`cc`/`bcc` are given; the subject (by
 /// default `Re:` the ticket's) carries the ticket tag; In-Reply-To, References and Reply-To are
 /// set so the customer's answer comes back into this ticket. Sent through the outgoing server
 /// of the ticket's mailbox unless `server_id` is given.
 #[utoipa::path(post, path = "/tickets/{number}/reply", operation_id = "reply_to_ticket", tag = "tickets", params(("number" = i64, Path)), security(("admin_token" = [])),
-    request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The reply (`text` and/or `html`; `to` defaults to the requester), plus optional `server_id` and `idempotency_key`"),
+    request_body(content = mailgate_domain::mail::compose::DraftInput, description = "The reply (`text` and/or `html`; `to` defaults to the customer's Reply-To, else the requester), plus optional `server_id` and `idempotency_key`"),
     responses((status = 202, body = OutboxView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn reply(
     State(state): State<AppState>,

@@ -172,6 +172,9 @@ macro_rules! sql_store {
                     body_text: row.try_get("body_text")?,
                     body_html: row.try_get("body_html")?,
                     problems: row.try_get("problems")?,
+                    reply_to: row.try_get("reply_to")?,
+                    in_reply_to: row.try_get("in_reply_to")?,
+                    references: row.try_get("reference_ids")?,
                     raw: Vec::new(),
                     incoming_server_id: server.map(|s| $crate::backend::parse_id("incoming_server_id", &s)).transpose()?,
                     created_at_ms: row.try_get("created_at")?,
@@ -222,15 +225,31 @@ macro_rules! sql_store {
                 })
             }
 
-            /// The ticket an incoming message belongs to: one of ours it refers to, else the tag.
+            /// The ticket an incoming message belongs to: the one holding the first of the
+            /// Message-IDs it names (in the order given: the caller puts the best evidence first;
+            /// any stored message counts, in or out), else the tag. One statement for all the ids
+            /// (a reply can name a hundred).
             async fn find_thread(tx: &mut sqlx::Transaction<'_, $db>, import: &$crate::MessageImport) -> Result<Option<i64>, $crate::StoreError> {
-                for message_id in &import.thread_message_ids {
-                    let found: Option<i64> = sqlx::query_scalar("SELECT ticket_number FROM ticket_messages WHERE message_id = $1 ORDER BY created_at LIMIT 1")
-                        .bind(message_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    if found.is_some() {
-                        return Ok(found);
+                let ids = &import.thread_message_ids;
+                if !ids.is_empty() {
+                    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT message_id, ticket_number FROM ticket_messages WHERE message_id IN ({}) ORDER BY created_at, seq",
+                        placeholders.join(", ")
+                    );
+                    // Only placeholders are formatted in; the ids are bound.
+                    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+                    for id in ids {
+                        query = query.bind(id);
+                    }
+                    // The earliest message stored under each id (rows come oldest first), then
+                    // the first id that has one.
+                    let mut earliest = std::collections::HashMap::new();
+                    for (id, number) in query.fetch_all(&mut **tx).await? {
+                        earliest.entry(id).or_insert(number);
+                    }
+                    if let Some(number) = ids.iter().find_map(|id| earliest.get(id)) {
+                        return Ok(Some(*number));
                     }
                 }
                 if let Some(tag) = import.thread_tag {
@@ -413,8 +432,8 @@ macro_rules! sql_store {
                     }
                 };
                 sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
                 )
                 .bind(message.id.to_string())
                 .bind(ticket_number)
@@ -432,6 +451,9 @@ macro_rules! sql_store {
                 .bind(source.server_id.to_string())
                 .bind(now_ms)
                 .bind(&import.content_digest)
+                .bind(&message.reply_to)
+                .bind(&message.in_reply_to)
+                .bind(&message.references)
                 .execute(&mut **tx)
                 .await?;
                 for a in &message.attachments {
@@ -860,7 +882,7 @@ macro_rules! sql_store {
 
             async fn ticket_messages(&self, number: i64) -> Result<Vec<$crate::MessageRow>, $crate::StoreError> {
                 let rows = sqlx::query(
-                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, incoming_server_id, created_at \
+                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, reply_to, in_reply_to, reference_ids, incoming_server_id, created_at \
                      FROM ticket_messages WHERE ticket_number = $1 ORDER BY seq",
                 )
                 .bind(number)
@@ -1087,8 +1109,8 @@ macro_rules! sql_store {
                 }
                 if let Some(message) = &finish.ticket_message {
                     sqlx::query(
-                        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at) \
-                         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, reply_to, in_reply_to, reference_ids) \
+                         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                     )
                     .bind(message.id.to_string())
                     .bind(message.ticket_number)
@@ -1104,6 +1126,9 @@ macro_rules! sql_store {
                     .bind(&message.raw)
                     .bind(message.incoming_server_id.map(|i| i.to_string()))
                     .bind(now_ms)
+                    .bind(&message.reply_to)
+                    .bind(&message.in_reply_to)
+                    .bind(&message.references)
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(now_ms).bind(message.ticket_number).execute(&mut *tx).await?;

@@ -1,5 +1,5 @@
-//! SQLite only: the page size of new databases, and checkpoints done by the background task
-//! rather than by the writer.
+//! SQLite only: the page size of new databases, checkpoints done by the background task
+//! rather than by the writer, and rows written without the columns added later.
 
 use crate::tickets::{parts, request, server};
 use mailgate_store::{DatabaseUrl, StoreOptions};
@@ -37,4 +37,41 @@ async fn new_databases_have_large_pages_and_imports_are_checkpointed_in_the_back
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A message row written without the reply-target columns (as by a version before them) reads
+/// them as empty lists.
+#[tokio::test]
+async fn rows_without_reply_targets_read_as_empty_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mailgate.db");
+    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
+        .await
+        .unwrap();
+    let server = server(store.as_ref()).await;
+    let done = store
+        .import_batch(&[request(server, 1, "a@x", "Old")], &|_, _| None, 1)
+        .await;
+    assert!(done.failed.is_none(), "{:?}", done.failed);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, recipients, subject, body_text, problems, raw, created_at) \
+         VALUES ('00000000-0000-4000-8000-000000000001', 1, 2, 'in', 'normal', '{}', 'Old', '', '[]', x'', 2)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let messages = store.ticket_messages(1).await.unwrap();
+    let old = messages.last().unwrap();
+    assert_eq!(
+        (
+            old.reply_to.as_str(),
+            old.in_reply_to.as_str(),
+            old.references.as_str()
+        ),
+        ("[]", "[]", "[]")
+    );
 }

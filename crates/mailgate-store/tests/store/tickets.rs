@@ -61,6 +61,9 @@ pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> 
             body_text: "hello".into(),
             body_html: None,
             problems: "[]".into(),
+            reply_to: "[]".into(),
+            in_reply_to: "[]".into(),
+            references: "[]".into(),
             raw: b"Subject: x\r\n\r\nhello".to_vec(),
             incoming_server_id: Some(server),
             created_at_ms: 0,
@@ -247,6 +250,71 @@ store_test!(
             "an upgrade never imports a message twice"
         );
         assert_eq!(store.count_messages().await.unwrap(), 1);
+    }
+);
+
+store_test!(reply_targets_are_stored_and_read_back, |store| {
+    let server = server(store.as_ref()).await;
+    let mut first = request(server, 1, "form-1@webform.example", "Contact form");
+    let message = &mut parts(&mut first).message;
+    message.reply_to = r#"["customer@example.org"]"#.into();
+    message.in_reply_to = r#"["earlier@customer.example"]"#.into();
+    message.references = r#"["root@customer.example","earlier@customer.example"]"#.into();
+    let ImportOutcome::Imported { ticket_number, .. } = import(store.as_ref(), &first, 1).await
+    else {
+        panic!()
+    };
+    // A message without them (as every row stored before the columns existed) reads as [].
+    let mut second = request(server, 2, "form-2@webform.example", "Re: Contact form");
+    parts(&mut second).thread_message_ids = vec!["form-1@webform.example".into()];
+    import(store.as_ref(), &second, 2).await;
+    let messages = store.ticket_messages(ticket_number).await.unwrap();
+    let got: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            (
+                m.reply_to.as_str(),
+                m.in_reply_to.as_str(),
+                m.references.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                r#"["customer@example.org"]"#,
+                r#"["earlier@customer.example"]"#,
+                r#"["root@customer.example","earlier@customer.example"]"#
+            ),
+            ("[]", "[]", "[]"),
+        ]
+    );
+});
+
+store_test!(
+    replies_thread_by_the_first_stored_id_of_any_sender,
+    |store| {
+        let server = server(store.as_ref()).await;
+        let mut tickets = Vec::new();
+        for (uid, id) in [(1, "one@customer.example"), (2, "two@customer.example")] {
+            let ImportOutcome::Imported { ticket_number, .. } =
+                import(store.as_ref(), &request(server, uid, id, "Help"), uid).await
+            else {
+                panic!()
+            };
+            tickets.push(ticket_number);
+        }
+        // A hundred ids nobody stored, then the customer's own earlier message (not ours)
+        // before another ticket's: the first one on record decides, whatever its domain.
+        let mut reply = request(server, 3, "three@customer.example", "Re: Help");
+        let mut ids: Vec<String> = (0..100).map(|i| format!("{i}@elsewhere.example")).collect();
+        ids.push("two@customer.example".into());
+        ids.push("one@customer.example".into());
+        parts(&mut reply).thread_message_ids = ids;
+        assert!(
+            matches!(import(store.as_ref(), &reply, 3).await, ImportOutcome::Imported { ticket_number: n, new_ticket: false, .. } if n == tickets[1])
+        );
     }
 );
 

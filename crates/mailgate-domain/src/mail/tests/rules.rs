@@ -477,7 +477,7 @@ fn tags_round_trip_through_subjects_and_thread_hints() {
 }
 
 #[test]
-fn message_ids_beat_tags_and_others_ids_are_ignored() {
+fn message_ids_beat_tags_ours_first() {
     let addresses = our_addresses();
     let ours = ours(&addresses);
     let ids = |irt: &[&str], refs: &[&str], subject: &str| ParsedMessage {
@@ -491,10 +491,21 @@ fn message_ids_beat_tags_and_others_ids_are_ignored() {
             ids(&["a@helpdesk.example.com"], &[], "Re: [#5] x"),
             ThreadHint::MessageIds(vec!["a@helpdesk.example.com".into()]),
         ),
+        // Others' ids count too (the customer's own earlier message is stored in its ticket),
+        // after ours.
         (
             ids(&["a@gmail.com"], &["b@other.example"], "Re: [#5] x"),
-            ThreadHint::Tag(5),
+            ThreadHint::MessageIds(vec!["a@gmail.com".into(), "b@other.example".into()]),
         ),
+        (
+            ids(
+                &["a@gmail.com"],
+                &["b@helpdesk.example.com", "a@gmail.com"],
+                "x",
+            ),
+            ThreadHint::MessageIds(vec!["b@helpdesk.example.com".into(), "a@gmail.com".into()]),
+        ),
+        (ids(&[], &[], "Re: [#5] x"), ThreadHint::Tag(5)),
         (
             ids(
                 &[],
@@ -508,7 +519,7 @@ fn message_ids_beat_tags_and_others_ids_are_ignored() {
         ),
         (
             ids(&["a@sub.helpdesk.example.com"], &[], "x"),
-            ThreadHint::None,
+            ThreadHint::MessageIds(vec!["a@sub.helpdesk.example.com".into()]),
         ),
         (ids(&[], &[], ""), ThreadHint::None),
     ];

@@ -195,10 +195,13 @@ fn table() -> Vec<Want> {
             subject: "Re: Your printer ticket",
             date: Some("2026-03-07T09:00:00+00:00"),
             text: "Still broken, sorry.\n\n> Your ticket was updated.",
-            // In-Reply-To first, then References newest first; others' IDs and repeats left out.
+            // Ours first, then others' IDs; each In-Reply-To first, then References newest
+            // first; repeats left out.
             thread: ThreadHint::MessageIds(vec![
                 "5f0c2e8a9b7d4c1e8f6a3b2c1d0e9f8a@HELPDESK.example.com".into(),
                 "11111111111111111111111111111111@helpdesk.example.com".into(),
+                "reply-1@example.org".into(),
+                "CAFx1a2b3c@mail.example.org".into(),
             ]),
             ..base(sample!("reply_thread"))
         },
@@ -208,7 +211,8 @@ fn table() -> Vec<Want> {
             subject: "Re: [#123] Printer",
             date: Some("2026-03-07T09:30:00+00:00"),
             text: "Any news?",
-            thread: ThreadHint::Tag(123),
+            // Others' ids first; the tag is the fallback when none is on record.
+            thread: ThreadHint::MessageIds(vec!["somewhere-else@example.org".into()]),
             ..base(sample!("reply_tag"))
         },
         Want {
