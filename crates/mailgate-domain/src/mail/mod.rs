@@ -7,16 +7,19 @@
 //!
 //! - [`parse`] turns raw bytes into a [`ParsedMessage`] (mail-parser 0.11 does the MIME work;
 //!   charset fallbacks, HTML-to-text and attachment names are ours).
-//! - [`classify`] says whether a message is [`Kind::Normal`], an auto-reply, a bounce or a loop.
+//! - [`classify`] says whether a message is [`Kind::Normal`], an auto-reply, a bounce or a loop;
+//!   [`bulk`] whether it is list or bulk mail.
 //! - [`thread_hint`] says which ticket a reply belongs to; [`tagged_subject`] writes the tag.
 //! - [`compose`] is the other direction: an outgoing draft, validated, rendered to bytes.
 
 mod attachments;
+mod bulk;
 mod charset;
 mod classify;
 pub mod compose;
 mod dsn;
 mod mime;
+mod out_of_office;
 mod parse;
 mod raw_part;
 mod safe_html;
@@ -29,6 +32,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use attachments::sanitize_filename;
+pub use bulk::bulk;
 pub use classify::classify;
 pub use parse::parse;
 pub use raw_part::{PartEncoding, RawPart};
