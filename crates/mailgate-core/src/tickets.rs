@@ -53,6 +53,8 @@ pub struct MessageView {
     pub html: Option<String>,
     /// What was malformed in the message as received (it is kept raw all the same).
     pub problems: Vec<String>,
+    /// List or bulk mail (`Precedence: bulk|list`, `List-Id`, `List-Unsubscribe`).
+    pub bulk: bool,
     pub attachments: Vec<AttachmentView>,
     pub created_at: String,
 }
@@ -114,6 +116,7 @@ pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, Store
             // Anyone can send mail: its HTML is handed out only cleaned (see `safe_html`).
             html: m.body_html.as_deref().map(mailgate_domain::mail::safe_html),
             problems: serde_json::from_str(&m.problems).unwrap_or_default(),
+            bulk: m.bulk,
             attachments: m
                 .attachments
                 .into_iter()

@@ -243,6 +243,8 @@ pub struct MessageRow {
     pub body_html: Option<String>,
     /// JSON list of what was malformed.
     pub problems: String,
+    /// List or bulk mail (`Precedence: bulk`, `List-Id`, ...).
+    pub bulk: bool,
     pub raw: Vec<u8>,
     pub incoming_server_id: Option<Id>,
     pub created_at_ms: i64,

@@ -628,6 +628,7 @@ fn ticket_message(
             .unwrap_or_default(),
         body_html: draft.html.clone(),
         problems: "[]".into(),
+        bulk: false,
         raw,
         incoming_server_id: None,
         created_at_ms: row.created_at_ms,

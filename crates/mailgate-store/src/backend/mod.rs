@@ -172,6 +172,7 @@ macro_rules! sql_store {
                     body_text: row.try_get("body_text")?,
                     body_html: row.try_get("body_html")?,
                     problems: row.try_get("problems")?,
+                    bulk: row.try_get("bulk")?,
                     raw: Vec::new(),
                     incoming_server_id: server.map(|s| $crate::backend::parse_id("incoming_server_id", &s)).transpose()?,
                     created_at_ms: row.try_get("created_at")?,
@@ -413,8 +414,8 @@ macro_rules! sql_store {
                     }
                 };
                 sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest, bulk) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(message.id.to_string())
                 .bind(ticket_number)
@@ -432,6 +433,7 @@ macro_rules! sql_store {
                 .bind(source.server_id.to_string())
                 .bind(now_ms)
                 .bind(&import.content_digest)
+                .bind(message.bulk)
                 .execute(&mut **tx)
                 .await?;
                 for a in &message.attachments {
@@ -860,7 +862,7 @@ macro_rules! sql_store {
 
             async fn ticket_messages(&self, number: i64) -> Result<Vec<$crate::MessageRow>, $crate::StoreError> {
                 let rows = sqlx::query(
-                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, incoming_server_id, created_at \
+                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, bulk, incoming_server_id, created_at \
                      FROM ticket_messages WHERE ticket_number = $1 ORDER BY seq",
                 )
                 .bind(number)
