@@ -67,7 +67,12 @@ pub(crate) fn from_report(message: &Message<'_>) -> Option<Kind> {
                 reason: "ARF feedback report".into(),
             });
         }
-        if report_type.contains("disposition-notification") {
+        if report_type.contains("disposition-notification")
+            || message
+                .parts
+                .iter()
+                .any(|p| p.is_content_type("message", "disposition-notification"))
+        {
             return Some(Kind::AutoReply {
                 reason: "read receipt (disposition notification)".into(),
             });

@@ -587,6 +587,13 @@ fn feedback_reports_and_read_receipts_are_auto_replies() {
         kind_of(mdn.as_bytes(), Some("<pat@example.org>")),
         auto("read receipt (disposition notification)")
     );
+    // A read receipt whose report-type parameter was lost on the way.
+    let bare = mdn.replace("report-type=disposition-notification; ", "");
+    assert_ne!(bare, mdn);
+    assert_eq!(
+        kind_of(bare.as_bytes(), None),
+        auto("read receipt (disposition notification)")
+    );
 }
 
 #[test]
