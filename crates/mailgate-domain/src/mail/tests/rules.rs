@@ -529,6 +529,7 @@ fn vendor_headers_make_auto_replies_whatever_the_sender() {
         "X-POST-MessageClass: 1; Normal",
         "X-FC-MachineGenerated: false",
         "Delivered-To: support@example.com",
+        "Delivered-To: autoresponder-team@example.com",
         "X-Auto-Response-Suppress: DR, RN",
     ] {
         let raw = message(&format!("{header}\n"), "Printer", person, "");
