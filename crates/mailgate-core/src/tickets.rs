@@ -60,6 +60,8 @@ pub struct MessageView {
     pub in_reply_to: Vec<String>,
     /// The Message-IDs (without `<>`) of the thread it belongs to, oldest first; `[]` when none.
     pub references: Vec<String>,
+    /// List or bulk mail (`Precedence: bulk|list`, `List-Id`, `List-Unsubscribe`).
+    pub bulk: bool,
     pub attachments: Vec<AttachmentView>,
     pub created_at: String,
 }
@@ -124,6 +126,7 @@ pub async fn get(core: &Core, number: i64) -> Result<Option<TicketDetail>, Store
             reply_to: serde_json::from_str(&m.reply_to).unwrap_or_default(),
             in_reply_to: serde_json::from_str(&m.in_reply_to).unwrap_or_default(),
             references: serde_json::from_str(&m.references).unwrap_or_default(),
+            bulk: m.bulk,
             attachments: m
                 .attachments
                 .into_iter()

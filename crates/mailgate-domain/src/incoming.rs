@@ -93,6 +93,38 @@ impl From<ImportFrom> for String {
     }
 }
 
+/// What happens to bulk and list mail (`Precedence: bulk|list`, `List-Id`,
+/// `List-Unsubscribe`) that does not answer a ticket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkMail {
+    /// It joins a ticket it threads into; otherwise it is recorded as ignored.
+    #[default]
+    Ignore,
+    /// It opens tickets like mail a person wrote (still flagged `bulk`).
+    CreateTickets,
+}
+
+impl BulkMail {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value.trim() {
+            "ignore" => Ok(BulkMail::Ignore),
+            "create_tickets" => Ok(BulkMail::CreateTickets),
+            other => Err(FieldError::new(
+                "bulk_mail",
+                format!("`{other}` is neither `ignore` nor `create_tickets`"),
+            )
+            .with_hint(
+                "use `ignore` (list mail only joins tickets it answers) or `create_tickets`",
+            )),
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == BulkMail::Ignore
+    }
+}
+
 /// An incoming server as a request gives it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,6 +149,10 @@ pub struct IncomingServerInput {
     /// default), `unseen` (IMAP), a day `YYYY-MM-DD` (IMAP: received on or after it) or `all`.
     #[schema(example = "now")]
     pub import_from: Option<String>,
+    /// Bulk and list mail: `ignore` (the default: it only joins tickets it answers) or
+    /// `create_tickets`.
+    #[schema(value_type = Option<BulkMail>, example = "ignore")]
+    pub bulk_mail: Option<String>,
     pub group: Option<String>,
     pub category: Option<String>,
     pub enabled: Option<bool>,
@@ -144,6 +180,9 @@ pub struct IncomingServerSpec {
     /// Missing in servers stored before it existed: they import everything, as they did.
     #[serde(default = "ImportFrom::stored_default")]
     pub import_from: ImportFrom,
+    /// Missing in servers stored before it existed: `ignore`.
+    #[serde(default, skip_serializing_if = "BulkMail::is_default")]
+    pub bulk_mail: BulkMail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +267,10 @@ impl IncomingServerInput {
             &mut errors,
         );
         let import_from = errors.collect(parse_import_from(protocol, self.import_from.as_deref()));
+        let bulk_mail = errors
+            .collect(self.bulk_mail.as_deref().map(BulkMail::parse).transpose())
+            .flatten()
+            .unwrap_or_default();
         let group = errors
             .collect(server::parse_label("group", self.group.as_deref()))
             .flatten();
@@ -297,6 +340,7 @@ impl IncomingServerInput {
             after_import,
             move_to,
             import_from,
+            bulk_mail,
             group,
             category,
             enabled: self.enabled.unwrap_or(true),
@@ -485,6 +529,30 @@ mod tests {
     }
 
     #[test]
+    fn bulk_mail_is_ignored_unless_asked_and_stored_servers_ignore_it() {
+        let spec = gmail_imap().parse(false).unwrap();
+        assert_eq!(spec.bulk_mail, BulkMail::Ignore);
+        let stored = serde_json::to_value(&spec).unwrap();
+        assert!(stored.get("bulk_mail").is_none(), "{stored}");
+        let spec = IncomingServerInput {
+            bulk_mail: Some("create_tickets".into()),
+            ..gmail_imap()
+        }
+        .parse(false)
+        .unwrap();
+        assert_eq!(spec.bulk_mail, BulkMail::CreateTickets);
+        let stored = serde_json::to_value(&spec).unwrap();
+        assert_eq!(stored["bulk_mail"], "create_tickets");
+        let back: IncomingServerSpec = serde_json::from_value(stored).unwrap();
+        assert_eq!(back.bulk_mail, BulkMail::CreateTickets);
+        let error = BulkMail::parse("tickets").unwrap_err().to_string();
+        assert!(
+            error.contains("`tickets`") && error.contains("create_tickets"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_spec_round_trips_through_json() {
         let spec = gmail_imap().parse(false).unwrap();
         let back: IncomingServerSpec =
@@ -514,6 +582,7 @@ mod tests {
                 serde_json::json!({"import_from": "yesterday"}),
                 "import_from",
             ),
+            (serde_json::json!({"bulk_mail": "tickets"}), "bulk_mail"),
             (
                 serde_json::json!({"import_from": "2026-02-30"}),
                 "import_from",

@@ -249,6 +249,8 @@ pub struct MessageRow {
     pub in_reply_to: String,
     /// JSON list of the Message-IDs (without `<>`) of References, oldest first.
     pub references: String,
+    /// List or bulk mail (`Precedence: bulk`, `List-Id`, ...).
+    pub bulk: bool,
     pub raw: Vec<u8>,
     pub incoming_server_id: Option<Id>,
     pub created_at_ms: i64,

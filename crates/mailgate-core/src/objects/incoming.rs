@@ -1,6 +1,6 @@
 use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
 use mailgate_domain::incoming::{
-    AfterImport, ImportFrom, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
+    AfterImport, BulkMail, ImportFrom, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
 };
 use mailgate_domain::server::{Auth, AuthKind, Security};
 use mailgate_domain::{ExposeSecret, FieldErrors, Filter};
@@ -122,6 +122,9 @@ pub struct IncomingServerView {
     /// or a day `YYYY-MM-DD`; `all` for servers stored before the choice existed.
     #[schema(value_type = String, example = "now")]
     pub import_from: ImportFrom,
+    /// Bulk and list mail that answers no ticket: `ignore` (recorded as ignored) or
+    /// `create_tickets`.
+    pub bulk_mail: BulkMail,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -267,6 +270,7 @@ impl Resource for IncomingServers {
             after_import: spec.after_import,
             move_to: spec.move_to,
             import_from: spec.import_from,
+            bulk_mail: spec.bulk_mail,
             group: spec.group,
             category: spec.category,
             enabled: spec.enabled,

@@ -8,7 +8,7 @@ use crate::Core;
 use crate::config::ThreadByTag;
 use crate::events;
 use mailgate_domain::Id;
-use mailgate_domain::incoming::IncomingServerSpec;
+use mailgate_domain::incoming::{BulkMail, IncomingServerSpec};
 use mailgate_domain::mail::{self, Kind, Ours, ThreadHint};
 use mailgate_store::{
     AttachmentRow, ImportOutcome, ImportRequest, ImportedBatch, MailSource, MessageImport,
@@ -68,6 +68,11 @@ struct Note {
     about: Option<(String, String)>,
     /// Why it is skipped before the store sees it: the metric label, and the event's reason.
     skip: Option<(&'static str, String)>,
+    /// The rule that made it other than mail a person wrote (an auto-reply's header, an
+    /// out-of-office subject, a List-Id...): the event's `rule`; `None` for normal mail.
+    rule: Option<String>,
+    /// Bulk or list mail that may only join a ticket (`bulk_mail: ignore`).
+    bulk_only_if_threaded: bool,
 }
 
 impl Note {
@@ -84,6 +89,10 @@ impl Note {
             ImportOutcome::Skipped => {
                 let reason = match &self.skip {
                     Some((_, reason)) => reason.clone(),
+                    None if self.bulk_only_if_threaded => {
+                        "bulk mail that answers no ticket (the server's bulk_mail is ignore)"
+                            .to_owned()
+                    }
                     None => format!("an {} that answers no ticket", self.kind),
                 };
                 serde_json::json!({"server": server, "reason": reason})
@@ -93,6 +102,9 @@ impl Note {
         if let Some((from, subject)) = &self.about {
             data["from"] = from.as_str().into();
             data["subject"] = subject.as_str().into();
+        }
+        if let Some(rule) = &self.rule {
+            data["rule"] = rule.as_str().into();
         }
         let (kind, subject_id) = match outcome {
             ImportOutcome::Imported {
@@ -140,6 +152,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
     };
     // The envelope sender is the Return-Path header the delivering server wrote.
     let kind = mail::classify(&parsed, None, &ours);
+    let bulk = mail::bulk(&parsed, &ours);
     let from = parsed
         .from
         .as_ref()
@@ -169,15 +182,27 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
             ));
         }
     }
+    let bulk_only_if_threaded = matches!(kind, Kind::Normal)
+        && bulk.is_some()
+        && mailbox.spec.bulk_mail == BulkMail::Ignore;
     let (kind_label, only_if_threaded) = match &kind {
         Kind::AutoReply { .. } => ("auto_reply", Some("auto_reply_unthreaded".to_owned())),
         Kind::Bounce { .. } => ("bounce", Some("bounce_unmatched".to_owned())),
+        _ if bulk_only_if_threaded => ("normal", Some("bulk_unthreaded".to_owned())),
         _ => ("normal", None),
+    };
+    let rule = match &kind {
+        Kind::AutoReply { reason } | Kind::Loop { reason } | Kind::Bounce { reason, .. } => {
+            Some(reason.clone())
+        }
+        Kind::Normal => bulk.clone(),
     };
     let note = |skip| Note {
         kind: kind_label,
         about: Some((from.clone(), subject.clone())),
         skip,
+        rule: rule.clone(),
+        bulk_only_if_threaded,
     };
     if let Some((label, reason)) = skip {
         return Prepared {
@@ -271,6 +296,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
             reply_to: serde_json::json!(addresses(&parsed.reply_to)).to_string(),
             in_reply_to: serde_json::json!(parsed.in_reply_to).to_string(),
             references: serde_json::json!(parsed.references).to_string(),
+            bulk: bulk.is_some(),
             raw,
             incoming_server_id: Some(mailbox.server_id),
             created_at_ms: 0,
@@ -357,6 +383,8 @@ pub fn too_large(source: MailSource, reason: String) -> Prepared {
             kind: "normal",
             about: None,
             skip: Some(("too_large", reason)),
+            rule: None,
+            bulk_only_if_threaded: false,
         },
     }
 }

@@ -638,6 +638,7 @@ fn ticket_message(
         .to_string(),
         in_reply_to: json!(draft.in_reply_to.iter().collect::<Vec<_>>()).to_string(),
         references: json!(draft.references).to_string(),
+        bulk: false,
         raw,
         incoming_server_id: None,
         created_at_ms: row.created_at_ms,

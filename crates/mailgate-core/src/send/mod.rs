@@ -532,6 +532,7 @@ mod tests {
             reply_to: reply_to.into(),
             in_reply_to: "[]".into(),
             references: "[]".into(),
+            bulk: false,
             raw: Vec::new(),
             incoming_server_id: None,
             created_at_ms: 0,

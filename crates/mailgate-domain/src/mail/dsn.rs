@@ -56,7 +56,23 @@ pub(crate) fn from_report(message: &Message<'_>) -> Option<Kind> {
             || p.is_content_type("message", "global-delivery-status")
     });
     let Some(status_part) = status_part else {
-        if report_type.contains("disposition-notification") {
+        // RFC 5965: an abuse or fraud report about mail someone received.
+        if report_type.contains("feedback-report")
+            || message
+                .parts
+                .iter()
+                .any(|p| p.is_content_type("message", "feedback-report"))
+        {
+            return Some(Kind::AutoReply {
+                reason: "ARF feedback report".into(),
+            });
+        }
+        if report_type.contains("disposition-notification")
+            || message
+                .parts
+                .iter()
+                .any(|p| p.is_content_type("message", "disposition-notification"))
+        {
             return Some(Kind::AutoReply {
                 reason: "read receipt (disposition notification)".into(),
             });

@@ -6,8 +6,8 @@
 use mailgate_domain::filter::FilterUse;
 use mailgate_domain::mail::address::{is_addr_spec, read as read_addresses};
 use mailgate_domain::mail::{
-    Ours, ThreadHint, base_subject, classify, html_to_text, parse, sanitize_filename, subject_tag,
-    tagged_subject, thread_hint,
+    Ours, ThreadHint, base_subject, bulk, classify, html_to_text, parse, sanitize_filename,
+    subject_tag, tagged_subject, thread_hint,
 };
 use mailgate_domain::{Domain, EmailAddress, FilterInput};
 
@@ -63,6 +63,7 @@ pub fn check_parsed(raw: &[u8]) {
     let _ = classify(&parsed, None, &ours);
     let _ = classify(&parsed, Some("<>"), &ours);
     let _ = classify(&parsed, Some(""), &ours);
+    let _ = bulk(&parsed, &ours);
     if let ThreadHint::MessageIds(ids) = thread_hint(&parsed, &ours, "#") {
         assert!(!ids.is_empty());
         // Ours first, then the others.

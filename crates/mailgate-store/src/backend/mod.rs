@@ -175,6 +175,7 @@ macro_rules! sql_store {
                     reply_to: row.try_get("reply_to")?,
                     in_reply_to: row.try_get("in_reply_to")?,
                     references: row.try_get("reference_ids")?,
+                    bulk: row.try_get("bulk")?,
                     raw: Vec::new(),
                     incoming_server_id: server.map(|s| $crate::backend::parse_id("incoming_server_id", &s)).transpose()?,
                     created_at_ms: row.try_get("created_at")?,
@@ -432,8 +433,8 @@ macro_rules! sql_store {
                     }
                 };
                 sqlx::query(
-                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids, bulk) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
                 )
                 .bind(message.id.to_string())
                 .bind(ticket_number)
@@ -454,6 +455,7 @@ macro_rules! sql_store {
                 .bind(&message.reply_to)
                 .bind(&message.in_reply_to)
                 .bind(&message.references)
+                .bind(message.bulk)
                 .execute(&mut **tx)
                 .await?;
                 for a in &message.attachments {
@@ -882,7 +884,7 @@ macro_rules! sql_store {
 
             async fn ticket_messages(&self, number: i64) -> Result<Vec<$crate::MessageRow>, $crate::StoreError> {
                 let rows = sqlx::query(
-                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, reply_to, in_reply_to, reference_ids, incoming_server_id, created_at \
+                    "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, reply_to, in_reply_to, reference_ids, bulk, incoming_server_id, created_at \
                      FROM ticket_messages WHERE ticket_number = $1 ORDER BY seq",
                 )
                 .bind(number)

@@ -64,6 +64,7 @@ pub(crate) fn request(server: Id, uid: i64, message_id: &str, subject: &str) -> 
             reply_to: "[]".into(),
             in_reply_to: "[]".into(),
             references: "[]".into(),
+            bulk: false,
             raw: b"Subject: x\r\n\r\nhello".to_vec(),
             incoming_server_id: Some(server),
             created_at_ms: 0,
@@ -564,3 +565,21 @@ store_test!(
         assert!(threads(import(store.as_ref(), &anyone, 8).await));
     }
 );
+
+store_test!(the_bulk_flag_is_stored_and_read_back, |store| {
+    let server = server(store.as_ref()).await;
+    let mut list = request(server, 1, "list@x", "[announce] Weekly digest");
+    parts(&mut list).message.bulk = true;
+    let person = request(server, 2, "person@x", "Printer on fire");
+    let mut flags = Vec::new();
+    for request in [&list, &person] {
+        let ImportOutcome::Imported { ticket_number, .. } =
+            import(store.as_ref(), request, 1).await
+        else {
+            panic!()
+        };
+        let messages = store.ticket_messages(ticket_number).await.unwrap();
+        flags.push(messages[0].bulk);
+    }
+    assert_eq!(flags, [true, false]);
+});

@@ -98,12 +98,6 @@ fn one_signal_at_a_time() {
             Kind::Normal,
         ),
         (
-            "precedence bulk",
-            message("Precedence: bulk\n", "x", person, ""),
-            None,
-            auto("Precedence: bulk"),
-        ),
-        (
             "precedence junk",
             message("Precedence: JUNK\n", "x", person, ""),
             None,
@@ -122,66 +116,22 @@ fn one_signal_at_a_time() {
             Kind::Normal,
         ),
         (
-            "list-id",
-            message(
-                "List-Id: Users <users.lists.example.org>\n",
-                "x",
-                person,
-                "",
-            ),
-            None,
-            auto("List-Id: Users <users.lists.example.org> (mailing list)"),
-        ),
-        (
-            "list-unsubscribe",
-            message(
-                "List-Unsubscribe: <mailto:u@lists.example.org>\n",
-                "x",
-                person,
-                "",
-            ),
-            None,
-            auto("List-Unsubscribe (bulk mail)"),
-        ),
-        (
-            "our own Google Group is not a list",
-            message(
-                "List-Id: <support.example.com>\nPrecedence: list\nList-Unsubscribe: <mailto:x@example.com>\n",
-                "x",
-                person,
-                "",
-            ),
-            None,
-            Kind::Normal,
-        ),
-        (
-            "our own group still says bulk",
-            message(
-                "List-Id: <support.example.com>\nPrecedence: bulk\n",
-                "x",
-                person,
-                "",
-            ),
-            None,
-            auto("Precedence: bulk"),
-        ),
-        (
-            "auto subject alone is weak",
+            "an out-of-office subject alone",
             message("", "Automatic reply: Printer", person, ""),
             None,
-            Kind::Normal,
+            auto("subject: Automatic reply (out-of-office, English)"),
         ),
         (
-            "out of office alone is weak",
+            "out of office as the whole subject",
             message("", "Out of Office", person, ""),
             None,
-            Kind::Normal,
+            auto("subject: Out of Office (out-of-office, English)"),
         ),
         (
-            "auto subject and null sender",
-            message("", "Auto: Printer", person, ""),
-            Some("<>"),
-            auto("subject \"Auto: Printer\" from the null sender <>"),
+            "out of office somewhere in a person's subject",
+            message("", "Re: out of office party", person, ""),
+            None,
+            Kind::Normal,
         ),
         (
             "out of office and a null Return-Path header",
@@ -550,4 +500,210 @@ impl XorShift {
             (self.next() % n as u64) as usize
         }
     }
+}
+
+#[test]
+fn vendor_headers_make_auto_replies_whatever_the_sender() {
+    let person = "Pat <pat@example.org>";
+    for (header, rule) in [
+        ("X-Mail-Autoreply: yes", "X-Mail-Autoreply: yes"),
+        ("X-Autoresponder: on", "X-Autoresponder: on"),
+        (
+            "X-AutoReply-From: pat@example.org",
+            "X-AutoReply-From: pat@example.org",
+        ),
+        (
+            "X-POST-MessageClass: 9; Autoresponder",
+            "X-POST-MessageClass: 9; Autoresponder",
+        ),
+        ("X-FC-MachineGenerated: true", "X-FC-MachineGenerated: true"),
+        ("Delivered-To: Autoresponder", "Delivered-To: Autoresponder"),
+        (
+            "X-Auto-Response-Suppress: AutoReply",
+            "X-Auto-Response-Suppress: AutoReply",
+        ),
+        ("X-Autoreply: yes", "X-Autoreply: yes"),
+        ("X-Autorespond: 1", "X-Autorespond: 1"),
+        (
+            "Auto-Submitted: auto-notified",
+            "Auto-Submitted: auto-notified",
+        ),
+    ] {
+        let raw = message(&format!("{header}\n"), "Printer", person, "");
+        assert_eq!(
+            kind_of(&raw, Some("<pat@example.org>")),
+            auto(rule),
+            "{header}"
+        );
+    }
+    for header in [
+        "X-POST-MessageClass: 1; Normal",
+        "X-FC-MachineGenerated: false",
+        "Delivered-To: support@example.com",
+        "Delivered-To: autoresponder-team@example.com",
+        "X-Auto-Response-Suppress: DR, RN",
+    ] {
+        let raw = message(&format!("{header}\n"), "Printer", person, "");
+        assert_eq!(kind_of(&raw, None), Kind::Normal, "{header}");
+    }
+}
+
+#[test]
+fn out_of_office_subjects_need_no_null_sender() {
+    let person = "Kim <kim@example.de>";
+    let raw = message(
+        "",
+        "Abwesenheitsnotiz: Drucker",
+        person,
+        "Ich bin bis Montag weg.",
+    );
+    assert_eq!(
+        kind_of(&raw, Some("<kim@example.de>")),
+        auto("subject: Abwesenheitsnotiz (out-of-office, German)")
+    );
+    let raw = message("", "=?UTF-8?B?6Ieq5YuV5b+c562U?=: x", person, "");
+    assert_eq!(
+        kind_of(&raw, None),
+        auto("subject: 自動応答 (out-of-office, Japanese)")
+    );
+    for subject in [
+        "Out of office supplies",
+        "Re: out of office party",
+        "Absence of evidence",
+    ] {
+        assert_eq!(
+            kind_of(&message("", subject, person, ""), None),
+            Kind::Normal,
+            "{subject}"
+        );
+    }
+}
+
+#[test]
+fn feedback_reports_and_read_receipts_are_auto_replies() {
+    let arf = report(
+        "feedback-report",
+        "message/feedback-report",
+        "Feedback-Type: abuse\nUser-Agent: SomeGenerator/1.0\nVersion: 1\n",
+    );
+    assert_eq!(kind_of(&arf, None), auto("ARF feedback report"));
+    // Sent by a person's mail program, not the null sender.
+    let mdn = String::from_utf8(report(
+        "disposition-notification",
+        "message/disposition-notification",
+        "Final-Recipient: rfc822; pat@example.org\nDisposition: manual-action/MDN-sent-manually; displayed\n",
+    ))
+    .unwrap()
+    .replace("From: MAILER-DAEMON@mx.example.net", "From: Pat <pat@example.org>");
+    assert_eq!(
+        kind_of(mdn.as_bytes(), Some("<pat@example.org>")),
+        auto("read receipt (disposition notification)")
+    );
+    // A read receipt whose report-type parameter was lost on the way.
+    let bare = mdn.replace("report-type=disposition-notification; ", "");
+    assert_ne!(bare, mdn);
+    assert_eq!(
+        kind_of(bare.as_bytes(), None),
+        auto("read receipt (disposition notification)")
+    );
+}
+
+#[test]
+fn challenge_response_requests_are_auto_replies() {
+    let person = "Pat <pat@example.org>";
+    let tmda = message(
+        "X-Delivery-Agent: TMDA/1.1.12 (Macallan)\nReply-To: pat-confirm-1733.abc123@example.org\n",
+        "Please confirm your message",
+        person,
+        "Reply to confirm.",
+    );
+    assert_eq!(
+        kind_of(&tmda, None),
+        auto("X-Delivery-Agent: TMDA/1.1.12 (Macallan) (challenge-response)")
+    );
+    let address_only = message(
+        "Reply-To: pat-confirm-1733.abc123@example.org\n",
+        "Please confirm your message (was: Printer)",
+        person,
+        "",
+    );
+    assert_eq!(
+        kind_of(&address_only, None),
+        auto("confirmation address pat-confirm-1733.abc123@example.org (challenge-response)")
+    );
+    let header = message("X-Challenge: yes\n", "Verify", person, "");
+    assert_eq!(
+        kind_of(&header, None),
+        auto("X-Challenge: yes (challenge-response)")
+    );
+    // A person asking the same words, without the machinery, is a person.
+    let human = message("", "Please confirm your message was received", person, "");
+    assert_eq!(kind_of(&human, None), Kind::Normal);
+}
+
+#[test]
+fn x_loop_naming_our_mailbox_is_a_loop_whatever_our_marker() {
+    let addresses = our_addresses();
+    let ours = Ours {
+        loop_marker: "mailgate",
+        ..ours(&addresses)
+    };
+    let person = "Pat <pat@example.org>";
+    for header in [
+        "X-Loop: Support@Example.com",
+        "X-Loop: <support@example.com>",
+    ] {
+        let raw = message(&format!("{header}\n"), "x", person, "");
+        assert_eq!(
+            classify(&parse(&raw), None, &ours),
+            looped("X-Loop names our mailbox support@example.com"),
+            "{header}"
+        );
+    }
+    let raw = message("X-Loop: mailgate\n", "x", person, "");
+    assert_eq!(
+        classify(&parse(&raw), None, &ours),
+        looped("X-Loop: mailgate")
+    );
+    let raw = message("X-Loop: other@example.com\n", "x", person, "");
+    assert_eq!(classify(&parse(&raw), None, &ours), Kind::Normal);
+}
+
+#[test]
+fn list_and_bulk_mail_is_flagged_not_an_auto_reply() {
+    let addresses = our_addresses();
+    let ours = ours(&addresses);
+    let person = "Pat <pat@example.org>";
+    let cases: Vec<(&str, Option<&str>)> = vec![
+        ("", None),
+        ("Precedence: bulk\n", Some("Precedence: bulk")),
+        ("Precedence: List\n", Some("Precedence: list")),
+        (
+            "List-Id: Users <users.lists.example.org>\n",
+            Some("List-Id: Users <users.lists.example.org>"),
+        ),
+        (
+            "List-Unsubscribe: <mailto:u@lists.example.org>\n",
+            Some("List-Unsubscribe"),
+        ),
+        // Our own mailbox as a Google Group: its list headers are not bulk.
+        (
+            "List-Id: <support.example.com>\nPrecedence: list\nList-Unsubscribe: <mailto:x@example.com>\n",
+            None,
+        ),
+        (
+            "List-Id: <support.example.com>\nPrecedence: bulk\n",
+            Some("Precedence: bulk"),
+        ),
+        ("Precedence: junk\n", None),
+    ];
+    for (headers, want) in cases {
+        let parsed = parse(&message(headers, "Printer", person, ""));
+        assert_eq!(bulk(&parsed, &ours).as_deref(), want, "{headers}");
+        if want.is_some() {
+            assert_eq!(classify(&parsed, None, &ours), Kind::Normal, "{headers}");
+        }
+    }
+    let junk = parse(&message("Precedence: junk\n", "Printer", person, ""));
+    assert_eq!(classify(&junk, None, &ours), auto("Precedence: junk"));
 }

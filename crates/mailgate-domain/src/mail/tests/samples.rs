@@ -130,7 +130,7 @@ fn table() -> Vec<Want> {
             subject: "[announce] Weekly digest #12",
             date: Some("2026-03-09T06:00:00+00:00"),
             text: "This week: nothing happened.",
-            kind: auto("Precedence: list"),
+            kind: Kind::Normal,
             ..base(sample!("mailing_list"))
         },
         Want {

@@ -128,3 +128,24 @@ async fn incoming_servers_document_import_from() {
         );
     }
 }
+
+#[tokio::test]
+async fn incoming_servers_document_bulk_mail_and_messages_their_bulk_flag() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["BulkMail"]["enum"],
+        serde_json::json!(["ignore", "create_tickets"]),
+        "{}",
+        schemas["BulkMail"]
+    );
+    for schema in ["IncomingServerInput", "IncomingServerView"] {
+        let field = &schemas[schema]["properties"]["bulk_mail"];
+        assert!(field.to_string().contains("BulkMail"), "{schema}: {field}");
+    }
+    assert_eq!(
+        schemas["MessageView"]["properties"]["bulk"]["type"], "boolean",
+        "{}",
+        schemas["MessageView"]
+    );
+}
