@@ -16,6 +16,7 @@ mod charset;
 mod classify;
 pub mod compose;
 mod dsn;
+mod encoded_words;
 mod mime;
 mod parse;
 mod raw_part;

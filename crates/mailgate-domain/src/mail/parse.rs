@@ -11,6 +11,7 @@ use super::charset::{
     decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
 };
 use super::compose::MAX_SUBJECT_CHARS;
+use super::encoded_words::decode_header_text;
 use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
 use super::{Mailbox, ParsedMessage, attachments, dsn};
@@ -65,9 +66,15 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     parsed.references = ids(message.references());
     // What is stored is cut to what a header line may hold (as for the subjects mailgate
     // sends); the raw message keeps it all.
-    parsed.subject = message
-        .subject()
-        .map(|s| clean_line(s).chars().take(MAX_SUBJECT_CHARS).collect())
+    parsed.subject = raw_subject(message)
+        .map(|raw| {
+            let (subject, found) = decode_header_text(&raw);
+            problems.extend(found);
+            clean_line(&subject)
+                .chars()
+                .take(MAX_SUBJECT_CHARS)
+                .collect()
+        })
         .unwrap_or_default();
 
     let from = mailboxes(message.from())
@@ -96,6 +103,19 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
             Problem::NoDate
         });
     }
+}
+
+/// The value of the first Subject field as written: mail-parser's decoding of its encoded
+/// words loses what `encoded_words` keeps.
+fn raw_subject(message: &Message<'_>) -> Option<String> {
+    let root = message.parts.first()?;
+    let field = root
+        .headers
+        .iter()
+        .find(|h| h.name == HeaderName::Subject)?;
+    let raw = message.raw_message.as_ref();
+    let value = raw.get(field.offset_start as usize..field.offset_end as usize)?;
+    Some(String::from_utf8_lossy(value).into_owned())
 }
 
 /// Message IDs of In-Reply-To or References, `<>` stripped, in header order.
