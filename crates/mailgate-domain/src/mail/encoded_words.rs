@@ -153,40 +153,70 @@ fn unfold(raw: &str) -> Cow<'_, str> {
 
 fn tokens<'a>(text: &'a str, quotes: Quotes, problems: &mut Vec<Problem>) -> Vec<Token<'a>> {
     let mut tokens = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        if let Some((word, len)) = word(rest, problems) {
+    let mut closes = Closes::default();
+    let mut at = 0;
+    while at < text.len() {
+        let rest = &text[at..];
+        if let Some((word, len)) = word(text, at, &mut closes, problems) {
             tokens.push(Token::Word(word));
-            rest = &rest[len..];
+            at += len;
             continue;
         }
         if quotes == Quotes::QuotedString
             && let Some((content, len)) = quoted_string(rest)
         {
             tokens.push(Token::Text(Cow::Owned(content)));
-            rest = &rest[len..];
+            at += len;
             continue;
         }
         let space = rest.len() - rest.trim_start_matches([' ', '\t']).len();
         if space > 0 {
             tokens.push(Token::Space(&rest[..space]));
-            rest = &rest[space..];
+            at += space;
             continue;
         }
         // Up to the next place a word, a space or a quoted string may start.
         let first = rest.chars().next().map_or(1, char::len_utf8);
         let len = rest[first..]
             .find(['=', ' ', '\t', '"'])
-            .map_or(rest.len(), |at| at + first);
+            .map_or(rest.len(), |end| end + first);
         tokens.push(Token::Text(Cow::Borrowed(&rest[..len])));
-        rest = &rest[len..];
+        at += len;
     }
     tokens
 }
 
-/// The encoded word at the start of `text` and its length: `=?charset?B|Q?text?=`.
-fn word<'a>(text: &'a str, problems: &mut Vec<Problem>) -> Option<(Word<'a>, usize)> {
-    let inner = text.strip_prefix("=?")?;
+/// Where the next `?=` is: remembered, because a header of a thousand words that are never
+/// closed would otherwise be searched to its end a thousand times.
+#[derive(Default)]
+struct Closes {
+    /// The first `?=` at or after `from`, if any, searched from `from`.
+    found: Option<usize>,
+    from: usize,
+    searched: bool,
+}
+
+impl Closes {
+    /// The first `?=` at or after `at`; `at` never goes back between calls.
+    fn next(&mut self, text: &str, at: usize) -> Option<usize> {
+        let still_valid = self.searched && at >= self.from && self.found.is_none_or(|f| f >= at);
+        if !still_valid {
+            self.found = text[at..].find("?=").map(|i| at + i);
+            self.from = at;
+            self.searched = true;
+        }
+        self.found
+    }
+}
+
+/// The encoded word at `at` in `text` and its length: `=?charset?B|Q?text?=`.
+fn word<'a>(
+    text: &'a str,
+    at: usize,
+    closes: &mut Closes,
+    problems: &mut Vec<Problem>,
+) -> Option<(Word<'a>, usize)> {
+    let inner = text[at..].strip_prefix("=?")?;
     let (label, after) = inner.split_once('?')?;
     let charset = label.split('*').next().unwrap_or_default();
     let label_ok = !charset.is_empty()
@@ -202,8 +232,8 @@ fn word<'a>(text: &'a str, problems: &mut Vec<Problem>) -> Option<(Word<'a>, usi
         return None;
     }
     let encoded_at = text.len() - after.len() + 2;
-    let encoded_len = text[encoded_at..].find("?=")?;
-    let encoded = &text[encoded_at..encoded_at + encoded_len];
+    let encoded_end = closes.next(text, encoded_at)?;
+    let encoded = &text[encoded_at..encoded_end];
     // `=?` inside is the start of the next word: this one was never closed.
     if encoded.contains("=?") || encoded.contains(['\r', '\n']) {
         return None;
@@ -212,7 +242,7 @@ fn word<'a>(text: &'a str, problems: &mut Vec<Problem>) -> Option<(Word<'a>, usi
         'B' => base64(encoded, problems),
         _ => q(encoded, problems),
     };
-    Some((Word { charset, bytes }, encoded_at + encoded_len + 2))
+    Some((Word { charset, bytes }, encoded_end + 2 - at))
 }
 
 /// A quoted string at the start of `text`: its content without the quotes and `\` escapes,

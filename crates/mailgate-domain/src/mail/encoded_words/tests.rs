@@ -214,3 +214,16 @@ proptest! {
         prop_assert_eq!(parsed.subject, want, "{}", raw);
     }
 }
+
+/// A header of a megabyte of words never closed (or closed only at the very end) decodes in
+/// one pass: looking for each word's `?=` from scratch made it quadratic (minutes).
+#[test]
+fn unclosed_words_cost_one_pass() {
+    for end in ["", "?="] {
+        let raw = format!("{}{end}", "=?a?Q?x ".repeat(1 << 17));
+        let started = std::time::Instant::now();
+        let (text, _) = decode_header_text(&raw);
+        assert!(text.starts_with("=?a?Q?x =?a?Q?x "), "{end:?}");
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+}
