@@ -46,12 +46,22 @@ pub(crate) fn decode_header_text(raw: &str) -> (String, Vec<Problem>) {
 }
 
 /// Decodes a display name as written in an address header (RFC 5322 `phrase`): encoded words
-/// are decoded, quoted strings are taken out of their quotes (`\` escapes resolved) but their
-/// content is not decoded: RFC 2047 section 5 forbids encoded words there, so an
-/// `"=?utf-8?q?x?="` is a name a person typed.
+/// are decoded, quoted strings are taken out of their quotes (`\` escapes resolved), and the
+/// encoded words inside them are handled as `quoted` says.
 #[allow(dead_code)] // for the display names of address headers, which another change reads
-pub(crate) fn decode_phrase(raw: &str) -> (String, Vec<Problem>) {
-    decode(raw, Quotes::QuotedString)
+pub(crate) fn decode_phrase(raw: &str, quoted: QuotedWords) -> (String, Vec<Problem>) {
+    decode(raw, Quotes::QuotedString(quoted))
+}
+
+/// What to do with an encoded word inside a quoted string (`"=?utf-8?Q?J=C3=B6rg?="`), which
+/// RFC 2047 section 5 forbids and many mailers write.
+#[allow(dead_code)] // see decode_phrase
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QuotedWords {
+    /// Decoded, as Thunderbird, Python's `email` and mail-parser do: the name the sender meant.
+    Decode,
+    /// Kept as written, as the RFC says: a name a person typed.
+    Keep,
 }
 
 /// What a `"` means where the text is.
@@ -59,8 +69,8 @@ pub(crate) fn decode_phrase(raw: &str) -> (String, Vec<Problem>) {
 enum Quotes {
     /// An ordinary character (unstructured text).
     Text,
-    /// It opens a quoted string, whose content is taken as is (a phrase).
-    QuotedString,
+    /// It opens a quoted string (a phrase).
+    QuotedString(QuotedWords),
 }
 
 enum Token<'a> {
@@ -154,6 +164,9 @@ fn unfold(raw: &str) -> Cow<'_, str> {
 fn tokens<'a>(text: &'a str, quotes: Quotes, problems: &mut Vec<Problem>) -> Vec<Token<'a>> {
     let mut tokens = Vec::new();
     let mut closes = Closes::default();
+    // After a quote that is never closed, every later `"` is text: looking for the end of
+    // each from there would make a run of `"\` quadratic.
+    let mut unclosed = false;
     let mut at = 0;
     while at < text.len() {
         let rest = &text[at..];
@@ -162,9 +175,22 @@ fn tokens<'a>(text: &'a str, quotes: Quotes, problems: &mut Vec<Problem>) -> Vec
             at += len;
             continue;
         }
-        if quotes == Quotes::QuotedString
-            && let Some((content, len)) = quoted_string(rest)
+        if let Quotes::QuotedString(quoted) = quotes
+            && rest.starts_with('"')
+            && !unclosed
         {
+            let Some((content, len)) = quoted_string(rest) else {
+                unclosed = true;
+                continue;
+            };
+            let content = match quoted {
+                QuotedWords::Keep => content,
+                QuotedWords::Decode => {
+                    let (decoded, found) = decode(&content, Quotes::Text);
+                    problems.extend(found);
+                    decoded
+                }
+            };
             tokens.push(Token::Text(Cow::Owned(content)));
             at += len;
             continue;

@@ -116,19 +116,31 @@ fn other_tolerances_are_reported() {
 }
 
 #[test]
-fn phrases_keep_encoded_words_inside_quoted_strings() {
-    let cases: &[(&str, &str)] = &[
-        ("\"=?utf-8?Q?caf=C3=A9?=\"", "=?utf-8?Q?caf=C3=A9?="),
+fn phrases_keep_or_decode_encoded_words_inside_quoted_strings() {
+    // (raw, kept as the RFC says, decoded as Thunderbird, Python and mail-parser do)
+    let cases: &[(&str, &str, &str)] = &[
+        ("\"=?utf-8?Q?caf=C3=A9?=\"", "=?utf-8?Q?caf=C3=A9?=", "café"),
         (
             "\"Doe, \\\"J\\\" =?utf-8?Q?x?=\" =?utf-8?Q?Caf=C3=A9?=",
             "Doe, \"J\" =?utf-8?Q?x?= Café",
+            "Doe, \"J\" x Café",
         ),
-        ("=?utf-8?Q?J=C3=B6rg?= =?utf-8?Q?_M?=", "Jörg M"),
-        ("\"never closed =?utf-8?Q?x?=", "\"never closed x"),
+        ("=?utf-8?Q?J=C3=B6rg?= =?utf-8?Q?_M?=", "Jörg M", "Jörg M"),
+        (
+            "\"never closed =?utf-8?Q?x?=",
+            "\"never closed x",
+            "\"never closed x",
+        ),
     ];
-    for (raw, want) in cases {
-        let (text, problems) = decode_phrase(raw);
-        assert_eq!((text.as_str(), problems.len()), (*want, 0), "{raw:?}");
+    for (raw, kept, decoded) in cases {
+        for (quoted, want) in [(QuotedWords::Keep, kept), (QuotedWords::Decode, decoded)] {
+            let (text, problems) = decode_phrase(raw, quoted);
+            assert_eq!(
+                (text.as_str(), problems.len()),
+                (*want, 0),
+                "{raw:?} {quoted:?}"
+            );
+        }
     }
 }
 
@@ -226,4 +238,10 @@ fn unclosed_words_cost_one_pass() {
         assert!(text.starts_with("=?a?Q?x =?a?Q?x "), "{end:?}");
         assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     }
+    // The same for a display name of quotes never closed.
+    let raw = "\"\\".repeat(1 << 17);
+    let started = std::time::Instant::now();
+    let (text, _) = decode_phrase(&raw, QuotedWords::Keep);
+    assert_eq!(text, raw);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
