@@ -97,11 +97,13 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
 }
 
-/// A file name that is safe to store and to offer for download: the last path component of
-/// `name`, without control, bidi-override or Windows-reserved characters, leading dots
-/// (hidden files, `..`) and trailing dots or spaces; Windows device names get a `_` prefix;
-/// at most 200 characters and 255 bytes, keeping the extension when shortened. When nothing
-/// is left: `attachment-{number}.{extension for content_type}`.
+/// A file name that is safe to store and to offer for download on every system: the last path
+/// component of `name`, without C0/C1 control characters, Unicode line and paragraph
+/// separators, bidi controls, zero-width characters, Windows-reserved characters (`<>:"|?*`),
+/// leading dots (hidden files, `..`) and trailing dots or spaces (which Windows strips);
+/// Windows device names (`CON`, `nul.txt`, `COM¹.txt`, `conin$`, see [`is_windows_device`])
+/// get a `_` prefix; at most 200 characters and 255 bytes, keeping the extension when
+/// shortened. When nothing is left: `attachment-{number}.{extension for content_type}`.
 pub fn sanitize_filename(name: &str, number: usize, content_type: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
@@ -109,11 +111,10 @@ pub fn sanitize_filename(name: &str, number: usize, content_type: &str) -> Strin
         .filter(|&c| !c.is_control() && !is_invisible_format(c))
         .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
         .collect();
+    let dot_or_space = |c: char| c == '.' || c.is_whitespace();
     let trimmed = cleaned
-        .trim()
-        .trim_start_matches('.')
-        .trim_end_matches(['.', ' '])
-        .trim_start();
+        .trim_start_matches(dot_or_space)
+        .trim_end_matches(dot_or_space);
     if trimmed.is_empty() {
         return format!("attachment-{number}.{}", extension_for(content_type));
     }
@@ -125,23 +126,40 @@ pub fn sanitize_filename(name: &str, number: usize, content_type: &str) -> Strin
     shorten(&name)
 }
 
-/// Zero-width and bidi formatting characters: invisible, and used to disguise `exe` as `pdf`.
+/// Zero-width and bidi formatting characters (invisible, and used to disguise `exe` as
+/// `pdf`), and the Unicode line and paragraph separators (a line break in a download dialog).
+/// C0 and C1 controls are `char::is_control`.
 fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
         | '\u{061C}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
+/// A name Windows opens as a device rather than a file (Microsoft, "Naming Files, Paths, and
+/// Namespaces", and CreateFile's console names): `CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`,
+/// `LPT0`-`LPT9`, the superscript forms `COM¹`-`COM³` and `LPT¹`-`LPT³`, `CONIN$` and
+/// `CONOUT$`, in any case, alone or followed by an extension (`NUL.tar.gz` is `NUL`), with
+/// the spaces before the extension that Windows strips (`CON .txt`). Called on names whose
+/// trailing dots and spaces are already gone.
 fn is_windows_device(name: &str) -> bool {
     let stem = name
         .split('.')
         .next()
         .unwrap_or_default()
-        .trim_end()
-        .to_ascii_uppercase();
-    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || (stem.len() == 4
-            && (stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.as_bytes()[3].is_ascii_digit())
+        .trim_end_matches(' ');
+    let upper = stem.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            let port = upper
+                .strip_prefix("COM")
+                .or_else(|| upper.strip_prefix("LPT"));
+            let mut digit = port.unwrap_or_default().chars();
+            matches!(
+                (digit.next(), digit.next()),
+                (Some('0'..='9' | '\u{B9}' | '\u{B2}' | '\u{B3}'), None)
+            )
+        }
+    }
 }
 
 fn fits(s: &str) -> bool {
@@ -240,6 +258,37 @@ mod tests {
             ("CON", "", "_CON"),
             ("com1.txt", "", "_com1.txt"),
             ("console.txt", "", "console.txt"),
+            // Windows reserved names: every form, with what Windows strips.
+            ("COM¹.txt", "", "_COM¹.txt"),
+            ("lpt³", "", "_lpt³"),
+            ("Com².tar.gz", "", "_Com².tar.gz"),
+            ("conin$", "", "_conin$"),
+            ("CONOUT$.log", "", "_CONOUT$.log"),
+            ("com0", "", "_com0"),
+            ("LPT0.txt", "", "_LPT0.txt"),
+            ("nul.", "", "_nul"),
+            ("aux. . ", "", "_aux"),
+            ("prn .txt", "", "_prn .txt"),
+            ("CON\u{200B}.txt", "", "_CON.txt"),
+            ("C:\\dir\\AUX.pdf", "", "_AUX.pdf"),
+            ("com10.txt", "", "com10.txt"),
+            ("com⁴.txt", "", "com⁴.txt"),
+            ("lpt.txt", "", "lpt.txt"),
+            ("conin.txt", "", "conin.txt"),
+            ("xcon", "", "xcon"),
+            // Separators, bidi and zero-width characters, C0/C1 controls.
+            ("line\u{2028}sep\u{2029}.txt", "", "linesep.txt"),
+            (
+                "rtl\u{200F}\u{200E}\u{061C}\u{2066}\u{2069}.txt",
+                "",
+                "rtl.txt",
+            ),
+            ("zw\u{200C}\u{200D}\u{2060}\u{FEFF}.txt", "", "zw.txt"),
+            ("c0\u{1}\u{1f}c1\u{80}\u{9f}.txt", "", "c0c1.txt"),
+            ("name.txt\u{2028}", "", "name.txt"),
+            ("dots.\u{200B}.", "", "dots"),
+            (". .hidden", "", "hidden"),
+            ("end. \u{A0}.", "", "end"),
             ("Übersicht März €.pdf", "", "Übersicht März €.pdf"),
             (&long_ext, "", &want_long_ext),
         ];

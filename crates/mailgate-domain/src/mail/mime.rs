@@ -47,6 +47,8 @@ pub(crate) enum Problem {
     UnclosedMultipart(String),
     #[error("a multipart part has no boundary parameter")]
     NoBoundary,
+    #[error(transparent)]
+    EncodedWord(#[from] super::encoded_words::EncodedWordProblem),
 }
 
 fn eight_bit(name: Option<&str>) -> String {

@@ -19,6 +19,7 @@ mod charset;
 mod classify;
 pub mod compose;
 mod dsn;
+mod encoded_words;
 mod mime;
 mod msgids;
 mod out_of_office;

@@ -3,14 +3,14 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use mail_parser::parsers::MessageStream;
-use mail_parser::{HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use super::address::{self, AddressList};
 use super::charset::{
     decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
 };
 use super::compose::MAX_SUBJECT_CHARS;
+use super::encoded_words::decode_header_text;
 use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
 use super::{Mailbox, ParsedMessage, attachments, dsn, msgids};
@@ -65,9 +65,15 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     parsed.references = ids(message, HeaderName::References);
     // What is stored is cut to what a header line may hold (as for the subjects mailgate
     // sends); the raw message keeps it all.
-    parsed.subject = message
-        .subject()
-        .map(|s| clean_line(s).chars().take(MAX_SUBJECT_CHARS).collect())
+    parsed.subject = raw_subject(message)
+        .map(|raw| {
+            let (subject, found) = decode_header_text(&raw);
+            problems.extend(found);
+            clean_line(&subject)
+                .chars()
+                .take(MAX_SUBJECT_CHARS)
+                .collect()
+        })
         .unwrap_or_default();
 
     read_addresses(message, parsed, problems);
@@ -81,6 +87,19 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
             Problem::NoDate
         });
     }
+}
+
+/// The value of the first Subject field as written: mail-parser's decoding of its encoded
+/// words loses what `encoded_words` keeps.
+fn raw_subject(message: &Message<'_>) -> Option<String> {
+    let root = message.parts.first()?;
+    let field = root
+        .headers
+        .iter()
+        .find(|h| h.name == HeaderName::Subject)?;
+    let raw = message.raw_message.as_ref();
+    let value = raw.get(field.offset_start as usize..field.offset_end as usize)?;
+    Some(String::from_utf8_lossy(value).into_owned())
 }
 
 /// Message IDs of In-Reply-To or References, `<>` stripped, in header order, read from the
@@ -198,14 +217,13 @@ fn mailboxes(list: Option<&AddressList>) -> Vec<Mailbox> {
         .collect()
 }
 
-/// A display name with its RFC 2047 encoded words decoded (by mail-parser), on one line;
+/// A display name with its RFC 2047 encoded words decoded (`encoded_words`), on one line;
 /// `None` when empty.
 fn decode_name(name: &str) -> Option<String> {
-    let line = format!("{name}\n");
-    let decoded = match MessageStream::new(line.as_bytes()).parse_unstructured() {
-        HeaderValue::Text(text) => clean_line(&text),
-        _ => clean_line(name),
-    };
+    // The reader has taken the quotes off; what is left may hold encoded words, decoded
+    // together when adjacent (a problem in a name is not worth a line of its own).
+    let (decoded, _) = decode_header_text(name);
+    let decoded = clean_line(&decoded);
     (!decoded.is_empty()).then_some(decoded)
 }
 

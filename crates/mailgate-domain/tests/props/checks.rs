@@ -83,13 +83,50 @@ pub fn check_filename(name: &str, context: &str) {
         "{context}: a control character: {name:?}"
     );
     assert!(
-        !name
-            .chars()
-            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
-        "{context}: a bidi override: {name:?}"
+        !name.chars().any(|c| matches!(c,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            | '\u{061C}' // bidi controls
+            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' // zero-width
+        )),
+        "{context}: an invisible or bidi character: {name:?}"
+    );
+    assert!(
+        !name.contains(['<', '>', ':', '"', '|', '?', '*']),
+        "{context}: a character Windows refuses: {name:?}"
+    );
+    assert!(!name.starts_with('.'), "{context}: a hidden file: {name:?}");
+    assert!(
+        !name.ends_with(['.', ' ']),
+        "{context}: a trailing dot or space, which Windows strips: {name:?}"
+    );
+    assert!(
+        !is_windows_device(name),
+        "{context}: a Windows device name: {name:?}"
     );
     assert!(name.chars().count() <= 200, "{context}: too long: {name:?}");
     assert!(name.len() <= 255, "{context}: too many bytes: {name:?}");
+}
+
+/// Whether Windows opens `name` as a device (Microsoft, "Naming Files, Paths, and
+/// Namespaces"): the part before the first dot, without the trailing spaces Windows strips,
+/// is a device name in any case. Written apart from the sanitizer, as its oracle.
+pub fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(' ');
+    let mut devices = vec!["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    for port in ["COM", "LPT"] {
+        for digit in "0123456789\u{B9}\u{B2}\u{B3}".chars() {
+            devices.push(format!("{port}{digit}"));
+        }
+    }
+    devices.iter().any(|d| d.eq_ignore_ascii_case(stem))
 }
 
 /// Any text as an attachment name, an HTML body, a subject, an address list, an address and

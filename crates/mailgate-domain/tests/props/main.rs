@@ -114,6 +114,17 @@ const MAIL_TOKENS: &[&str] = &[
     "abc@mg.example.test",
 ];
 
+/// What makes a file name unsafe somewhere: Windows device names in every form, the dots and
+/// spaces Windows strips, separators, bidi and zero-width characters, controls, paths.
+const FILENAME_TOKENS: &[&str] = &[
+    "CON", "con", "PRN", "AUX", "NUL", "nUl", "COM", "com", "LPT", "lpt", "CONIN$", "conout$", "0",
+    "1", "9", "\u{B9}", "\u{B2}", "\u{B3}", "\u{2074}", ".", "..", " ", ". ", ".txt", ".tar.gz",
+    "\u{2028}", "\u{2029}", "\u{200E}", "\u{200F}", "\u{202A}", "\u{202E}", "\u{2066}", "\u{2069}",
+    "\u{061C}", "\u{200B}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}", "\u{0}", "\u{1F}",
+    "\u{7F}", "\u{85}", "\u{9F}", "\t", "\r\n", "/", "\\", ":", "?", "*", "\"", "<", ">", "|", "a",
+    "é", "€", "\u{3000}", "\u{A0}",
+];
+
 /// Mail-like bytes: tokens, random bytes and random text, concatenated.
 fn mail_bytes() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
@@ -154,6 +165,14 @@ proptest! {
         content_type in any::<String>(),
     ) {
         check_filename(&sanitize_filename(&name, number, &content_type), "sanitized");
+    }
+
+    #[test]
+    fn an_attachment_name_of_hostile_pieces_is_safe(pieces in proptest::collection::vec(
+        proptest::sample::select(FILENAME_TOKENS), 0..12)
+    ) {
+        let name = pieces.concat();
+        check_filename(&sanitize_filename(&name, 1, ""), "sanitized");
     }
 
     #[test]
