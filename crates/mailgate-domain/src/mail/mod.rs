@@ -15,6 +15,7 @@ mod attachments;
 mod charset;
 mod classify;
 pub mod compose;
+mod defects;
 mod dsn;
 mod mime;
 mod parse;
