@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use super::charset::{header_fields, header_section_len};
 use super::mime::Problem;
@@ -133,6 +133,24 @@ fn singular(name: &[u8]) -> Option<usize> {
 /// and bare CRs where the bytes are text.
 pub(crate) fn body_problems(buffer: &[u8], message: &Message<'_>, problems: &mut Vec<Problem>) {
     for (i, part) in message.parts.iter().enumerate() {
+        // The top-level fields were deduplicated by `header_pass`; a part's are only flagged
+        // (dropping them would move every later part in the buffer).
+        for name in [HeaderName::ContentType, HeaderName::ContentTransferEncoding] {
+            if part
+                .headers
+                .iter()
+                .filter(|h| h.name == name)
+                .nth(1)
+                .is_some()
+            {
+                let name = if name == HeaderName::ContentType {
+                    "Content-Type"
+                } else {
+                    "Content-Transfer-Encoding"
+                };
+                problems.push(Problem::DuplicatePartHeader { part: i, name });
+            }
+        }
         if matches!(part.body, PartType::Multipart(_)) {
             continue;
         }

@@ -41,6 +41,8 @@ pub(crate) enum Problem {
     NoBoundary,
     #[error("duplicate {0} header (the first is kept)")]
     DuplicateHeader(&'static str),
+    #[error("duplicate {name} header in MIME part {part} (the last is read)")]
+    DuplicatePartHeader { part: usize, name: &'static str },
     #[error("header section too large ({0} bytes, over the limit of {max})", max = MAX_HEADER_SECTION)]
     HeaderSectionTooLarge(usize),
     #[error("header line without a colon (line {0}, ignored)")]

@@ -83,6 +83,14 @@ fn each_defect_is_flagged() {
             "invalid base64 in MIME part 2",
         ),
         (
+            "a part's Content-Type twice",
+            multipart(
+                "Content-Type: application/pdf\r\nContent-Type: text/plain\r\n",
+                b"%PDF-1.4",
+            ),
+            "duplicate Content-Type header in MIME part 2",
+        ),
+        (
             "a megabyte of fields",
             message(&format!("Subject: x\r\n{big_fields}"), b"body\r\n"),
             "header section too large",
