@@ -70,17 +70,16 @@ pub(crate) fn header_pass(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<Problem>) {
     if has_bare_cr(head) {
         problems.push(Problem::BareCr(None));
     }
-    let mut seen = [false; SINGULAR.len()];
+    let mut seen = [0u32; SINGULAR.len()];
     let mut kept: Option<Vec<u8>> = None;
-    let mut line = 1;
+    let (mut start, mut line) = (0, 1);
     let mut colonless = false;
     for (i, field) in header_fields(head).enumerate() {
         let first_line = field.split(|&b| b == b'\n').next().unwrap_or_default();
         let duplicate = match first_line.iter().position(|&b| b == b':') {
             Some(colon) => singular(&first_line[..colon]).filter(|&s| {
-                let again = seen[s];
-                seen[s] = true;
-                again
+                seen[s] = seen[s].saturating_add(1);
+                seen[s] > 1
             }),
             None => {
                 // The empty line ending the section, a blank line (where mail-parser ends the
@@ -97,11 +96,11 @@ pub(crate) fn header_pass(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<Problem>) {
         };
         match duplicate {
             Some(s) => {
-                problems.push(Problem::DuplicateHeader(SINGULAR[s]));
-                kept.get_or_insert_with(|| {
-                    let start = field.as_ptr() as usize - head.as_ptr() as usize;
-                    head[..start].to_vec()
-                });
+                // Once per name: a hostile message may repeat one a million times.
+                if seen[s] == 2 {
+                    problems.push(Problem::DuplicateHeader(SINGULAR[s]));
+                }
+                kept.get_or_insert_with(|| head[..start].to_vec());
             }
             None => {
                 if let Some(kept) = &mut kept {
@@ -109,6 +108,7 @@ pub(crate) fn header_pass(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<Problem>) {
                 }
             }
         }
+        start += field.len();
         line += memchr::memchr_iter(b'\n', field).count();
     }
     match kept {
@@ -337,7 +337,7 @@ mod tests {
             buffer.as_ref(),
             b"Subject: first\r\nX-Any: 1\r\nX-Any: 2\r\nFrom: a@b.c\r\n\r\nbody\r\n"
         );
-        assert_eq!(problems, [const { Problem::DuplicateHeader("Subject") }; 2]);
+        assert_eq!(problems, [Problem::DuplicateHeader("Subject")]);
     }
 
     #[test]
