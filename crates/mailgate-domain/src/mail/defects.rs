@@ -203,17 +203,37 @@ fn has_bare_cr(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'))
 }
 
+const OTHER: u8 = 0;
+const DATA: u8 = 1;
+const BLANK: u8 = 2;
+const PAD: u8 = 3;
+
+/// The class of each byte in MIME base64 (a table: attachments run to megabytes).
+static BASE64_CLASS: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = DATA;
+        i += 1;
+    }
+    table[b' ' as usize] = BLANK;
+    table[b'\t' as usize] = BLANK;
+    table[b'\r' as usize] = BLANK;
+    table[b'\n' as usize] = BLANK;
+    table[b'=' as usize] = PAD;
+    table
+};
+
 /// What is wrong with MIME base64 (white space anywhere is allowed), `None` when valid.
 pub(crate) fn base64_defect(bytes: &[u8]) -> Option<Base64Defect> {
     let (mut data, mut padding) = (0usize, 0usize);
     for &b in bytes {
-        match b {
-            b' ' | b'\t' | b'\r' | b'\n' => {}
-            b'=' => padding += 1,
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if padding > 0 => {
-                return Some(Base64Defect::Padding);
-            }
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => data += 1,
+        match BASE64_CLASS[usize::from(b)] {
+            BLANK => {}
+            DATA if padding > 0 => return Some(Base64Defect::Padding),
+            DATA => data += 1,
+            PAD => padding += 1,
             _ => return Some(Base64Defect::OutsideAlphabet),
         }
     }
