@@ -25,7 +25,7 @@ pub(crate) fn collect(raw: &[u8], buffer: &[u8], message: &Message<'_>) -> Vec<A
 
 fn attachment(raw: &[u8], buffer: &[u8], part: &MessagePart<'_>, number: usize) -> Attachment {
     let (content, exact) = part_bytes(buffer, part);
-    let in_raw = in_raw(raw, part, &content);
+    let in_raw = in_raw(raw, buffer.len(), part, &content);
     let content_type = content_type(part, exact);
     let name = match (part.attachment_name(), &part.body) {
         (Some(name), _) => Some(name.to_owned()),
@@ -44,10 +44,17 @@ fn attachment(raw: &[u8], buffer: &[u8], part: &MessagePart<'_>, number: usize) 
 }
 
 /// Where `content` stands in `raw`, if decoding the part's bytes there gives it exactly. The
-/// part's offsets are into mail-parser's buffer: when headers were rewritten they point
-/// elsewhere in `raw`, and the check fails.
-fn in_raw(raw: &[u8], part: &MessagePart<'_>, content: &[u8]) -> Option<RawPart> {
-    let (offset, end) = (part.offset_body as usize, part.offset_end as usize);
+/// part's offsets are into mail-parser's buffer (`buffer_len` bytes), which differs from `raw`
+/// in its top-level header section only: the body is the same bytes at the end of both, so an
+/// offset in it moves by the difference in length. (The check still guards the rest.)
+fn in_raw(
+    raw: &[u8],
+    buffer_len: usize,
+    part: &MessagePart<'_>,
+    content: &[u8],
+) -> Option<RawPart> {
+    let moved = |at: u32| (at as usize + raw.len()).checked_sub(buffer_len);
+    let (offset, end) = (moved(part.offset_body)?, moved(part.offset_end)?);
     let encoded = raw.get(offset..end)?;
     let encoding = match part.encoding {
         Encoding::None => PartEncoding::Identity,

@@ -56,10 +56,66 @@ pub(crate) fn is_utf8_label(label: &str) -> bool {
     )
 }
 
-/// Whether mail-parser knows how to decode a charset label.
+/// Whether a charset label is known: mail-parser decodes it, or we do (UTF-32).
 pub(crate) fn is_known_label(label: &str) -> bool {
     is_utf8_label(label)
+        || utf32_order(label).is_some()
         || mail_parser::decoders::charsets::map::charset_decoder(label.trim().as_bytes()).is_some()
+}
+
+/// Byte orders of UTF-32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Utf32 {
+    /// `UTF-32`: the byte order mark says, big-endian without one (as the Unicode standard
+    /// has it), little-endian when only that reads.
+    Either,
+    Little,
+    Big,
+}
+
+/// The byte order a UTF-32 label names; `None` for other charsets (mail-parser has no UTF-32
+/// decoder: it would read such text as garbage).
+pub(crate) fn utf32_order(label: &str) -> Option<Utf32> {
+    let l = label
+        .trim()
+        .trim_matches('"')
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    match l.as_str() {
+        "utf-32" | "utf32" | "ucs-4" | "ucs4" | "iso-10646-ucs-4" => Some(Utf32::Either),
+        "utf-32le" | "utf32le" => Some(Utf32::Little),
+        "utf-32be" | "utf32be" => Some(Utf32::Big),
+        _ => None,
+    }
+}
+
+/// Decodes UTF-32 (a leading byte order mark dropped); `None` when the bytes are not UTF-32.
+pub(crate) fn decode_utf32(bytes: &[u8], order: Utf32) -> Option<String> {
+    const LE_BOM: &[u8] = &[0xff, 0xfe, 0, 0];
+    const BE_BOM: &[u8] = &[0, 0, 0xfe, 0xff];
+    let read = |bytes: &[u8], little: bool| -> Option<String> {
+        if !bytes.len().is_multiple_of(4) {
+            return None;
+        }
+        let unit = |c: &[u8]| {
+            let c = [c[0], c[1], c[2], c[3]];
+            char::from_u32(if little {
+                u32::from_le_bytes(c)
+            } else {
+                u32::from_be_bytes(c)
+            })
+        };
+        bytes.chunks_exact(4).map(unit).collect()
+    };
+    match order {
+        Utf32::Little => read(bytes.strip_prefix(LE_BOM).unwrap_or(bytes), true),
+        Utf32::Big => read(bytes.strip_prefix(BE_BOM).unwrap_or(bytes), false),
+        Utf32::Either => match (bytes.strip_prefix(LE_BOM), bytes.strip_prefix(BE_BOM)) {
+            (Some(rest), _) => read(rest, true),
+            (_, Some(rest)) => read(rest, false),
+            _ => read(bytes, false).or_else(|| read(bytes, true)),
+        },
+    }
 }
 
 /// The length of the header section of `raw`, up to and including the empty line that ends it
@@ -99,7 +155,7 @@ pub(crate) fn transcode_headers(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<Problem>) {
 }
 
 /// Header fields (a line and its folded continuation lines), each with its line ends.
-fn header_fields(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn header_fields(head: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = head;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -174,9 +230,52 @@ mod tests {
     }
 
     #[test]
+    fn utf32_known_answers() {
+        let be: Vec<u8> = "Kö€😀"
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
+        let le: Vec<u8> = "Kö€😀"
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect();
+        let with_bom = |bom: &[u8], text: &[u8]| [bom, text].concat();
+        let cases: &[(&[u8], Utf32, Option<&str>)] = &[
+            (&be, Utf32::Big, Some("Kö€😀")),
+            (&le, Utf32::Little, Some("Kö€😀")),
+            (&be, Utf32::Either, Some("Kö€😀")),
+            (&le, Utf32::Either, Some("Kö€😀")),
+            (
+                &with_bom(&[0xff, 0xfe, 0, 0], &le),
+                Utf32::Either,
+                Some("Kö€😀"),
+            ),
+            (
+                &with_bom(&[0, 0, 0xfe, 0xff], &be),
+                Utf32::Either,
+                Some("Kö€😀"),
+            ),
+            (&be[..5], Utf32::Big, None),
+            (&[0, 0x11, 0, 0], Utf32::Big, None),
+            (b"", Utf32::Either, Some("")),
+        ];
+        for (bytes, order, want) in cases {
+            assert_eq!(
+                decode_utf32(bytes, *order).as_deref(),
+                *want,
+                "{bytes:?} {order:?}"
+            );
+        }
+        assert_eq!(utf32_order("UTF-32LE"), Some(Utf32::Little));
+        assert_eq!(utf32_order("\"utf_32\""), Some(Utf32::Either));
+        assert_eq!(utf32_order("utf-16"), None);
+    }
+
+    #[test]
     fn labels() {
         assert!(is_utf8_label("UTF-8") && is_utf8_label("\"utf8\"") && !is_utf8_label("latin1"));
         assert!(is_known_label("ISO-8859-1") && is_known_label("windows-1252"));
         assert!(!is_known_label("x-unknown-charset"));
+        assert!(is_known_label("UTF-32") && is_known_label("utf-32be"));
     }
 }

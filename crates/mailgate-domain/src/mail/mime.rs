@@ -8,6 +8,8 @@ use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::{Encoding, Message, MessageParser, MessagePart, PartType};
 
+use super::defects::{Base64Defect, MAX_HEADER_SECTION};
+
 /// What was malformed about a message; shown to people as [`super::ParsedMessage::problems`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
@@ -49,6 +51,30 @@ pub(crate) enum Problem {
     NoBoundary,
     #[error(transparent)]
     EncodedWord(#[from] super::encoded_words::EncodedWordProblem),
+    #[error("duplicate {0} header (the first is kept)")]
+    DuplicateHeader(&'static str),
+    #[error("duplicate {name} header in MIME part {part} (the last is read)")]
+    DuplicatePartHeader { part: usize, name: &'static str },
+    #[error("header section too large ({0} bytes, over the limit of {max})", max = MAX_HEADER_SECTION)]
+    HeaderSectionTooLarge(usize),
+    #[error("header line without a colon (line {0}, ignored)")]
+    LineWithoutColon(usize),
+    #[error("bare CR (a CR not followed by LF) in {}", where_(*.0))]
+    BareCr(Option<usize>),
+    #[error("invalid base64 in MIME part {part}: {defect}")]
+    InvalidBase64 { part: usize, defect: Base64Defect },
+    #[error("truncated quoted-printable at the end of MIME part {0}")]
+    TruncatedQuotedPrintable(usize),
+    #[error("invalid quoted-printable (an = not followed by two hex digits) in MIME part {0}")]
+    InvalidQuotedPrintable(usize),
+}
+
+/// The header section (`None`) or a MIME part.
+fn where_(part: Option<usize>) -> String {
+    match part {
+        None => "the header section".to_owned(),
+        Some(part) => format!("MIME part {part}"),
+    }
 }
 
 fn eight_bit(name: Option<&str>) -> String {

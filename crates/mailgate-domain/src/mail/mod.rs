@@ -18,6 +18,7 @@ mod bulk;
 mod charset;
 mod classify;
 pub mod compose;
+mod defects;
 mod dsn;
 mod encoded_words;
 mod mime;

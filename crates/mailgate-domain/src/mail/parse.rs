@@ -7,13 +7,14 @@ use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use super::address::{self, AddressList};
 use super::charset::{
-    decode_cp1252, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
+    decode_cp1252, decode_utf32, is_known_label, is_utf8_label, transcode_headers, utf8_or_cp1252,
+    utf32_order,
 };
 use super::compose::MAX_SUBJECT_CHARS;
 use super::encoded_words::decode_header_text;
 use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::text::{clean_body, clean_line, html_to_text};
-use super::{Mailbox, ParsedMessage, attachments, dsn, msgids};
+use super::{Mailbox, ParsedMessage, attachments, defects, dsn, msgids};
 
 /// More problems than this are summed up in one line: a garbage message could list hundreds.
 const MAX_PROBLEMS: usize = 20;
@@ -25,7 +26,9 @@ const MAX_BOUNDARY_SCANS: usize = 32;
 /// Parses one message. Never panics, never fails: malformed mail is kept (the caller stores the
 /// raw bytes and flags it), and what was wrong is in [`ParsedMessage::problems`].
 pub fn parse(raw: &[u8]) -> ParsedMessage {
-    let (buffer, mut problems) = transcode_headers(raw);
+    let (deduplicated, mut problems) = defects::header_pass(raw);
+    let (buffer, eight_bit) = transcode_headers(&deduplicated);
+    problems.extend(eight_bit);
     let message = match parse_mime(&buffer) {
         Ok(Some(message)) => message,
         Ok(None) => return headerless(raw, Problem::NoHeaders, problems),
@@ -40,12 +43,15 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
     parsed.report = dsn::from_report(&message);
     parsed.returned_message_id = dsn::original_message_id(&message);
     structure_problems(&buffer, &message, &mut problems);
+    defects::body_problems(&buffer, &message, &mut problems);
     parsed.problems = summarise(problems);
     parsed
 }
 
 /// No header could be read: all there is, is text.
 fn headerless(raw: &[u8], first: Problem, mut rest: Vec<Problem>) -> ParsedMessage {
+    // Text read as headers has lines without a colon: that is what "no headers" says.
+    rest.retain(|p| !matches!(p, Problem::LineWithoutColon(_)));
     rest.insert(0, first);
     ParsedMessage {
         text: clean_body(&utf8_or_cp1252(raw)),
@@ -278,6 +284,22 @@ fn checked_text<'t>(
     problems: &mut Vec<Problem>,
 ) -> Cow<'t, str> {
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+    if let Some(order) = label.and_then(utf32_order) {
+        return match transfer_decoded(buffer, part) {
+            Some(bytes) => match decode_utf32(&bytes, order) {
+                Some(text) => Cow::Owned(text),
+                None => {
+                    let label = label.unwrap_or_default().chars().take(MAX_LABEL_CHARS);
+                    problems.push(Problem::NotUtf8 {
+                        part: id as usize,
+                        label: label.collect(),
+                    });
+                    Cow::Owned(decode_cp1252(&bytes))
+                }
+            },
+            None => Cow::Borrowed(decoded),
+        };
+    }
     match label {
         Some(l) if !is_known_label(l) => {
             problems.push(Problem::UnknownCharset(

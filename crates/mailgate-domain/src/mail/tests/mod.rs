@@ -1,6 +1,7 @@
 //! Known-answer tables over `testdata/mail/*.eml` (written for these tests), classification
 //! rules one header at a time, and never-panic runs over truncated, mutated and random input.
 
+mod defects;
 mod robustness;
 mod rules;
 mod samples;

@@ -222,6 +222,8 @@ fn table() -> Vec<Want> {
         },
         Want {
             problems: &[
+                "bare CR (a CR not followed by LF) in the header section",
+                "header line without a colon (line 1, ignored)",
                 "8-bit bytes in the header section (read as windows-1252)",
                 "no From header",
                 "no sender address in From, Sender, Reply-To or Return-Path",

@@ -468,26 +468,32 @@ async fn attachments_are_stored_with_safe_names_and_downloadable() {
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"hello world");
 }
 
-/// A large attachment is kept as its place in the raw message (not stored twice) and is
-/// downloaded with its exact bytes, decoded from there.
-#[tokio::test]
-async fn a_large_attachment_is_read_back_from_the_raw_message() {
+/// A message from ann with `headers` (From and To given), a text part, and `bytes` attached
+/// as `name` in base64 lines of 76 characters.
+fn with_attachment(headers: &str, name: &str, bytes: &[u8]) -> String {
     use base64::Engine;
-    let app = spawn_app().await;
-    let mb = mailbox(&app, json!({})).await;
-    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 31 % 251) as u8).collect();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
     let lines: Vec<&str> = encoded
         .as_bytes()
         .chunks(76)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    let raw = format!(
-        "From: ann@customer.example\r\nTo: support@example.test\r\nSubject: Dump\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
-         --X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--X\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"core.bin\"\r\n\
+    format!(
+        "From: ann@customer.example\r\nTo: support@example.test\r\n{headers}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
+         --X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--X\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--X--\r\n",
         lines.join("\r\n")
-    );
+    )
+}
+
+/// A large attachment is kept as its place in the raw message (not stored twice) and is
+/// downloaded with its exact bytes, decoded from there.
+#[tokio::test]
+async fn a_large_attachment_is_read_back_from_the_raw_message() {
+    let app = spawn_app().await;
+    let mb = mailbox(&app, json!({})).await;
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let raw = with_attachment("Subject: Dump\r\n", "core.bin", &bytes);
     let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &raw).await else {
         panic!()
     };
@@ -498,6 +504,37 @@ async fn a_large_attachment_is_read_back_from_the_raw_message() {
     assert_eq!(attachment["size"], 100_000);
     let res = download(&app, &attachment).await;
     assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+}
+
+/// RFC 5322 allows one Subject: the first is kept (mail-parser alone would take the last), the
+/// message is flagged, and the attachment after the rewritten header section is still read
+/// back from the raw message, which is stored as it came.
+#[tokio::test]
+async fn a_duplicated_subject_keeps_the_first_and_is_flagged() {
+    let app = spawn_app().await;
+    let mb = mailbox(&app, json!({})).await;
+    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let headers = "Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nSubject: Printer on fire\r\nSubject: Ignore me\r\n";
+    let raw = with_attachment(headers, "log.bin", &bytes);
+    let ImportOutcome::Imported { ticket_number, .. } = feed(&app, &mb, 1, &raw).await else {
+        panic!()
+    };
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{ticket_number}"))
+        .await
+        .body;
+    assert_eq!(ticket["subject"], "Printer on fire", "{ticket}");
+    assert_eq!(
+        ticket["messages"][0]["problems"],
+        json!(["duplicate Subject header (the first is kept)"]),
+        "{ticket}"
+    );
+    let listed = app.core.store.ticket_messages(ticket_number).await.unwrap();
+    let kept = &listed[0].attachments[0];
+    assert!(kept.in_raw.is_some(), "{kept:?} kept in the raw message");
+    let attachment = first_attachment(&app, ticket_number).await;
+    let res = download(&app, &attachment).await;
     assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
 
