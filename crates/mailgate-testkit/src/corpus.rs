@@ -354,6 +354,12 @@ pub fn cases(mailbox: &str) -> Vec<Case> {
     all
 }
 
+/// Bulk and list mail for a server with `bulk_mail: "create_tickets"`: each opens a ticket,
+/// flagged bulk; an auto-reply (`Precedence: junk`) is still ignored.
+pub fn bulk_cases(mailbox: &str) -> Vec<Case> {
+    automatic::bulk_cases(mailbox)
+}
+
 /// Whether `name` is a file name safe on every system (issue 20, item 5): not empty, not `.`
 /// or `..`, no path separator, no character Windows refuses, no control, line or paragraph
 /// separator, bidi control or zero-width character, no trailing dot or space, and not a

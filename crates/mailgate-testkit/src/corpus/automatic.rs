@@ -228,11 +228,12 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             .set("Auto-Submitted", "auto-replied")
             .set("Precedence", "bulk")
             .case(ignored_any()),
-        mail("challenge-response-boxbe", mb)
-            .set("From", "Boxbe <notify@boxbe.com>")
-            .set("Subject", "Request to join my Guest List")
-            .set("X-Boxbe-Challenge", "yes")
-            .case(ignored("challenge")),
+        mail("challenge-response-null-sender", mb)
+            .set("From", "Verification <verify@cr.example>")
+            .set("Return-Path", "<>")
+            .set("Subject", "Sender verification required: Corpus order")
+            .text_body("Your message is held until you confirm you are a person: reply to this message.\r\n")
+            .case(ignored_any()),
         dsn("bounce-unmatched", mb, "failed", "5.1.1", "never-seen@elsewhere.example")
             .case(ignored_any()),
         dsn("bounce-of-a-ticket-message", mb, "failed", "5.2.2", BASELINE_ID).case(
@@ -280,4 +281,26 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             .case(ticket()),
     ]);
     cases
+}
+
+pub(super) fn bulk_cases(mb: &str) -> Vec<Case> {
+    let bulk = ticket().bulk();
+    vec![
+        mail("bulk-list-id", mb)
+            .set("List-Id", "Corpus Users <users.lists.example.org>")
+            .case(bulk.clone()),
+        mail("bulk-list-unsubscribe", mb)
+            .set("List-Unsubscribe", "<https://lists.example.org/leave>")
+            .case(bulk.clone()),
+        mail("bulk-precedence-bulk", mb)
+            .set("Precedence", "bulk")
+            .case(bulk.clone()),
+        mail("bulk-precedence-list", mb)
+            .set("Precedence", "list")
+            .case(bulk),
+        mail("bulk-precedence-junk-stays-auto-reply", mb)
+            .set("Precedence", "junk")
+            .case(ignored("Precedence")),
+        mail("bulk-normal-mail-is-not-bulk", mb).case(ticket()),
+    ]
 }
