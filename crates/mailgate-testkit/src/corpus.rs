@@ -28,7 +28,30 @@ pub struct Case {
     pub raw: Vec<u8>,
     /// Its Message-ID without `<>`, when it has a readable one.
     pub message_id: Option<String>,
+    /// The bytes an IMAP server serves for it, when not `raw`: IMAP sends lines with CRLF, so
+    /// a message written with LF comes back (and is kept) with CRLF.
+    pub served: Option<Vec<u8>>,
     pub expect: Expect,
+}
+
+impl Case {
+    /// The same message with LF line ends, as Unix tools write it; the IMAP server serves it
+    /// with CRLF.
+    pub fn lf_line_ends(mut self) -> Case {
+        let mut raw = Vec::with_capacity(self.raw.len());
+        for (i, &b) in self.raw.iter().enumerate() {
+            if !(b == b'\r' && self.raw.get(i + 1) == Some(&b'\n')) {
+                raw.push(b);
+            }
+        }
+        self.served = Some(std::mem::replace(&mut self.raw, raw));
+        self
+    }
+
+    /// What the mailbox serves, which the stored raw copy must equal byte for byte.
+    pub fn served(&self) -> &[u8] {
+        self.served.as_deref().unwrap_or(&self.raw)
+    }
 }
 
 /// What becomes of a message.
@@ -313,6 +336,7 @@ impl Mail {
             name: self.name,
             raw,
             message_id,
+            served: None,
             expect,
         }
     }

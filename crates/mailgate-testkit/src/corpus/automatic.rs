@@ -254,6 +254,9 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
         mail("loop-x-loop-our-mailbox", mb)
             .set("X-Loop", mb)
             .case(ignored("X-Loop")),
+        mail("loop-from-our-mailbox", mb)
+            .set("From", mb)
+            .case(ignored_any()),
         mail("loop-x-loop-mailgate", mb)
             .set("X-Loop", "mailgate")
             .case(ignored("X-Loop")),

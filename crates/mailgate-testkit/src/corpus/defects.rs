@@ -195,6 +195,23 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             .set("Content-Type", "multipart/mixed")
             .text_body("Nothing to split on.\r\n")
             .case(ticket().any_problems()),
+        mail("multipart-nested-sixty-deep", mb)
+            .set("Content-Type", "multipart/mixed; boundary=\"b0\"")
+            .body(&nested(60))
+            .case(ticket().any_problems()),
+        mail("many-small-attachments", mb)
+            .multipart(
+                "mixed",
+                "",
+                &(0..200)
+                    .map(|n| super::attachment_part(&format!("filename=\"part-{n}.txt\""), b"x"))
+                    .collect::<Vec<_>>(),
+            )
+            .case(ticket()),
+        mail("empty-body", mb).body(b"").case(ticket()),
+        mail("unix-line-ends", mb)
+            .case(ticket().text_has("Body of corpus case unix-line-ends."))
+            .lf_line_ends(),
         mail("nested-message-rfc822", mb)
             .multipart(
                 "mixed",
@@ -206,4 +223,26 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             )
             .case(ticket().text_has("See the forwarded message.")),
     ]
+}
+
+/// `depth` multiparts, each holding the next, the innermost a text part.
+fn nested(depth: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    for level in 0..depth {
+        body.extend_from_slice(
+            format!(
+                "--b{level}\r\nContent-Type: multipart/mixed; boundary=\"b{}\"\r\n\r\n",
+                level + 1
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--b{depth}\r\nContent-Type: text/plain\r\n\r\nDeep down.\r\n--b{depth}--\r\n")
+            .as_bytes(),
+    );
+    for level in (0..depth).rev() {
+        body.extend_from_slice(format!("--b{level}--\r\n").as_bytes());
+    }
+    body
 }

@@ -315,8 +315,8 @@ async fn check(
                 .unwrap();
             c.expect(
                 "raw copy",
-                raw.as_deref() == Some(case.raw.as_slice()),
-                format!("{} bytes as appended", case.raw.len()),
+                raw.as_deref() == Some(case.served()),
+                format!("{} bytes as served", case.served().len()),
                 raw.map(|r| format!("{} bytes, different", r.len())),
             );
         }
