@@ -80,7 +80,8 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             .case(ticket().problems(&["invalid base64"])),
         mail("invalid-base64-padding", mb)
             .set("Content-Transfer-Encoding", "base64")
-            .text_body("SGVsbG8gd29ybGQ\r\n=\r\n")
+            // Data after padding, then "Hell" with a padding character missing (7, not 8).
+            .text_body("SGVsbG8=\r\nSGVsbA=\r\n")
             .case(ticket().problems(&["invalid base64"])),
         mail("header-one-mebibyte", mb)
             .set("X-Huge", &huge)
