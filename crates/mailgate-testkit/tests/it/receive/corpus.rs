@@ -80,6 +80,33 @@ async fn messages_by_id(app: &TestApp, events: &[Value]) -> HashMap<String, (Val
     all
 }
 
+/// Pairs cases with their import events. Messages are imported in the order they were
+/// appended, so the n-th event is the n-th case, except where a message left no event: a ticket
+/// message whose Message-ID is a later case's says so, and the cases skipped are `lost`.
+fn pair<'c>(
+    cases: &[&'c Case],
+    events: &[Value],
+    messages: &HashMap<String, (Value, Value)>,
+) -> (Vec<(&'c Case, Value)>, Vec<&'static str>) {
+    let (mut pairs, mut lost, mut next) = (Vec::new(), Vec::new(), 0);
+    for event in events {
+        let stored = event["data"]["message"]
+            .as_str()
+            .and_then(|id| messages.get(id))
+            .and_then(|(_, m)| m["message_id"].as_str());
+        let at = cases[next..]
+            .iter()
+            .position(|c| stored.is_some() && c.message_id.as_deref() == stored)
+            .map_or(next, |k| next + k);
+        let Some(case) = cases.get(at) else { break };
+        lost.extend(cases[next..at].iter().map(|c| c.name));
+        pairs.push((*case, event.clone()));
+        next = at + 1;
+    }
+    lost.extend(cases[next.min(cases.len())..].iter().map(|c| c.name));
+    (pairs, lost)
+}
+
 /// An event in a line: its kind, and for a ticket message its kind and ticket.
 fn summary(event: &Value, messages: &HashMap<String, (Value, Value)>) -> String {
     let data = &event["data"];
@@ -362,36 +389,28 @@ async fn run(server_body: Value, cases: fn(&str) -> Vec<Case>) {
         ));
     }
 
-    // Messages are imported in the order they were appended: the n-th event is the n-th case.
     let messages = messages_by_id(&app, &events).await;
-    let mut tickets: HashMap<&str, i64> = HashMap::new();
-    let mut pairs = Vec::new();
-    let mut events = events.into_iter();
     let refused: Vec<String> = wrong.clone();
-    let appended_cases = cases.iter().filter(|c| {
-        !refused
-            .iter()
-            .any(|w| w.starts_with(&format!("{}: APPEND", c.name)))
-    });
-    for case in appended_cases {
-        let Some(event) = events.next() else { break };
-        if let Some((ticket, m)) = event["data"]["message"]
-            .as_str()
-            .and_then(|id| messages.get(id))
-        {
-            let stored = m["message_id"].as_str();
-            if stored != case.message_id.as_deref()
-                && cases.iter().any(|c| c.message_id.as_deref() == stored)
-            {
-                wrong.push(format!(
-                    "{}: correlation: the event at its place is message {:?} (the cases after it are checked against the wrong messages)",
-                    case.name, m["message_id"]
-                ));
-            }
-            tickets.insert(case.name, ticket["number"].as_i64().unwrap_or(-1));
-        }
-        pairs.push((case, event));
-    }
+    let appended_cases: Vec<&Case> = cases
+        .iter()
+        .filter(|c| {
+            !refused
+                .iter()
+                .any(|w| w.starts_with(&format!("{}: APPEND", c.name)))
+        })
+        .collect();
+    let (pairs, lost) = pair(&appended_cases, &events, &messages);
+    wrong.extend(
+        lost.iter()
+            .map(|name| format!("{name}: no import event (lost or stalled)")),
+    );
+    let tickets: HashMap<&str, i64> = pairs
+        .iter()
+        .filter_map(|(case, event)| {
+            let (ticket, _) = messages.get(event["data"]["message"].as_str()?)?;
+            Some((case.name, ticket["number"].as_i64()?))
+        })
+        .collect();
     if cases[0].name == BASELINE && tickets.get(BASELINE) != Some(&1) {
         wrong.push(format!(
             "{BASELINE}: expected to open ticket 1 (the tag cases say [#1]), got {:?}",
