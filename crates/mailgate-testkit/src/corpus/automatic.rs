@@ -53,7 +53,11 @@ const OUT_OF_OFFICE: [(&str, &str, &str); 26] = [
         "Frånvaromeddelande: Corpus order",
         "Frånvaromeddelande",
     ),
-    ("ooo-danish", "Fraværsbesked: Corpus order", "Fraværsbesked"),
+    (
+        "ooo-danish",
+        "Automatisk svar: Corpus order",
+        "Automatisk svar",
+    ),
     (
         "ooo-norwegian",
         "Fraværsmelding: Corpus order",
@@ -110,7 +114,11 @@ const OUT_OF_OFFICE: [(&str, &str, &str); 26] = [
         "Răspuns automat: Corpus order",
         "Răspuns automat",
     ),
-    ("ooo-hebrew", "מענה אוטומטי: Corpus order", "מענה אוטומטי"),
+    (
+        "ooo-hebrew",
+        "תשובה אוטומטית: Corpus order",
+        "תשובה אוטומטית",
+    ),
     ("ooo-arabic", "رد تلقائي: Corpus order", "رد تلقائي"),
 ];
 
@@ -222,18 +230,18 @@ pub(super) fn cases(mb: &str) -> Vec<Case> {
             .set("X-MS-Exchange-Organization-SCL", "-1")
             .set("Auto-Submitted", "auto-generated")
             .case(ignored_any()),
+        // TMDA's confirmation request: its agent, and a confirmation address to answer.
         mail("challenge-response-tmda", mb)
+            .set("From", "Customer <customer-confirm-1765101600.4242.9a0f1c@example.com>")
             .set("Subject", "Please confirm your message (Corpus order)")
             .set("X-Delivery-Agent", "TMDA/1.1.12 (Macallan)")
-            .set("Auto-Submitted", "auto-replied")
-            .set("Precedence", "bulk")
-            .case(ignored_any()),
-        mail("challenge-response-null-sender", mb)
-            .set("From", "Verification <verify@cr.example>")
-            .set("Return-Path", "<>")
-            .set("Subject", "Sender verification required: Corpus order")
+            .text_body("This message was created automatically by mail delivery software (TMDA).\r\nYour message is held until you confirm it: reply to this message.\r\n")
+            .case(ignored("challenge")),
+        mail("challenge-response-confirm-address", mb)
+            .set("From", "Verify <verify-confirm-8c1d2e@cr.example>")
+            .set("Subject", "Please confirm your email address")
             .text_body("Your message is held until you confirm you are a person: reply to this message.\r\n")
-            .case(ignored_any()),
+            .case(ignored("challenge")),
         dsn("bounce-unmatched", mb, "failed", "5.1.1", "never-seen@elsewhere.example")
             .case(ignored_any()),
         dsn("bounce-of-a-ticket-message", mb, "failed", "5.2.2", BASELINE_ID).case(

@@ -5,11 +5,12 @@ use super::{BASELINE, BASELINE_ID, Case, mail, ticket};
 
 pub(super) fn cases(mb: &str) -> Vec<Case> {
     let base = format!("<{BASELINE_ID}>");
-    let mut long_references: Vec<String> = (0..300)
-        .map(|n| format!("<old-{n}.long@thread.example>"))
-        .collect();
-    long_references.insert(150, base.clone());
-    let long_references = long_references.join("\r\n ");
+    // A long thread: its root (the ticket's first message) and 300 replies since, as clients
+    // write it (they keep the root when they trim).
+    let long_references = std::iter::once(base.clone())
+        .chain((0..300).map(|n| format!("<old-{n}.long@thread.example>")))
+        .collect::<Vec<_>>()
+        .join("\r\n ");
     let mut cases = vec![
         mail("reply-to-web-form", mb)
             .set("From", "Web Form <no-reply@forms.example>")
