@@ -135,6 +135,9 @@ pub trait Store: Send + Sync + 'static {
     async fn attachment(&self, id: Id) -> Result<Option<AttachmentRow>, StoreError>;
     /// How many messages a ticket has (tests and metrics).
     async fn count_messages(&self) -> Result<i64, StoreError>;
+    /// A ticket message's raw bytes as received, `None` when there is no such message (tests
+    /// compare them with what the mailbox held).
+    async fn message_raw(&self, id: Id) -> Result<Option<Vec<u8>>, StoreError>;
 
     async fn insert_event(
         &self,

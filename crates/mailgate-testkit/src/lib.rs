@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod corpus;
 pub mod mailstack;
 pub mod proxy;
 pub mod samples;

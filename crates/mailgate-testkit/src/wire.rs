@@ -81,6 +81,15 @@ impl Conn {
         io.flush().await.expect("flush");
     }
 
+    /// Writes `bytes` exactly as they are, then CRLF: an IMAP literal whose content may be
+    /// any bytes (8-bit charsets, bare CRs), unlike [`Conn::send`]'s text.
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        let io = self.io.get_mut();
+        io.write_all(bytes).await.expect("write");
+        io.write_all(b"\r\n").await.expect("write");
+        io.flush().await.expect("flush");
+    }
+
     /// One line without its CRLF; panics on EOF or after 10 s.
     pub async fn line(&mut self) -> String {
         let mut line = String::new();

@@ -928,6 +928,13 @@ macro_rules! sql_store {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM ticket_messages").fetch_one(&self.pool).await?)
             }
 
+            async fn message_raw(&self, id: mailgate_domain::Id) -> Result<Option<Vec<u8>>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT raw FROM ticket_messages WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn insert_event(&self, kind: &str, subject_id: Option<&str>, data: &str, now_ms: i64) -> Result<i64, $crate::StoreError> {
                 let id: i64 = sqlx::query_scalar("INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
                     .bind(kind)

@@ -162,6 +162,19 @@ store_test!(
     }
 );
 
+store_test!(a_message_raw_bytes_come_back_as_stored, |store| {
+    let server = server(store.as_ref()).await;
+    let mut request = request(server, 1, "raw@x", "Raw");
+    let raw = b"Subject: caf\xe9\r\n\r\nbare\rCR and \x00\xff bytes".to_vec();
+    parts(&mut request).message.raw = raw.clone();
+    let ImportOutcome::Imported { message_id, .. } = import(store.as_ref(), &request, 1).await
+    else {
+        panic!("imported")
+    };
+    assert_eq!(store.message_raw(message_id).await.unwrap(), Some(raw));
+    assert_eq!(store.message_raw(Id::new()).await.unwrap(), None);
+});
+
 store_test!(
     the_same_message_id_from_another_source_is_a_duplicate,
     |store| {

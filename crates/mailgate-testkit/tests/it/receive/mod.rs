@@ -3,6 +3,7 @@
 
 mod bad_link;
 mod batches;
+mod corpus;
 mod duplicates;
 mod first_import;
 mod pipeline;

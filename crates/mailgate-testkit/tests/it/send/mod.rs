@@ -55,7 +55,7 @@ pub async fn message(app: &TestApp, id: &Value) -> Value {
 
 /// The events of one kind.
 pub async fn events(app: &TestApp, kind: &str) -> Vec<Value> {
-    app.get("/api/v1/events?limit=500")
+    app.get("/api/v1/events?limit=1000")
         .await
         .body
         .as_array()
