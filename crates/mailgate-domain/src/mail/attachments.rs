@@ -11,10 +11,15 @@ const MAX_BYTES: usize = 255;
 /// Extensions longer than this are not kept apart when a long name is shortened.
 const MAX_EXTENSION_CHARS: usize = 16;
 
-/// The attachments of a message, in MIME order. `buffer` is what mail-parser read (`raw`
-/// with its headers perhaps rewritten).
-pub(crate) fn collect(raw: &[u8], buffer: &[u8], message: &Message<'_>) -> Vec<Attachment> {
-    let parts = message.attachments.iter();
+/// The attachments of a message, in MIME order, but for the parts read as its body. `buffer`
+/// is what mail-parser read (`raw` with its headers perhaps rewritten).
+pub(crate) fn collect(
+    raw: &[u8],
+    buffer: &[u8],
+    message: &Message<'_>,
+    body: &[u32],
+) -> Vec<Attachment> {
+    let parts = message.attachments.iter().filter(|id| !body.contains(id));
     let parts = parts.filter_map(|&id| message.parts.get(id as usize));
     parts
         .filter(|part| !matches!(part.body, PartType::Multipart(_)))

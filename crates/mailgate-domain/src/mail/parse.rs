@@ -36,8 +36,9 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
     };
     let mut parsed = ParsedMessage::default();
     read_headers(&message, &mut parsed, &mut problems);
-    read_bodies(&buffer, &message, &mut parsed, &mut problems);
-    parsed.attachments = attachments::collect(raw, &buffer, &message);
+    let body_ids = body_parts(&message);
+    read_bodies(&buffer, &message, &body_ids, &mut parsed, &mut problems);
+    parsed.attachments = attachments::collect(raw, &buffer, &message, &body_ids);
     // What classifying needs of the MIME structure, read now rather than parsed again.
     parsed.headers = raw_headers(&message);
     parsed.report = dsn::from_report(&message);
@@ -238,14 +239,35 @@ fn quoted(text: &str) -> String {
     clean_line(text).chars().take(MAX_QUOTED_CHARS).collect()
 }
 
+/// The parts read as the text body: mail-parser's, or, when it found none, the text parts it
+/// set aside as attachments only because they are damaged (the one text part of a multipart
+/// that is never closed): a truncated message still shows what it says.
+fn body_parts(message: &Message<'_>) -> Vec<u32> {
+    if !message.text_body.is_empty() || !message.html_body.is_empty() {
+        return message.text_body.clone();
+    }
+    let stray = |id: &&u32| {
+        message.parts.get(**id as usize).is_some_and(|part| {
+            matches!(part.body, PartType::Text(_) | PartType::Html(_))
+                && part.is_encoding_problem
+                && part.attachment_name().is_none()
+                && !part
+                    .content_disposition()
+                    .is_some_and(|d| d.is_attachment())
+        })
+    };
+    message.attachments.iter().filter(stray).copied().collect()
+}
+
 fn read_bodies(
     buffer: &[u8],
     message: &Message<'_>,
+    body_ids: &[u32],
     parsed: &mut ParsedMessage,
     problems: &mut Vec<Problem>,
 ) {
     let mut texts = Vec::new();
-    for &id in &message.text_body {
+    for &id in body_ids {
         let Some(part) = message.parts.get(id as usize) else {
             continue;
         };

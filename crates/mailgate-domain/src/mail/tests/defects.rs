@@ -406,3 +406,23 @@ fn valid_messages_are_never_flagged() {
         assert!(flagged.is_empty(), "{name}: {flagged:?}");
     }
 }
+
+#[test]
+fn the_text_of_a_multipart_never_closed_is_its_body_not_an_attachment() {
+    let raw = "From: a@example.com\r\nSubject: x\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"unterminated\"\r\n\r\n--unterminated\r\nContent-Type: text/plain\r\n\r\nNever closed.\r\n";
+    let parsed = crate::mail::parse(raw.as_bytes());
+    assert_eq!(parsed.text, "Never closed.");
+    assert!(parsed.attachments.is_empty(), "{:?}", parsed.attachments);
+    assert!(
+        parsed.problems.iter().any(|p| p.contains("never closed")),
+        "{:?}",
+        parsed.problems
+    );
+    // A damaged part that is a file stays a file.
+    let file = raw.replace(
+        "Content-Type: text/plain\r\n\r\n",
+        "Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"n.txt\"\r\n\r\n",
+    );
+    let parsed = crate::mail::parse(file.as_bytes());
+    assert_eq!(parsed.attachments.len(), 1);
+}

@@ -109,12 +109,12 @@ const SENDERS: &[Sender] = &[
         Some("John"),
         &["text that is no address"],
     ),
-    // The first of two From headers.
+    // The first of two From headers (the second is flagged as a duplicate).
     (
         "From: first@example.com\r\nFrom: second@example.com\r\n",
         Some("first@example.com"),
         None,
-        &[],
+        &["duplicate From header"],
     ),
     // Was stored as the address `MAILER-DAEMON`.
     (
