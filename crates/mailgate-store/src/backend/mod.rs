@@ -51,6 +51,14 @@ pub(crate) fn parse_id(column: &str, text: &str) -> Result<mailgate_domain::Id, 
         .map_err(|_| crate::StoreError::Corrupt(format!("{column} `{text}` is not a UUID")))
 }
 
+/// A nullable id column.
+pub(crate) fn parse_optional_id(
+    column: &str,
+    text: Option<String>,
+) -> Result<Option<mailgate_domain::Id>, crate::StoreError> {
+    text.map(|t| parse_id(column, &t)).transpose()
+}
+
 /// `problems` (a JSON array of strings) with `problem` appended. `problem` is plain text of
 /// ours: no quote, backslash or control character to escape.
 pub(crate) fn with_problem(problems: &str, problem: &str) -> String {

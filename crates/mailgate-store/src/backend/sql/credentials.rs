@@ -3,41 +3,70 @@
 use super::{Pool, Row};
 use crate::StoreError;
 use crate::backend::credential_sql;
+use crate::backend::parse_id;
+use sqlx::FromRow;
+
+/// A `credentials` row as stored.
+#[derive(sqlx::FromRow)]
+struct CredentialRecord {
+    id: String,
+    kind: String,
+    owner_id: String,
+    subject: String,
+    scope: String,
+    granted_scope: String,
+    sealed: Option<Vec<u8>>,
+    access_expires_at: Option<i64>,
+    refresh_at: Option<i64>,
+    status: String,
+    last_error: Option<String>,
+    failures: i64,
+    created_at: i64,
+    updated_at: i64,
+}
 
 pub(super) fn credential_row(row: &Row) -> Result<crate::CredentialRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
-    let owner: String = row.try_get("owner_id")?;
-    let kind: String = row.try_get("kind")?;
+    let r = CredentialRecord::from_row(row)?;
+    let kind = &r.kind;
     Ok(crate::CredentialRow {
-        id: crate::backend::parse_id("id", &id)?,
-        kind: crate::CredentialKind::parse(&kind)
+        id: parse_id("id", &r.id)?,
+        kind: crate::CredentialKind::parse(kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown credential kind `{kind}`")))?,
-        owner_id: crate::backend::parse_id("owner_id", &owner)?,
-        subject: row.try_get("subject")?,
-        scope: row.try_get("scope")?,
-        granted_scope: row.try_get("granted_scope")?,
-        sealed: row.try_get("sealed")?,
-        access_expires_at_ms: row.try_get("access_expires_at")?,
-        refresh_at_ms: row.try_get("refresh_at")?,
-        status: row.try_get("status")?,
-        last_error: row.try_get("last_error")?,
-        failures: row.try_get("failures")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        owner_id: parse_id("owner_id", &r.owner_id)?,
+        subject: r.subject,
+        scope: r.scope,
+        granted_scope: r.granted_scope,
+        sealed: r.sealed,
+        access_expires_at_ms: r.access_expires_at,
+        refresh_at_ms: r.refresh_at,
+        status: r.status,
+        last_error: r.last_error,
+        failures: r.failures,
+        created_at_ms: r.created_at,
+        updated_at_ms: r.updated_at,
     })
 }
 
+/// An `oauth_states` row as stored.
+#[derive(sqlx::FromRow)]
+struct StateRecord {
+    state_hash: Vec<u8>,
+    server_id: String,
+    sealed_verifier: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
 pub(super) fn state_row(row: &Row) -> Result<crate::OAuthStateRow, StoreError> {
-    use sqlx::Row;
-    let server: String = row.try_get("server_id")?;
+    let r = StateRecord::from_row(row)?;
     Ok(crate::OAuthStateRow {
-        state_hash: row.try_get("state_hash")?,
-        server_id: crate::backend::parse_id("server_id", &server)?,
-        sealed_verifier: row.try_get("sealed_verifier")?,
-        created_at_ms: row.try_get("created_at")?,
-        expires_at_ms: row.try_get("expires_at")?,
-        used_at_ms: row.try_get("used_at")?,
+        state_hash: r.state_hash,
+        server_id: parse_id("server_id", &r.server_id)?,
+        sealed_verifier: r.sealed_verifier,
+        created_at_ms: r.created_at,
+        expires_at_ms: r.expires_at,
+        used_at_ms: r.used_at,
     })
 }
 

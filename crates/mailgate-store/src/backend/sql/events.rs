@@ -2,6 +2,7 @@
 
 use super::Pool;
 use crate::StoreError;
+use sqlx::FromRow;
 
 pub(super) async fn insert_event(
     pool: &Pool,
@@ -25,21 +26,31 @@ pub(super) async fn list_events(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<crate::EventRow>, StoreError> {
-    use sqlx::Row;
     let rows = sqlx::query("SELECT id, kind, subject_id, data, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2")
         .bind(after_id)
         .bind(limit)
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|r| {
+        .map(|row| {
+            let r = EventRecord::from_row(row)?;
             Ok(crate::EventRow {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                subject_id: r.try_get("subject_id")?,
-                data: r.try_get("data")?,
-                created_at_ms: r.try_get("created_at")?,
+                id: r.id,
+                kind: r.kind,
+                subject_id: r.subject_id,
+                data: r.data,
+                created_at_ms: r.created_at,
             })
         })
         .collect()
+}
+
+/// An `events` row as stored.
+#[derive(sqlx::FromRow)]
+struct EventRecord {
+    id: i64,
+    kind: String,
+    subject_id: Option<String>,
+    data: String,
+    created_at: i64,
 }

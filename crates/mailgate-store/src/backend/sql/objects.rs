@@ -3,30 +3,46 @@
 use super::{Pool, Row, Tx};
 use crate::StoreError;
 use crate::backend::const_format;
+use crate::backend::parse_optional_id;
+use sqlx::FromRow;
+
+/// A `config_objects` row as stored.
+#[derive(sqlx::FromRow)]
+struct ObjectRecord {
+    id: Option<String>,
+    kind: String,
+    name: String,
+    spec: String,
+    sealed: Option<Vec<u8>>,
+    enabled: bool,
+    is_primary: bool,
+    oauth_app_id: Option<String>,
+    service_account_id: Option<String>,
+    outgoing_server_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
 
 pub(super) fn object_row(row: &Row) -> Result<crate::ObjectRow, StoreError> {
-    use sqlx::Row;
-    let id = |col: &str| -> Result<Option<mailgate_domain::Id>, StoreError> {
-        let text: Option<String> = row.try_get(col)?;
-        text.map(|t| crate::backend::parse_id(col, &t)).transpose()
-    };
-    let kind: String = row.try_get("kind")?;
+    let r = ObjectRecord::from_row(row)?;
+    let kind = &r.kind;
     Ok(crate::ObjectRow {
-        id: id("id")?.ok_or_else(|| StoreError::Corrupt("id is null".into()))?,
-        kind: crate::ObjectKind::parse(&kind)
+        id: parse_optional_id("id", r.id)?
+            .ok_or_else(|| StoreError::Corrupt("id is null".into()))?,
+        kind: crate::ObjectKind::parse(kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown kind `{kind}`")))?,
-        name: row.try_get("name")?,
-        spec: row.try_get("spec")?,
-        sealed: row.try_get("sealed")?,
-        enabled: row.try_get("enabled")?,
-        is_primary: row.try_get("is_primary")?,
+        name: r.name,
+        spec: r.spec,
+        sealed: r.sealed,
+        enabled: r.enabled,
+        is_primary: r.is_primary,
         links: crate::Link {
-            oauth_app_id: id("oauth_app_id")?,
-            service_account_id: id("service_account_id")?,
-            outgoing_server_id: id("outgoing_server_id")?,
+            oauth_app_id: parse_optional_id("oauth_app_id", r.oauth_app_id)?,
+            service_account_id: parse_optional_id("service_account_id", r.service_account_id)?,
+            outgoing_server_id: parse_optional_id("outgoing_server_id", r.outgoing_server_id)?,
         },
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        created_at_ms: r.created_at,
+        updated_at_ms: r.updated_at,
     })
 }
 

@@ -2,33 +2,49 @@
 
 use super::{Pool, Row};
 use crate::StoreError;
+use crate::backend::{parse_id, parse_optional_id};
+use sqlx::FromRow;
+
+/// An `outbox` row as stored.
+#[derive(sqlx::FromRow)]
+struct OutboxRecord {
+    id: String,
+    idempotency_key: Option<String>,
+    request_hash: Vec<u8>,
+    status: String,
+    server_id: Option<String>,
+    ticket_number: Option<i64>,
+    message_id: String,
+    draft: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    lease_until: Option<i64>,
+    sent_server_id: Option<String>,
+    result: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    sent_at: Option<i64>,
+}
 
 pub(super) fn outbox_row(row: &Row) -> Result<crate::OutboxRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
-    let server: Option<String> = row.try_get("server_id")?;
-    let sent: Option<String> = row.try_get("sent_server_id")?;
+    let r = OutboxRecord::from_row(row)?;
     Ok(crate::OutboxRow {
-        id: crate::backend::parse_id("id", &id)?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        request_hash: row.try_get("request_hash")?,
-        status: row.try_get("status")?,
-        server_id: server
-            .map(|s| crate::backend::parse_id("server_id", &s))
-            .transpose()?,
-        ticket_number: row.try_get("ticket_number")?,
-        message_id: row.try_get("message_id")?,
-        draft: row.try_get("draft")?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at_ms: row.try_get("next_attempt_at")?,
-        lease_until_ms: row.try_get("lease_until")?,
-        sent_server_id: sent
-            .map(|s| crate::backend::parse_id("sent_server_id", &s))
-            .transpose()?,
-        result: row.try_get("result")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
-        sent_at_ms: row.try_get("sent_at")?,
+        id: parse_id("id", &r.id)?,
+        idempotency_key: r.idempotency_key,
+        request_hash: r.request_hash,
+        status: r.status,
+        server_id: parse_optional_id("server_id", r.server_id)?,
+        ticket_number: r.ticket_number,
+        message_id: r.message_id,
+        draft: r.draft,
+        attempts: r.attempts,
+        next_attempt_at_ms: r.next_attempt_at,
+        lease_until_ms: r.lease_until,
+        sent_server_id: parse_optional_id("sent_server_id", r.sent_server_id)?,
+        result: r.result,
+        created_at_ms: r.created_at,
+        updated_at_ms: r.updated_at,
+        sent_at_ms: r.sent_at,
     })
 }
 
@@ -86,27 +102,36 @@ pub(super) async fn outgoing_attempts(
     pool: &Pool,
     id: mailgate_domain::Id,
 ) -> Result<Vec<crate::AttemptRow>, StoreError> {
-    use sqlx::Row;
     let rows = sqlx::query("SELECT round, server_id, server_name, outcome, detail, started_at, finished_at FROM outbox_attempts WHERE outbox_id = $1 ORDER BY seq")
         .bind(id.to_string())
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|r| {
-            let server: Option<String> = r.try_get("server_id")?;
+        .map(|row| {
+            let r = AttemptRecord::from_row(row)?;
             Ok(crate::AttemptRow {
-                round: r.try_get("round")?,
-                server_id: server
-                    .map(|s| crate::backend::parse_id("server_id", &s))
-                    .transpose()?,
-                server_name: r.try_get("server_name")?,
-                outcome: r.try_get("outcome")?,
-                detail: r.try_get("detail")?,
-                started_at_ms: r.try_get("started_at")?,
-                finished_at_ms: r.try_get("finished_at")?,
+                round: r.round,
+                server_id: parse_optional_id("server_id", r.server_id)?,
+                server_name: r.server_name,
+                outcome: r.outcome,
+                detail: r.detail,
+                started_at_ms: r.started_at,
+                finished_at_ms: r.finished_at,
             })
         })
         .collect()
+}
+
+/// An `outbox_attempts` row as stored.
+#[derive(sqlx::FromRow)]
+struct AttemptRecord {
+    round: i64,
+    server_id: Option<String>,
+    server_name: String,
+    outcome: String,
+    detail: String,
+    started_at: i64,
+    finished_at: i64,
 }
 
 pub(super) async fn list_outgoing(

@@ -2,54 +2,87 @@
 
 use super::{Pool, Row};
 use crate::StoreError;
+use crate::backend::{parse_id, parse_optional_id};
+use sqlx::FromRow;
+
+/// A `tickets` row as stored.
+#[derive(sqlx::FromRow)]
+struct TicketRecord {
+    number: i64,
+    id: String,
+    subject: String,
+    requester: String,
+    requester_name: Option<String>,
+    incoming_server_id: Option<String>,
+    grp: Option<String>,
+    category: Option<String>,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+}
 
 pub(super) fn ticket_row(row: &Row) -> Result<crate::TicketRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
-    let server: Option<String> = row.try_get("incoming_server_id")?;
+    let r = TicketRecord::from_row(row)?;
     Ok(crate::TicketRow {
-        number: row.try_get("number")?,
-        id: crate::backend::parse_id("id", &id)?,
-        subject: row.try_get("subject")?,
-        requester: row.try_get("requester")?,
-        requester_name: row.try_get("requester_name")?,
-        incoming_server_id: server
-            .map(|s| crate::backend::parse_id("incoming_server_id", &s))
-            .transpose()?,
-        group: row.try_get("grp")?,
-        category: row.try_get("category")?,
-        status: row.try_get("status")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        number: r.number,
+        id: parse_id("id", &r.id)?,
+        subject: r.subject,
+        requester: r.requester,
+        requester_name: r.requester_name,
+        incoming_server_id: parse_optional_id("incoming_server_id", r.incoming_server_id)?,
+        group: r.grp,
+        category: r.category,
+        status: r.status,
+        created_at_ms: r.created_at,
+        updated_at_ms: r.updated_at,
     })
 }
 
+/// A `ticket_messages` row as stored (without its raw bytes).
+#[derive(sqlx::FromRow)]
+struct MessageRecord {
+    id: String,
+    ticket_number: i64,
+    direction: String,
+    kind: String,
+    message_id: Option<String>,
+    from_address: Option<String>,
+    from_name: Option<String>,
+    recipients: String,
+    subject: String,
+    body_text: String,
+    body_html: Option<String>,
+    problems: String,
+    reply_to: String,
+    in_reply_to: String,
+    reference_ids: String,
+    bulk: bool,
+    incoming_server_id: Option<String>,
+    created_at: i64,
+}
+
 pub(super) fn message_row(row: &Row) -> Result<crate::MessageRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
-    let server: Option<String> = row.try_get("incoming_server_id")?;
+    let r = MessageRecord::from_row(row)?;
     Ok(crate::MessageRow {
-        id: crate::backend::parse_id("id", &id)?,
-        ticket_number: row.try_get("ticket_number")?,
-        direction: row.try_get("direction")?,
-        kind: row.try_get("kind")?,
-        message_id: row.try_get("message_id")?,
-        from_address: row.try_get("from_address")?,
-        from_name: row.try_get("from_name")?,
-        recipients: row.try_get("recipients")?,
-        subject: row.try_get("subject")?,
-        body_text: row.try_get("body_text")?,
-        body_html: row.try_get("body_html")?,
-        problems: row.try_get("problems")?,
-        reply_to: row.try_get("reply_to")?,
-        in_reply_to: row.try_get("in_reply_to")?,
-        references: row.try_get("reference_ids")?,
-        bulk: row.try_get("bulk")?,
+        id: parse_id("id", &r.id)?,
+        ticket_number: r.ticket_number,
+        direction: r.direction,
+        kind: r.kind,
+        message_id: r.message_id,
+        from_address: r.from_address,
+        from_name: r.from_name,
+        recipients: r.recipients,
+        subject: r.subject,
+        body_text: r.body_text,
+        body_html: r.body_html,
+        problems: r.problems,
+        reply_to: r.reply_to,
+        in_reply_to: r.in_reply_to,
+        references: r.reference_ids,
+        bulk: r.bulk,
         raw: Vec::new(),
-        incoming_server_id: server
-            .map(|s| crate::backend::parse_id("incoming_server_id", &s))
-            .transpose()?,
-        created_at_ms: row.try_get("created_at")?,
+        incoming_server_id: parse_optional_id("incoming_server_id", r.incoming_server_id)?,
+        created_at_ms: r.created_at,
         attachments: Vec::new(),
     })
 }

@@ -2,16 +2,27 @@
 
 use super::{Pool, Row};
 use crate::StoreError;
+use crate::backend::parse_id;
+use sqlx::FromRow;
+
+/// An `admin_tokens` row as stored.
+#[derive(sqlx::FromRow)]
+struct TokenRecord {
+    id: String,
+    name: String,
+    token_hash: Vec<u8>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
 
 pub(super) fn token_row(row: &Row) -> Result<crate::AdminTokenRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
+    let r = TokenRecord::from_row(row)?;
     Ok(crate::AdminTokenRow {
-        id: crate::backend::parse_id("id", &id)?,
-        name: row.try_get("name")?,
-        token_hash: row.try_get("token_hash")?,
-        created_at_ms: row.try_get("created_at")?,
-        last_used_at_ms: row.try_get("last_used_at")?,
+        id: parse_id("id", &r.id)?,
+        name: r.name,
+        token_hash: r.token_hash,
+        created_at_ms: r.created_at,
+        last_used_at_ms: r.last_used_at,
     })
 }
 
