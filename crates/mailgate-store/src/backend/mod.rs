@@ -6,11 +6,16 @@
 pub mod postgres;
 pub mod sqlite;
 
-const CREDENTIAL_COLUMNS: &str = "id, kind, owner_id, subject, scope, granted_scope, sealed, access_expires_at, refresh_at, status, last_error, failures, created_at, updated_at";
+const CREDENTIAL_COLUMNS: &str = "id, kind, owner_id, subject, scope, granted_scope, sealed, \
+                                  access_expires_at, refresh_at, status, last_error, failures, \
+                                  created_at, updated_at";
 
-const OUTBOX_COLUMNS: &str = "id, idempotency_key, request_hash, status, server_id, ticket_number, message_id, draft, attempts, next_attempt_at, lease_until, sent_server_id, result, created_at, updated_at, sent_at";
+const OUTBOX_COLUMNS: &str = "id, idempotency_key, request_hash, status, server_id, \
+                              ticket_number, message_id, draft, attempts, next_attempt_at, \
+                              lease_until, sent_server_id, result, created_at, updated_at, sent_at";
 
-const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at";
+const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, \
+                              service_account_id, outgoing_server_id, created_at, updated_at";
 
 /// Where an attachment stands in its message's raw bytes, from the three `raw_` columns.
 pub(crate) fn raw_part(

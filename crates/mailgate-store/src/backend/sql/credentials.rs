@@ -75,10 +75,14 @@ pub(super) async fn upsert_credential(
     row: &crate::CredentialRow,
 ) -> Result<crate::CredentialRow, StoreError> {
     let sql = credential_sql!(
-        "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (kind, owner_id, subject, scope) DO UPDATE SET granted_scope = excluded.granted_scope, sealed = excluded.sealed, \
-         access_expires_at = excluded.access_expires_at, refresh_at = excluded.refresh_at, status = excluded.status, \
-         last_error = excluded.last_error, failures = excluded.failures, updated_at = excluded.updated_at RETURNING {}"
+        "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14) \
+         ON CONFLICT (kind, owner_id, subject, scope) DO UPDATE SET granted_scope = \
+         excluded.granted_scope, sealed = excluded.sealed, \
+         access_expires_at = excluded.access_expires_at, refresh_at = excluded.refresh_at, \
+         status = excluded.status, \
+         last_error = excluded.last_error, failures = excluded.failures, updated_at = \
+         excluded.updated_at RETURNING {}"
     );
     let stored = sqlx::query(sql)
         .bind(row.id.to_string())
@@ -108,7 +112,8 @@ pub(super) async fn find_credential(
     scope: &str,
 ) -> Result<Option<crate::CredentialRow>, StoreError> {
     let sql = credential_sql!(
-        "SELECT {} FROM credentials WHERE kind = $1 AND owner_id = $2 AND subject = $3 AND scope = $4"
+        "SELECT {} FROM credentials WHERE kind = $1 AND owner_id = $2 AND subject = $3 AND scope \
+         = $4"
     );
     let row = sqlx::query(sql)
         .bind(kind.as_str())
@@ -137,7 +142,8 @@ pub(super) async fn update_credential(
     row: &crate::CredentialRow,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
-        "UPDATE credentials SET granted_scope = $1, sealed = $2, access_expires_at = $3, refresh_at = $4, status = $5, \
+        "UPDATE credentials SET granted_scope = $1, sealed = $2, access_expires_at = $3, \
+         refresh_at = $4, status = $5, \
          last_error = $6, failures = $7, updated_at = $8 WHERE id = $9",
     )
     .bind(&row.granted_scope)
@@ -168,7 +174,8 @@ pub(super) async fn credentials_due(
     now_ms: i64,
 ) -> Result<Vec<crate::CredentialRow>, StoreError> {
     let sql = credential_sql!(
-        "SELECT {} FROM credentials WHERE status = 'connected' AND refresh_at IS NOT NULL AND refresh_at <= $1 ORDER BY refresh_at, id"
+        "SELECT {} FROM credentials WHERE status = 'connected' AND refresh_at IS NOT NULL AND \
+         refresh_at <= $1 ORDER BY refresh_at, id"
     );
     let rows = sqlx::query(sql).bind(now_ms).fetch_all(pool).await?;
     rows.iter().map(credential_row).collect()
@@ -178,15 +185,18 @@ pub(super) async fn insert_oauth_state(
     pool: &Pool,
     row: &crate::OAuthStateRow,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO oauth_states (state_hash, server_id, sealed_verifier, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&row.state_hash)
-        .bind(row.server_id.to_string())
-        .bind(&row.sealed_verifier)
-        .bind(row.created_at_ms)
-        .bind(row.expires_at_ms)
-        .bind(row.used_at_ms)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO oauth_states (state_hash, server_id, sealed_verifier, created_at, \
+                 expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&row.state_hash)
+    .bind(row.server_id.to_string())
+    .bind(&row.sealed_verifier)
+    .bind(row.created_at_ms)
+    .bind(row.expires_at_ms)
+    .bind(row.used_at_ms)
+    .execute(pool)
+    .await?;
     // States are short-lived: forget the ones that expired a day ago.
     sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1")
         .bind(row.created_at_ms - 86_400_000)
@@ -199,10 +209,13 @@ pub(super) async fn find_oauth_state(
     pool: &Pool,
     state_hash: &[u8],
 ) -> Result<Option<crate::OAuthStateRow>, StoreError> {
-    let row = sqlx::query("SELECT state_hash, server_id, sealed_verifier, created_at, expires_at, used_at FROM oauth_states WHERE state_hash = $1")
-        .bind(state_hash)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT state_hash, server_id, sealed_verifier, created_at, \
+                           expires_at, used_at FROM oauth_states WHERE state_hash = $1",
+    )
+    .bind(state_hash)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(state_row).transpose()
 }
 
@@ -212,7 +225,8 @@ pub(super) async fn take_oauth_state(
     now_ms: i64,
 ) -> Result<crate::StateUse, StoreError> {
     let taken = sqlx::query(
-        "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+        "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND \
+         expires_at > $1 \
          RETURNING state_hash, server_id, sealed_verifier, created_at, expires_at, used_at",
     )
     .bind(now_ms)
@@ -222,10 +236,13 @@ pub(super) async fn take_oauth_state(
     if let Some(row) = taken {
         return Ok(crate::StateUse::Taken(state_row(&row)?));
     }
-    let row = sqlx::query("SELECT state_hash, server_id, sealed_verifier, created_at, expires_at, used_at FROM oauth_states WHERE state_hash = $1")
-        .bind(state_hash)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT state_hash, server_id, sealed_verifier, created_at, \
+                           expires_at, used_at FROM oauth_states WHERE state_hash = $1",
+    )
+    .bind(state_hash)
+    .fetch_optional(pool)
+    .await?;
     Ok(match row.as_ref().map(state_row).transpose()? {
         None => crate::StateUse::Unknown,
         Some(r) if r.used_at_ms.is_some() => crate::StateUse::AlreadyUsed,

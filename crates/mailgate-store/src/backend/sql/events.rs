@@ -11,13 +11,16 @@ pub(super) async fn insert_event(
     data: &str,
     now_ms: i64,
 ) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar("INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(kind)
-        .bind(subject_id)
-        .bind(data)
-        .bind(now_ms)
-        .fetch_one(pool)
-        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (kind, subject_id, data, created_at) \
+                                      VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(kind)
+    .bind(subject_id)
+    .bind(data)
+    .bind(now_ms)
+    .fetch_one(pool)
+    .await?;
     Ok(id)
 }
 
@@ -26,11 +29,14 @@ pub(super) async fn list_events(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<crate::EventRow>, StoreError> {
-    let rows = sqlx::query("SELECT id, kind, subject_id, data, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(after_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, kind, subject_id, data, created_at FROM events WHERE id > \
+                            $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     rows.iter()
         .map(|row| {
             let r = EventRecord::from_row(row)?;

@@ -15,7 +15,8 @@ pub(super) async fn find_thread(
     if !ids.is_empty() {
         let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT message_id, ticket_number FROM ticket_messages WHERE message_id IN ({}) ORDER BY created_at, seq",
+            "SELECT message_id, ticket_number FROM ticket_messages WHERE message_id IN ({}) \
+             ORDER BY created_at, seq",
             placeholders.join(", ")
         );
         // Only placeholders are formatted in; the ids are bound.
@@ -68,7 +69,8 @@ pub(super) async fn tagged_ticket(
     };
     let server = import.message.incoming_server_id.map(|id| id.to_string());
     Ok(sqlx::query_scalar(
-        "SELECT t.number FROM tickets t WHERE t.number = $1 AND ($2 OR t.incoming_server_id = $3 OR lower(t.requester) = $4 \
+        "SELECT t.number FROM tickets t WHERE t.number = $1 AND ($2 OR t.incoming_server_id = $3 \
+         OR lower(t.requester) = $4 \
          OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_number = t.number \
          AND (lower(m.from_address) = $4 OR lower(m.recipients) LIKE $5 ESCAPE '\\')))",
     )
@@ -116,7 +118,8 @@ pub(super) async fn import_all(
                 .iter_mut()
                 .find(|(server, _)| *server == source.server_id)
             {
-                // Same rule as the statement below: a lower UID of the same validity never moves it back.
+                // Same rule as the statement below: a lower UID of the same validity never
+                // moves it back.
                 Some((_, (v, u))) if *v == validity && *u > uid => {}
                 Some((_, last)) => *last = (validity, uid),
                 None => progress.push((source.server_id, (validity, uid))),
@@ -126,9 +129,12 @@ pub(super) async fn import_all(
     }
     for (server, (validity, uid)) in progress {
         sqlx::query(
-            "INSERT INTO mailbox_progress (server_id, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (server_id) DO UPDATE SET last_uid = CASE WHEN mailbox_progress.uid_validity = excluded.uid_validity \
-             AND mailbox_progress.last_uid > excluded.last_uid THEN mailbox_progress.last_uid ELSE excluded.last_uid END, \
+            "INSERT INTO mailbox_progress (server_id, uid_validity, last_uid, updated_at) VALUES \
+             ($1, $2, $3, $4) \
+             ON CONFLICT (server_id) DO UPDATE SET last_uid = CASE WHEN \
+             mailbox_progress.uid_validity = excluded.uid_validity \
+             AND mailbox_progress.last_uid > excluded.last_uid THEN mailbox_progress.last_uid \
+             ELSE excluded.last_uid END, \
              uid_validity = excluded.uid_validity, updated_at = excluded.updated_at",
         )
         .bind(server.to_string())
@@ -159,7 +165,8 @@ pub(super) async fn import_one(
         }
     };
     let claimed = sqlx::query(
-        "INSERT INTO mailbox_sources (source_key, server_id, outcome, ticket_message_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO mailbox_sources (source_key, server_id, outcome, ticket_message_id, \
+         created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (source_key) DO NOTHING",
     )
     .bind(&source.key)
@@ -176,14 +183,18 @@ pub(super) async fn import_one(
     };
     let message = &import.message;
     let set_outcome = |outcome: &str| {
-        sqlx::query("UPDATE mailbox_sources SET outcome = $1, ticket_message_id = NULL WHERE source_key = $2")
-            .bind(outcome.to_owned())
-            .bind(&source.key)
+        sqlx::query(
+            "UPDATE mailbox_sources SET outcome = $1, ticket_message_id = NULL WHERE \
+                     source_key = $2",
+        )
+        .bind(outcome.to_owned())
+        .bind(&source.key)
     };
     let mut problems = std::borrow::Cow::Borrowed(&message.problems);
     if let Some(message_id) = &message.message_id {
         let earlier: Vec<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT ticket_number, content_digest FROM ticket_messages WHERE message_id = $1 AND direction = 'in' ORDER BY created_at",
+            "SELECT ticket_number, content_digest FROM ticket_messages WHERE message_id = $1 AND \
+             direction = 'in' ORDER BY created_at",
         )
         .bind(message_id)
         .fetch_all(&mut **tx)
@@ -209,7 +220,8 @@ pub(super) async fn import_one(
             problems = std::borrow::Cow::Owned(crate::backend::with_problem(
                 &message.problems,
                 &format!(
-                    "message_id_reused: an earlier message with this Message-ID and other content is in ticket {ticket_number}"
+                    "message_id_reused: an earlier message with this Message-ID and other \
+                     content is in ticket {ticket_number}"
                 ),
             ));
         }
@@ -231,7 +243,8 @@ pub(super) async fn import_one(
         None => {
             let t = &import.new_ticket;
             let number: i64 = sqlx::query_scalar(
-                "INSERT INTO tickets (id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at) \
+                "INSERT INTO tickets (id, subject, requester, requester_name, \
+                 incoming_server_id, grp, category, status, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING number",
             )
             .bind(t.id.to_string())
@@ -248,8 +261,13 @@ pub(super) async fn import_one(
         }
     };
     sqlx::query(
-        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids, bulk) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, \
+         from_address, from_name, recipients, subject, body_text, body_html, problems, raw, \
+         incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids, \
+         bulk) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE \
+         ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20)",
     )
     .bind(message.id.to_string())
     .bind(ticket_number)
@@ -277,7 +295,8 @@ pub(super) async fn import_one(
         // Kept as a range of the raw message when it can be read back from there.
         let content: &[u8] = if a.in_raw.is_some() { &[] } else { &a.content };
         sqlx::query(
-            "INSERT INTO attachments (id, message_id, position, filename, content_type, size, inline, content_id, content, raw_offset, raw_length, raw_encoding) \
+            "INSERT INTO attachments (id, message_id, position, filename, content_type, size, \
+             inline, content_id, content, raw_offset, raw_length, raw_encoding) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(a.id.to_string())
@@ -336,7 +355,8 @@ pub(super) async fn sources_to_act_on(
     for chunk in source_keys.chunks(200) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT source_key FROM mailbox_sources WHERE outcome IN ('imported', 'duplicate') AND source_key IN ({})",
+            "SELECT source_key FROM mailbox_sources WHERE outcome IN ('imported', 'duplicate') \
+             AND source_key IN ({})",
             marks.join(", ")
         );
         // Only numbered placeholders are formatted in; the keys are bound.

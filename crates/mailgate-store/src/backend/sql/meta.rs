@@ -10,10 +10,13 @@ pub(super) async fn ping(pool: &Pool) -> Result<(), StoreError> {
 
 /// Records a heartbeat: one small committed row proves the store can write.
 pub(super) async fn heartbeat(pool: &Pool, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO meta (key, value) VALUES ('health_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(now_ms.to_string())
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('health_probe', $1) ON CONFLICT (key) DO \
+                 UPDATE SET value = excluded.value",
+    )
+    .bind(now_ms.to_string())
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -52,12 +52,15 @@ pub(super) async fn clear_other_primaries(
     row: &crate::ObjectRow,
 ) -> Result<(), StoreError> {
     if row.is_primary {
-        sqlx::query("UPDATE config_objects SET is_primary = FALSE, updated_at = $1 WHERE kind = $2 AND is_primary AND id <> $3")
-            .bind(row.updated_at_ms)
-            .bind(row.kind.as_str())
-            .bind(row.id.to_string())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE config_objects SET is_primary = FALSE, updated_at = $1 WHERE kind = \
+                     $2 AND is_primary AND id <> $3",
+        )
+        .bind(row.updated_at_ms)
+        .bind(row.kind.as_str())
+        .bind(row.id.to_string())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -66,7 +69,8 @@ pub(super) async fn insert_object(pool: &Pool, row: &crate::ObjectRow) -> Result
     let mut tx = pool.begin().await?;
     clear_other_primaries(&mut tx, row).await?;
     sqlx::query(
-        "INSERT INTO config_objects (id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at) \
+        "INSERT INTO config_objects (id, kind, name, spec, sealed, enabled, is_primary, \
+         oauth_app_id, service_account_id, outgoing_server_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(row.id.to_string())
@@ -91,8 +95,10 @@ pub(super) async fn update_object(pool: &Pool, row: &crate::ObjectRow) -> Result
     let mut tx = pool.begin().await?;
     clear_other_primaries(&mut tx, row).await?;
     let done = sqlx::query(
-        "UPDATE config_objects SET name = $1, spec = $2, sealed = $3, enabled = $4, is_primary = $5, oauth_app_id = $6, \
-         service_account_id = $7, outgoing_server_id = $8, updated_at = $9 WHERE id = $10 AND kind = $11",
+        "UPDATE config_objects SET name = $1, spec = $2, sealed = $3, enabled = $4, is_primary = \
+         $5, oauth_app_id = $6, \
+         service_account_id = $7, outgoing_server_id = $8, updated_at = $9 WHERE id = $10 AND \
+         kind = $11",
     )
     .bind(&row.name)
     .bind(&row.spec)
@@ -157,7 +163,8 @@ pub(super) async fn objects_linking_to(
     id: mailgate_domain::Id,
 ) -> Result<Vec<crate::ObjectRow>, StoreError> {
     let sql = const_format!(
-        "SELECT {} FROM config_objects WHERE oauth_app_id = $1 OR service_account_id = $1 OR outgoing_server_id = $1 ORDER BY created_at, id"
+        "SELECT {} FROM config_objects WHERE oauth_app_id = $1 OR service_account_id = $1 OR \
+         outgoing_server_id = $1 ORDER BY created_at, id"
     );
     let rows = sqlx::query(sql)
         .bind(id.to_string())

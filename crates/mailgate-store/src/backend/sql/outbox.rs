@@ -54,8 +54,10 @@ pub(super) async fn enqueue_outgoing(
 ) -> Result<Option<crate::OutboxRow>, StoreError> {
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO outbox (id, idempotency_key, request_hash, status, server_id, ticket_number, message_id, draft, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $10) ON CONFLICT (idempotency_key) DO NOTHING",
+        "INSERT INTO outbox (id, idempotency_key, request_hash, status, server_id, \
+         ticket_number, message_id, draft, attempts, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $10) ON CONFLICT (idempotency_key) \
+         DO NOTHING",
     )
     .bind(row.id.to_string())
     .bind(&row.idempotency_key)
@@ -102,10 +104,13 @@ pub(super) async fn outgoing_attempts(
     pool: &Pool,
     id: mailgate_domain::Id,
 ) -> Result<Vec<crate::AttemptRow>, StoreError> {
-    let rows = sqlx::query("SELECT round, server_id, server_name, outcome, detail, started_at, finished_at FROM outbox_attempts WHERE outbox_id = $1 ORDER BY seq")
-        .bind(id.to_string())
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT round, server_id, server_name, outcome, detail, started_at, \
+                            finished_at FROM outbox_attempts WHERE outbox_id = $1 ORDER BY seq",
+    )
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await?;
     rows.iter()
         .map(|row| {
             let r = AttemptRecord::from_row(row)?;
@@ -139,7 +144,8 @@ pub(super) async fn list_outgoing(
     query: &crate::OutboxQuery,
 ) -> Result<Vec<crate::OutboxRow>, StoreError> {
     let rows = sqlx::query(crate::backend::with_columns!(
-        "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR ticket_number = $2) \
+        "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR \
+         ticket_number = $2) \
          AND ($3 IS NULL OR created_at < (SELECT created_at FROM outbox WHERE id = $3) \
               OR (created_at = (SELECT created_at FROM outbox WHERE id = $3) AND id < $3)) \
          ORDER BY created_at DESC, id DESC LIMIT $4",
@@ -163,10 +169,13 @@ pub(super) async fn claim_outgoing(
     // The outer condition is checked again on each row once it is locked, so two
     // concurrent claims (PostgreSQL) never both take a message.
     let rows = sqlx::query(crate::backend::with_columns!(
-        "UPDATE outbox SET status = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $1 \
-         WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
+        "UPDATE outbox SET status = 'sending', lease_until = $2, attempts = attempts + 1, \
+         updated_at = $1 \
+         WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND next_attempt_at <= $1) \
+         OR (status = 'sending' AND lease_until < $1) \
                       ORDER BY next_attempt_at, created_at LIMIT $3) \
-         AND ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
+         AND ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND \
+         lease_until < $1)) \
          RETURNING {}",
         OUTBOX_COLUMNS
     ))
@@ -184,10 +193,13 @@ pub(super) async fn claim_outgoing(
 }
 
 pub(super) async fn requeue_in_flight(pool: &Pool, now_ms: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query("UPDATE outbox SET status = 'queued', lease_until = NULL, next_attempt_at = $1, updated_at = $1 WHERE status = 'sending'")
-        .bind(now_ms)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'queued', lease_until = NULL, \
+                            next_attempt_at = $1, updated_at = $1 WHERE status = 'sending'",
+    )
+    .bind(now_ms)
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -199,8 +211,10 @@ pub(super) async fn finish_outgoing(
     let mut tx = pool.begin().await?;
     let sent_at = (finish.status == "sent").then_some(now_ms);
     let updated = sqlx::query(
-        "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL, sent_server_id = COALESCE($4, sent_server_id), \
-         result = $5, updated_at = $6, sent_at = COALESCE($7, sent_at) WHERE id = $1 AND status = 'sending'",
+        "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL, sent_server_id \
+         = COALESCE($4, sent_server_id), \
+         result = $5, updated_at = $6, sent_at = COALESCE($7, sent_at) WHERE id = $1 AND status \
+         = 'sending'",
     )
     .bind(finish.id.to_string())
     .bind(&finish.status)
@@ -216,8 +230,10 @@ pub(super) async fn finish_outgoing(
     }
     for a in &finish.attempts {
         sqlx::query(
-            "INSERT INTO outbox_attempts (outbox_id, seq, round, server_id, server_name, outcome, detail, started_at, finished_at) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = $1), $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO outbox_attempts (outbox_id, seq, round, server_id, server_name, \
+             outcome, detail, started_at, finished_at) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id \
+             = $1), $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(finish.id.to_string())
         .bind(a.round)
@@ -243,8 +259,12 @@ pub(super) async fn finish_outgoing(
     }
     if let Some(message) = &finish.ticket_message {
         sqlx::query(
-            "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, raw, incoming_server_id, created_at, reply_to, in_reply_to, reference_ids) \
-             VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE ticket_number = $2), 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, \
+             from_address, from_name, recipients, subject, body_text, body_html, problems, raw, \
+             incoming_server_id, created_at, reply_to, in_reply_to, reference_ids) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE \
+             ticket_number = $2), 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17)",
         )
         .bind(message.id.to_string())
         .bind(message.ticket_number)
@@ -285,9 +305,13 @@ pub(super) async fn hasten_outgoing(
         "($2 IS NULL OR id = $2) AND ($3 IS NULL OR server_id = $3 OR ($4 AND server_id IS NULL))";
     static QUEUED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static FAILED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let queued = QUEUED.get_or_init(|| format!(
-        "UPDATE outbox SET next_attempt_at = CASE WHEN next_attempt_at > $1 THEN $1 ELSE next_attempt_at END, updated_at = $1 \
-         WHERE status = 'queued' AND {SCOPE} RETURNING id"));
+    let queued = QUEUED.get_or_init(|| {
+        format!(
+            "UPDATE outbox SET next_attempt_at = CASE WHEN next_attempt_at > $1 THEN $1 ELSE \
+         next_attempt_at END, updated_at = $1 \
+         WHERE status = 'queued' AND {SCOPE} RETURNING id"
+        )
+    });
     let failed = FAILED.get_or_init(|| format!(
         "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, updated_at = $1 \
          WHERE status = 'failed' AND {SCOPE} RETURNING id"));

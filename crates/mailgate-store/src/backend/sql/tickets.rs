@@ -133,12 +133,16 @@ pub(super) async fn list_tickets(
     let folded = query.text.as_deref().map(|t| like(&t.to_lowercase()));
     let typed = query.text.as_deref().map(like);
     let rows = sqlx::query(
-        "SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at FROM tickets \
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR grp = $2) AND ($3 IS NULL OR category = $3) \
+        "SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, \
+         category, status, created_at, updated_at FROM tickets \
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR grp = $2) AND ($3 IS NULL OR \
+         category = $3) \
          AND ($4 IS NULL OR LOWER(subject) LIKE $4 ESCAPE '\\' OR subject LIKE $7 ESCAPE '\\' \
-              OR LOWER(requester) LIKE $4 ESCAPE '\\' OR LOWER(requester_name) LIKE $4 ESCAPE '\\' OR requester_name LIKE $7 ESCAPE '\\' \
+              OR LOWER(requester) LIKE $4 ESCAPE '\\' OR LOWER(requester_name) LIKE $4 ESCAPE \
+              '\\' OR requester_name LIKE $7 ESCAPE '\\' \
               OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_number = tickets.number \
-                         AND (LOWER(m.body_text) LIKE $4 ESCAPE '\\' OR m.body_text LIKE $7 ESCAPE '\\'))) \
+                         AND (LOWER(m.body_text) LIKE $4 ESCAPE '\\' OR m.body_text LIKE $7 \
+                         ESCAPE '\\'))) \
          AND ($5 IS NULL OR number < $5) \
          ORDER BY number DESC LIMIT $6",
     )
@@ -158,10 +162,14 @@ pub(super) async fn get_ticket(
     pool: &Pool,
     number: i64,
 ) -> Result<Option<crate::TicketRow>, StoreError> {
-    let row = sqlx::query("SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, created_at, updated_at FROM tickets WHERE number = $1")
-        .bind(number)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT number, id, subject, requester, requester_name, \
+                           incoming_server_id, grp, category, status, created_at, updated_at \
+                           FROM tickets WHERE number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(ticket_row).transpose()
 }
 
@@ -170,7 +178,9 @@ pub(super) async fn ticket_messages(
     number: i64,
 ) -> Result<Vec<crate::MessageRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, recipients, subject, body_text, body_html, problems, reply_to, in_reply_to, reference_ids, bulk, incoming_server_id, created_at \
+        "SELECT id, ticket_number, direction, kind, message_id, from_address, from_name, \
+         recipients, subject, body_text, body_html, problems, reply_to, in_reply_to, \
+         reference_ids, bulk, incoming_server_id, created_at \
          FROM ticket_messages WHERE ticket_number = $1 ORDER BY seq",
     )
     .bind(number)
@@ -180,12 +190,13 @@ pub(super) async fn ticket_messages(
         rows.iter().map(message_row).collect::<Result<_, _>>()?;
     for m in &mut messages {
         let rows = sqlx::query(
-            "SELECT id, message_id, position, filename, content_type, size, inline, content_id, raw_offset, raw_length, raw_encoding \
+            "SELECT id, message_id, position, filename, content_type, size, inline, content_id, \
+             raw_offset, raw_length, raw_encoding \
              FROM attachments WHERE message_id = $1 ORDER BY position",
         )
-            .bind(m.id.to_string())
-            .fetch_all(pool)
-            .await?;
+        .bind(m.id.to_string())
+        .fetch_all(pool)
+        .await?;
         m.attachments = rows
             .iter()
             .map(|r| attachment_row(r, false))
@@ -202,8 +213,10 @@ pub(super) async fn attachment(
     // A range of the raw message is cut out by the database (offsets fit in 32 bits:
     // messages are at most 1 GiB).
     let row = sqlx::query(
-        "SELECT a.id, a.message_id, a.position, a.filename, a.content_type, a.size, a.inline, a.content_id, a.content, a.raw_offset, a.raw_length, a.raw_encoding, \
-         CASE WHEN a.raw_offset IS NULL THEN NULL ELSE substr(m.raw, CAST(a.raw_offset AS INTEGER) + 1, CAST(a.raw_length AS INTEGER)) END AS raw_part \
+        "SELECT a.id, a.message_id, a.position, a.filename, a.content_type, a.size, a.inline, \
+         a.content_id, a.content, a.raw_offset, a.raw_length, a.raw_encoding, \
+         CASE WHEN a.raw_offset IS NULL THEN NULL ELSE substr(m.raw, CAST(a.raw_offset AS \
+         INTEGER) + 1, CAST(a.raw_length AS INTEGER)) END AS raw_part \
          FROM attachments a JOIN ticket_messages m ON m.id = a.message_id WHERE a.id = $1",
     )
     .bind(id.to_string())
