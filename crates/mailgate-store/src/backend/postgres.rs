@@ -6,7 +6,6 @@
 //! already deleted the mail on the provider's side or answered 202. Such a server is refused at
 //! start unless `database.allow_async_commit` says the operator accepts that.
 
-use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
@@ -54,22 +53,6 @@ impl PostgresStore {
     fn check_free_space(&self) -> Result<(), StoreError> {
         Ok(())
     }
-
-    /// The server's `synchronous_commit` as each of `n` connections sees it.
-    async fn durability_levels(&self, n: u32) -> Result<Vec<String>, StoreError> {
-        let mut held = Vec::new();
-        let mut levels = Vec::new();
-        for _ in 0..n.max(1) {
-            let mut conn = self.pool.acquire().await?;
-            levels.push(
-                sqlx::query_scalar("SHOW synchronous_commit")
-                    .fetch_one(&mut *conn)
-                    .await?,
-            );
-            held.push(conn);
-        }
-        Ok(levels)
-    }
 }
 
 /// A failed first connection: refused, unknown host, timed out or rejected login. Errors the
@@ -108,4 +91,18 @@ fn check_synchronous_commit(level: &str, allowed: bool) -> Result<(), StoreError
     ))
 }
 
-sql_store!(PostgresStore, sqlx::Postgres, "postgres");
+// The shared SQL, compiled once per backend on purpose (see `sql/mod.rs`).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+
+const NAME: &str = "postgres";
+type Db = sqlx::Postgres;
+type Backend = PostgresStore;
+
+/// The server's `synchronous_commit` as one connection sees it.
+async fn durability_level(conn: &mut sqlx::PgConnection) -> Result<String, StoreError> {
+    Ok(sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(conn)
+        .await?)
+}

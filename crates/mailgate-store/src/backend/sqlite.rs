@@ -17,7 +17,6 @@
 //! 0600 whatever the umask (SQLite gives the `-wal` and `-shm` files the database file's mode),
 //! and an existing database's modes are corrected at open.
 
-use super::{const_format, credential_sql, sql_store};
 use crate::{DatabaseUrl, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -108,31 +107,6 @@ impl SqliteStore {
         }
     }
 
-    /// `PRAGMA synchronous` as each of `n` connections sees it (`full` expected).
-    async fn durability_levels(&self, n: u32) -> Result<Vec<String>, StoreError> {
-        let mut held = Vec::new();
-        let mut levels = Vec::new();
-        for _ in 0..n.max(1) {
-            let mut conn = self.pool.acquire().await?;
-            let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                .fetch_one(&mut *conn)
-                .await?;
-            levels.push(
-                match level {
-                    0 => "off",
-                    1 => "normal",
-                    2 => "full",
-                    3 => "extra",
-                    _ => "unknown",
-                }
-                .to_owned(),
-            );
-            // Held until all are read, so that each read uses another connection.
-            held.push(conn);
-        }
-        Ok(levels)
-    }
-
     /// After a large write: the checkpointer copies the WAL into the database in the
     /// background. Wake-ups while it runs fold into one more run.
     fn wrote(&self) {
@@ -208,4 +182,26 @@ async fn checkpointer(pool: sqlx::SqlitePool, wake: Arc<Notify>, mut stop: watch
     }
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+// The shared SQL, compiled once per backend on purpose (see `sql/mod.rs`).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+
+const NAME: &str = "sqlite";
+type Db = sqlx::Sqlite;
+type Backend = SqliteStore;
+
+/// `PRAGMA synchronous` as one connection sees it (`full` expected).
+async fn durability_level(conn: &mut sqlx::SqliteConnection) -> Result<String, StoreError> {
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(conn)
+        .await?;
+    Ok(match level {
+        0 => "off",
+        1 => "normal",
+        2 => "full",
+        3 => "extra",
+        _ => "unknown",
+    }
+    .to_owned())
+}
