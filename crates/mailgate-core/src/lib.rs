@@ -9,6 +9,8 @@ pub mod login;
 pub mod oauth;
 pub mod objects;
 pub mod probe;
+#[cfg(test)]
+mod raised_codes;
 pub mod receive;
 pub mod secrets;
 pub mod send;

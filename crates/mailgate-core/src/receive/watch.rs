@@ -12,7 +12,7 @@ use crate::objects::{IncomingServers, Objects};
 use crate::tokens;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, ImportFrom, IncomingProtocol};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity};
 use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::{Capabilities, ImapSession};
@@ -74,24 +74,21 @@ impl WatchError {
         match self {
             WatchError::Credential(d) | WatchError::TokenUnavailable(d) => d.clone(),
             WatchError::Proto(e) => e.diagnosis(provider),
-            WatchError::Store(e) => Diagnosis {
-                code: "internal",
-                message: e.to_string(),
-                hint: "check the database".into(),
-                severity: Severity::Transient,
-            },
-            WatchError::Internal(m) => Diagnosis {
-                code: "internal",
-                message: m.clone(),
-                hint: "this is a bug in mailgate; the mailbox is read again after a pause".into(),
-                severity: Severity::Transient,
-            },
-            WatchError::Config(m) => Diagnosis {
-                code: "internal",
-                message: m.clone(),
-                hint: "check the server's configuration".into(),
-                severity: Severity::Permanent,
-            },
+            WatchError::Store(e) => {
+                Diagnosis::new(Code::Internal, e.to_string(), "check the database")
+            }
+            WatchError::Internal(m) => Diagnosis::new(
+                Code::Internal,
+                m.clone(),
+                "this is a bug in mailgate; the mailbox is read again after a pause",
+            ),
+            // The server's configuration cannot be used: the catalog's code for it (this was
+            // `internal` with a permanent severity, which gave one code two meanings).
+            WatchError::Config(m) => Diagnosis::new(
+                Code::ServerMisconfigured,
+                m.clone(),
+                "check the server's configuration",
+            ),
         }
     }
 
@@ -223,7 +220,7 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
         // The provider or the way to it fails for now, or the configuration does (the next
         // login would fail the same way, with the same cached token): go on.
         Err(d) => {
-            tracing::warn!(code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
+            tracing::warn!(code = d.code.as_str(), error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
             tracing::debug!(user = login.credentials.user(), "access token not renewed");
             Some(TOKEN_RETRY)
         }
@@ -521,8 +518,8 @@ pub async fn watch_mailbox(
                 let provider =
                     crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
                 let diagnosis = e.diagnosis_for(provider);
-                tracing::warn!(server = %mailbox.server_id, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
-                metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code)
+                tracing::warn!(server = %mailbox.server_id, code = diagnosis.code.as_str(), error = %e, "mailbox session failed; retrying in {backoff:?}");
+                metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code.as_str())
                     .increment(1);
                 if e.is_auth() && !reported_auth {
                     reported_auth = true;
@@ -604,7 +601,7 @@ mod tests {
             tokens::authorization_required(),
         ];
         for d in refusals {
-            let code = d.code;
+            let code = d.code.as_str();
             let e = WatchError::from_login(d);
             assert!(
                 matches!(e, WatchError::Credential(_)) && e.is_auth(),
@@ -615,7 +612,7 @@ mod tests {
         let unreachable = [
             // What tokens.rs answers when the database fails.
             Diagnosis {
-                code: "internal",
+                code: Code::Internal,
                 message: "mailgate could not read or write its token store".into(),
                 hint: "check the database".into(),
                 severity: Severity::Transient,
@@ -633,7 +630,7 @@ mod tests {
             }),
         ];
         for d in unreachable {
-            let code = d.code;
+            let code = d.code.as_str();
             let e = WatchError::from_login(d);
             assert!(
                 matches!(e, WatchError::TokenUnavailable(_)) && !e.is_auth(),
