@@ -15,6 +15,7 @@ pub mod receive;
 pub mod secrets;
 pub mod send;
 pub mod tickets;
+pub mod token_error;
 pub mod tokens;
 
 use anyhow::Context;

@@ -9,10 +9,11 @@ use crate::Core;
 use crate::events;
 use crate::login::Login;
 use crate::objects::{IncomingServers, Objects};
+use crate::token_error::TokenError;
 use crate::tokens;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, ImportFrom, IncomingProtocol};
-use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind};
 use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::{Capabilities, ImapSession};
@@ -106,14 +107,11 @@ impl WatchError {
     /// the provider (a dead or missing grant, a client or a delegation it refuses), or a token
     /// that cannot be had for now: the database or the token endpoint failed, a network or TLS
     /// failure included (the provider refused nothing).
-    pub fn from_login(d: Diagnosis) -> Self {
-        use mailgate_domain::troubleshoot::{is_transport_failure, setup};
-        if setup::is_server_misconfigured(&d) {
-            WatchError::Config(d.message)
-        } else if d.severity == Severity::Transient || is_transport_failure(&d) {
-            WatchError::TokenUnavailable(d)
-        } else {
-            WatchError::Credential(d)
+    pub fn from_login(e: TokenError) -> Self {
+        match e {
+            TokenError::Misconfigured(d) => WatchError::Config(d.message),
+            TokenError::Unavailable(d) => WatchError::TokenUnavailable(d),
+            TokenError::Refused(d) => WatchError::Credential(d),
         }
     }
 }
@@ -168,7 +166,7 @@ async fn replace_refused_token(
             let provider =
                 crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
             let why = why.after_refused_token(&refused.diagnosis(provider));
-            return Err(WatchError::from_login(why));
+            return Err(WatchError::from_login(TokenError::classify(why)));
         }
     };
     login.expires_at_ms = Some(fresh.expires_at_ms);
@@ -216,7 +214,7 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
         Ok(fresh) if fresh.expires_at_ms > expires => None,
         Ok(_) => Some(TOKEN_RETRY),
         // A refusal (the grant is dead): the next session's login reports it.
-        Err(d) if matches!(WatchError::from_login(d.clone()), WatchError::Credential(_)) => None,
+        Err(d) if matches!(TokenError::classify(d.clone()), TokenError::Refused(_)) => None,
         // The provider or the way to it fails for now, or the configuration does (the next
         // login would fail the same way, with the same cached token): go on.
         Err(d) => {
@@ -554,7 +552,7 @@ pub async fn watch_mailbox(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailgate_domain::troubleshoot::{TransportFailure, lookup, transport_error};
+    use mailgate_domain::troubleshoot::{Severity, TransportFailure, lookup, transport_error};
     use mailgate_proto::error::MailProtocol;
 
     /// A delete needs UID EXPUNGE; a move MOVE or UID EXPUNGE; otherwise the mail stays.
@@ -602,7 +600,7 @@ mod tests {
         ];
         for d in refusals {
             let code = d.code.as_str();
-            let e = WatchError::from_login(d);
+            let e = WatchError::from_login(TokenError::classify(d));
             assert!(
                 matches!(e, WatchError::Credential(_)) && e.is_auth(),
                 "{code}: {e:?}"
@@ -631,14 +629,16 @@ mod tests {
         ];
         for d in unreachable {
             let code = d.code.as_str();
-            let e = WatchError::from_login(d);
+            let e = WatchError::from_login(TokenError::classify(d));
             assert!(
                 matches!(e, WatchError::TokenUnavailable(_)) && !e.is_auth(),
                 "{code}: {e:?}"
             );
             assert_eq!(e.diagnosis().code, code);
         }
-        let e = WatchError::from_login(crate::login::config("no password is stored"));
+        let e = WatchError::from_login(TokenError::classify(crate::login::config(
+            "no password is stored",
+        )));
         assert!(matches!(e, WatchError::Config(_)) && !e.is_auth(), "{e:?}");
         // The mail server's refusal.
         let refused = WatchError::Proto(ProtoError::Auth {
