@@ -226,7 +226,7 @@ fn push_diagnosis(push: &mut Push<'_>, check: &'static str, d: &Diagnosis) {
         check,
         Outcome::Fail,
         d.message.clone(),
-        Some(d.code),
+        Some(d.code.as_str()),
         Some(d.hint.clone()),
     );
 }

@@ -9,10 +9,13 @@ pub mod login;
 pub mod oauth;
 pub mod objects;
 pub mod probe;
+#[cfg(test)]
+mod raised_codes;
 pub mod receive;
 pub mod secrets;
 pub mod send;
 pub mod tickets;
+pub mod token_error;
 pub mod tokens;
 
 use anyhow::Context;

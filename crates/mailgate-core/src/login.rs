@@ -3,6 +3,7 @@
 
 use crate::Core;
 use crate::objects::{Objects, Resource};
+use crate::token_error::TokenError;
 use crate::tokens::{self, CredentialKey};
 use mailgate_domain::server::Auth;
 use mailgate_domain::troubleshoot::Diagnosis;
@@ -36,12 +37,17 @@ pub async fn login<R: Resource>(
     auth: &Auth,
     mailbox: &str,
     gmail_api: bool,
-) -> Result<Option<Login>, Diagnosis> {
+) -> Result<Option<Login>, TokenError> {
     match auth {
         Auth::Oauth { .. } => {
-            let key = CredentialKey::for_server(auth, mailbox, gmail_api)
-                .ok_or_else(|| config("the server names no OAuth app or service account"))?;
-            let token = tokens::access_token(core, &key).await?;
+            let key = CredentialKey::for_server(auth, mailbox, gmail_api).ok_or_else(|| {
+                TokenError::Misconfigured(config(
+                    "the server names no OAuth app or service account",
+                ))
+            })?;
+            let token = tokens::access_token(core, &key)
+                .await
+                .map_err(TokenError::classify)?;
             Ok(Some(Login {
                 credentials: Credentials::XOAuth2 {
                     user: mailbox.to_owned(),
@@ -54,10 +60,12 @@ pub async fn login<R: Resource>(
         Auth::Basic { username } => {
             let (_, _, secrets) = Objects::<R>::load(core, server_id)
                 .await
-                .map_err(|e| config(&e.to_string()))?;
-            let password = secrets
-                .get("password")
-                .ok_or_else(|| config("no password is stored; set `password` on the server"))?;
+                .map_err(|e| TokenError::Misconfigured(config(&e.to_string())))?;
+            let password = secrets.get("password").ok_or_else(|| {
+                TokenError::Misconfigured(config(
+                    "no password is stored; set `password` on the server",
+                ))
+            })?;
             Ok(Some(Login {
                 credentials: Credentials::Plain {
                     user: username.clone(),

@@ -7,7 +7,7 @@ use crate::Core;
 use crate::events;
 use crate::oauth::TokenResponse;
 use crate::objects::{OAuthApps, Objects};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity};
 use mailgate_domain::{ExposeSecret, Id, SecretString};
 use mailgate_store::{CredentialKind, CredentialRow, StoreError};
 use ring::rand::SecureRandom;
@@ -284,7 +284,7 @@ pub async fn access_token_lasting(
         // minute, so fixing the configuration is enough to bring it back.
         let retry_failed = row.status == FAILED && now - row.updated_at_ms >= RETRY_FAILED_AFTER_MS;
         if row.status != CONNECTED && !retry_failed {
-            return Err(stored_diagnosis(row));
+            return Err(stored_diagnosis(&row.status, row.last_error.as_deref()));
         }
         // Another node (or the refresher) may have renewed it already.
         if let (
@@ -361,7 +361,7 @@ pub async fn replace_rejected(
     if let Some(r) = &row
         && r.status != CONNECTED
     {
-        return Err(stored_diagnosis(r));
+        return Err(stored_diagnosis(&r.status, r.last_error.as_deref()));
     }
     renew_cached(core, key, row, &mut cached).await
 }
@@ -539,7 +539,8 @@ async fn record_failure(
     diagnosis: &Diagnosis,
 ) {
     let now = core.clock.now_ms();
-    metrics::counter!("mailgate_token_failures_total", "cause" => diagnosis.code).increment(1);
+    metrics::counter!("mailgate_token_failures_total", "cause" => diagnosis.code.as_str())
+        .increment(1);
     let last_error = serde_json::to_string(diagnosis).ok();
     let updated = match diagnosis.severity {
         Severity::Transient => {
@@ -586,65 +587,46 @@ async fn record_failure(
 }
 
 /// The diagnosis a credential was marked with, as it was (its code found again in the catalog).
-fn stored_diagnosis(row: &CredentialRow) -> Diagnosis {
+pub(crate) fn stored_diagnosis(status: &str, last_error: Option<&str>) -> Diagnosis {
     #[derive(serde::Deserialize)]
     struct Stored {
         code: String,
         message: String,
         hint: String,
     }
-    let reauthorize = row.status == NEEDS_REAUTHORIZATION || row.status == AUTHORIZATION_REQUIRED;
-    let fallback = match row.status.as_str() {
-        AUTHORIZATION_REQUIRED => "authorization_required",
-        NEEDS_REAUTHORIZATION => "needs_reauthorization",
-        _ => "credential_failed",
+    // Without a recorded reason, the status says which code (and so which severity) it is.
+    let fallback = match status {
+        AUTHORIZATION_REQUIRED => Code::AuthorizationRequired,
+        NEEDS_REAUTHORIZATION => Code::NeedsReauthorization,
+        _ => Code::CredentialFailed,
     };
-    let stored: Option<Stored> = row
-        .last_error
-        .as_deref()
-        .and_then(|e| serde_json::from_str(e).ok());
+    let stored: Option<Stored> = last_error.and_then(|e| serde_json::from_str(e).ok());
     let Some(stored) = stored else {
-        return Diagnosis {
-            code: fallback,
-            message: "the credential stopped working".into(),
-            hint: "authorize the server again".into(),
-            severity: if reauthorize {
-                Severity::Reauthorize
-            } else {
-                Severity::Permanent
-            },
-        };
+        return Diagnosis::new(
+            fallback,
+            "the credential stopped working",
+            "authorize the server again",
+        );
     };
-    let entry = mailgate_domain::troubleshoot::lookup(&stored.code);
-    Diagnosis {
-        code: entry.map(|e| e.code).unwrap_or(fallback),
-        message: stored.message,
-        hint: stored.hint,
-        severity: entry.map(|e| e.severity).unwrap_or(if reauthorize {
-            Severity::Reauthorize
-        } else {
-            Severity::Permanent
-        }),
-    }
+    let code = Code::parse(&stored.code).unwrap_or(fallback);
+    Diagnosis::new(code, stored.message, stored.hint)
 }
 
 pub fn authorization_required() -> Diagnosis {
-    Diagnosis {
-        code: "authorization_required",
-        message: "no account has signed in and consented for this mailbox yet".into(),
-        hint: "authorize the server: POST /api/v1/{incoming,outgoing}-servers/{id}/authorize and open the URL as the mailbox".into(),
-        severity: Severity::Reauthorize,
-    }
+    Diagnosis::new(
+        Code::AuthorizationRequired,
+        "no account has signed in and consented for this mailbox yet",
+        "authorize the server: POST /api/v1/{incoming,outgoing}-servers/{id}/authorize and open the URL as the mailbox",
+    )
 }
 
-fn store_failure(e: StoreError) -> Diagnosis {
+pub(crate) fn store_failure(e: StoreError) -> Diagnosis {
     tracing::error!(error = %e, "token store failure");
-    Diagnosis {
-        code: "internal",
-        message: "mailgate could not read or write its token store".into(),
-        hint: "check the database; the server log has the details".into(),
-        severity: Severity::Transient,
-    }
+    Diagnosis::new(
+        Code::Internal,
+        "mailgate could not read or write its token store",
+        "check the database; the server log has the details",
+    )
 }
 
 /// Runs [`refresh_due`] until `shutdown` completes, every `every` (and at once on start).

@@ -49,7 +49,7 @@ pub fn failed(server: Option<&str>, d: &Diagnosis) -> Response {
              <p><small>Error code: <code>{}</code></small></p>",
             escape(&d.message),
             escape(&d.hint),
-            escape(d.code)
+            escape(d.code.as_str())
         ),
     )
 }

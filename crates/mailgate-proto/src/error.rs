@@ -6,10 +6,10 @@
 //! Secrets never land here: server replies are scrubbed of the credential before they are
 //! stored (see `Credentials::scrub`), and no variant holds a token or a password.
 
-pub use mailgate_domain::troubleshoot::{Diagnosis, MailProtocol, ProviderKind, Severity};
 use mailgate_domain::troubleshoot::{
-    TransportFailure, auth_reply, lookup, sasl_failure, smtp_reply, transport_error,
+    Code, TransportFailure, auth_reply, sasl_failure, smtp_reply, transport_error,
 };
+pub use mailgate_domain::troubleshoot::{Diagnosis, MailProtocol, ProviderKind, Severity};
 use std::io;
 
 #[derive(Debug, thiserror::Error)]
@@ -223,8 +223,8 @@ impl ProtoError {
                 if known.code != "auth_failed" {
                     return known;
                 }
-                catalog(
-                    "mailbox_not_accessible",
+                Diagnosis::new(
+                    Code::MailboxNotAccessible,
                     format!(
                         "The {} server refused {command}: \"{}\".",
                         protocol.display_name(),
@@ -239,8 +239,8 @@ impl ProtoError {
                 what,
             } => {
                 if what.contains("UID EXPUNGE") {
-                    catalog(
-                        "mailbox_not_accessible",
+                    Diagnosis::new(
+                        Code::MailboxNotAccessible,
                         format!(
                             "The {} server at {host} does not offer {what}. mailgate leaves the mail in place.",
                             protocol.display_name()
@@ -256,8 +256,8 @@ impl ProtoError {
                         ),
                     })
                 } else {
-                    catalog(
-                        "auth_mechanism_unsupported",
+                    Diagnosis::new(
+                        Code::AuthMechanismUnsupported,
                         format!(
                             "The {} server at {host} does not offer {what}.",
                             protocol.display_name()
@@ -271,11 +271,11 @@ impl ProtoError {
                 host,
                 detail,
                 line,
-            } => catalog(
+            } => Diagnosis::new(
                 // The connection is dropped after a reply mailgate cannot read; the catalog has
                 // no closer code than "closed" (and its hint covers the usual cause: a port
                 // that speaks another protocol or another security).
-                "connection_closed",
+                Code::ConnectionClosed,
                 format!(
                     "The {} server at {host} answered something mailgate does not understand ({detail}): \"{}\". mailgate closed the connection.",
                     protocol.display_name(),
@@ -289,57 +289,40 @@ impl ProtoError {
                 what,
                 size,
                 limit,
-            } => catalog(
-                "connection_closed",
+            } => Diagnosis::new(
+                Code::ConnectionClosed,
                 format!(
                     "The {} server at {host} sent {size} {what}, more than the {limit} mailgate accepts. mailgate closed the connection without reading it.",
                     protocol.display_name()
                 ),
                 "A server sends this only when it is broken or hostile: check the host and port. For message bodies the limit follows receive.max_message_bytes. mailgate reconnects with backoff meanwhile.",
             ),
-            ProtoError::TooLarge { id, size, max } => catalog(
-                "message_too_large",
+            ProtoError::TooLarge { id, size, max } => Diagnosis::new(
+                Code::MessageTooLarge,
                 format!(
                     "Message {id} is larger than the {max} bytes mailgate accepts{}.",
                     size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
                 ),
                 "Raise the server's maximum message size in mailgate if such messages must become tickets; otherwise the message is skipped.",
             ),
-            ProtoError::NoSuchMessage { id } => catalog(
-                "service_unavailable",
+            ProtoError::NoSuchMessage { id } => Diagnosis::new(
+                Code::ServiceUnavailable,
                 format!(
                     "Message {id} disappeared while mailgate read it (another client moved or deleted it)."
                 ),
                 "Nothing to do: the next pass of the mailbox no longer lists it.",
             ),
-            ProtoError::Unusable => catalog(
-                "connection_closed",
+            ProtoError::Unusable => Diagnosis::new(
+                Code::ConnectionClosed,
                 "The connection was dropped after an earlier failure or an interrupted command.",
                 "Nothing to do: mailgate connects again.",
             ),
-            ProtoError::InvalidInput(what) => catalog(
-                "mailbox_not_accessible",
+            ProtoError::InvalidInput(what) => Diagnosis::new(
+                Code::MailboxNotAccessible,
                 format!("mailgate cannot send this to the server: {what}."),
                 "Fix the folder name in the server's settings (no line breaks).",
             ),
         }
-    }
-}
-
-/// A diagnosis for a catalog code, with the code's own severity (one code never means two
-/// things). Should a code be renamed in the catalog, `connection_closed` stands in (a test
-/// checks every code used here exists).
-fn catalog(code: &str, message: impl Into<String>, hint: &str) -> Diagnosis {
-    let entry = lookup(code).or_else(|| lookup("connection_closed"));
-    let (code, severity) = match entry {
-        Some(e) => (e.code, e.severity),
-        None => ("connection_closed", Severity::Transient),
-    };
-    Diagnosis {
-        code,
-        message: message.into(),
-        hint: hint.to_owned(),
-        severity,
     }
 }
 
@@ -460,6 +443,7 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mailgate_domain::troubleshoot::lookup;
 
     /// The error and its causes as a person reads them: each `source()` after a `: `.
     fn chain(e: &dyn std::error::Error) -> String {
@@ -628,7 +612,7 @@ mod tests {
         ] {
             // Every code used here exists in the catalog.
             let d = e.diagnosis(ProviderKind::Generic);
-            assert!(lookup(d.code).is_some(), "{}", d.code);
+            assert!(lookup(d.code.as_str()).is_some(), "{}", d.code);
         }
     }
 

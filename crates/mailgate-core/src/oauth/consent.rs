@@ -14,7 +14,7 @@ use mailgate_domain::incoming::IncomingProtocol;
 use mailgate_domain::oauth_app::OAuthAppSpec;
 use mailgate_domain::outgoing::OutgoingProtocol;
 use mailgate_domain::server::Auth;
-use mailgate_domain::troubleshoot::{self, Diagnosis, Grant, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{self, Code, Diagnosis, Grant, ProviderKind, Severity};
 use mailgate_domain::{ExposeSecret, FieldError, FieldErrors, Id};
 use mailgate_store::{CredentialKind, OAuthStateRow, ObjectKind, StateUse};
 use serde::Serialize;
@@ -389,12 +389,7 @@ async fn finish(
         return Err(refuse(core, &key, refused).await);
     }
     let Some(refresh) = answer.refresh_token.as_ref() else {
-        return Err(Diagnosis {
-            code: "no_refresh_token",
-            message: "the provider granted access but sent no refresh token, so access would end within the hour".into(),
-            hint: "remove this app's access in the account's security settings (for Google: myaccount.google.com > Security > Third-party access) and connect again".into(),
-            severity: Severity::Permanent,
-        });
+        return Err(no_refresh_token());
     };
     tokens::store_grant(core, &key, refresh, &answer, &granted)
         .await
@@ -473,12 +468,23 @@ async fn signed_in_account(
             }
         }
     }
-    Err(Diagnosis {
-        code: "account_unknown",
-        message: "the provider did not say which account signed in, so mailgate cannot check it is the server's mailbox".into(),
-        hint: "add the scopes `openid email` to the OAuth app (they are in the google and microsoft presets) and set its userinfo URL".into(),
-        severity: Severity::Permanent,
-    })
+    Err(account_unknown())
+}
+
+pub(crate) fn no_refresh_token() -> Diagnosis {
+    Diagnosis::new(
+        Code::NoRefreshToken,
+        "the provider granted access but sent no refresh token, so access would end within the hour",
+        "remove this app's access in the account's security settings (for Google: myaccount.google.com > Security > Third-party access) and connect again",
+    )
+}
+
+pub(crate) fn account_unknown() -> Diagnosis {
+    Diagnosis::new(
+        Code::AccountUnknown,
+        "the provider did not say which account signed in, so mailgate cannot check it is the server's mailbox",
+        "add the scopes `openid email` to the OAuth app (they are in the google and microsoft presets) and set its userinfo URL",
+    )
 }
 
 fn id_token_account(id_token: &str) -> Option<SignedIn> {
@@ -507,15 +513,15 @@ fn email_verified(claims: &serde_json::Value) -> Option<bool> {
     }
 }
 
-fn state_problem(usage: StateUse) -> Diagnosis {
+pub(crate) fn state_problem(usage: StateUse) -> Diagnosis {
     let (code, message) = match usage {
         StateUse::Expired => (
-            "oauth_state_expired",
+            Code::OauthStateExpired,
             "this sign-in link is older than 10 minutes",
         ),
-        StateUse::AlreadyUsed => ("oauth_state_reused", "this sign-in link was already used"),
+        StateUse::AlreadyUsed => (Code::OauthStateReused, "this sign-in link was already used"),
         _ => (
-            "oauth_state_invalid",
+            Code::OauthStateInvalid,
             "this sign-in did not start from mailgate (its `state` is missing or unknown)",
         ),
     };
@@ -528,22 +534,19 @@ fn state_problem(usage: StateUse) -> Diagnosis {
     }
 }
 
-fn server_gone() -> Diagnosis {
-    Diagnosis {
-        code: "server_gone",
-        message: "the server this sign-in was for no longer exists or no longer uses an OAuth app"
-            .into(),
-        hint: "check the server's configuration and start the authorization again".into(),
-        severity: Severity::Permanent,
-    }
+pub(crate) fn server_gone() -> Diagnosis {
+    Diagnosis::new(
+        Code::ServerGone,
+        "the server this sign-in was for no longer exists or no longer uses an OAuth app",
+        "check the server's configuration and start the authorization again",
+    )
 }
 
-fn internal(e: impl std::fmt::Display) -> Diagnosis {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Diagnosis {
     tracing::error!(error = %e, "consent failed inside mailgate");
-    Diagnosis {
-        code: "internal",
-        message: "mailgate could not complete the sign-in; the server log has the details".into(),
-        hint: "try again; if it persists, read the log".into(),
-        severity: Severity::Transient,
-    }
+    Diagnosis::new(
+        Code::Internal,
+        "mailgate could not complete the sign-in; the server log has the details",
+        "try again; if it persists, read the log",
+    )
 }

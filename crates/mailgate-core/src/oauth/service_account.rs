@@ -5,7 +5,7 @@ use crate::Core;
 use crate::objects::{Objects, ServiceAccounts};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind};
 use mailgate_domain::{ExposeSecret, Id};
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
@@ -65,11 +65,10 @@ fn sign(
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
-fn bad_key(why: &str) -> Diagnosis {
-    Diagnosis {
-        code: "service_account_key_unusable",
-        message: format!("the service account's key cannot sign: {why}"),
-        hint: "upload a current JSON key for the service account (IAM & Admin > Service Accounts > Keys)".into(),
-        severity: Severity::Permanent,
-    }
+pub(crate) fn bad_key(why: &str) -> Diagnosis {
+    Diagnosis::new(
+        Code::ServiceAccountKeyUnusable,
+        format!("the service account's key cannot sign: {why}"),
+        "upload a current JSON key for the service account (IAM & Admin > Service Accounts > Keys)",
+    )
 }

@@ -1,7 +1,7 @@
 //! Requests to an OAuth2 token endpoint, every failure turned into a diagnosis.
 
 use mailgate_domain::troubleshoot::{
-    self, Diagnosis, Grant, ProviderKind, TokenRequest, TransportFailure,
+    self, Code, Diagnosis, Grant, ProviderKind, TokenRequest, TransportFailure,
 };
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -63,7 +63,7 @@ pub async fn request(
     let outcome = send(http, provider, token_url, &asked, form).await;
     let label = match &outcome {
         Ok(_) => "ok",
-        Err(d) => d.code,
+        Err(d) => d.code.as_str(),
     };
     let grant_label = match grant {
         Grant::AuthorizationCode => "authorization_code",
@@ -141,13 +141,14 @@ async fn send(
     }
 }
 
-fn unreadable(url: &str, status: u16) -> Diagnosis {
-    Diagnosis {
-        code: "token_endpoint_unreadable",
-        message: format!("the token endpoint {url} answered HTTP {status} with a body that is not an OAuth2 answer"),
-        hint: "check the OAuth app's token URL: it must be the provider's token endpoint (for Google https://oauth2.googleapis.com/token)".into(),
-        severity: troubleshoot::Severity::Permanent,
-    }
+pub(crate) fn unreadable(url: &str, status: u16) -> Diagnosis {
+    Diagnosis::new(
+        Code::TokenEndpointUnreadable,
+        format!(
+            "the token endpoint {url} answered HTTP {status} with a body that is not an OAuth2 answer"
+        ),
+        "check the OAuth app's token URL: it must be the provider's token endpoint (for Google https://oauth2.googleapis.com/token)",
+    )
 }
 
 /// Connection-level failures (DNS, refused, TLS, timeouts) in the catalog's terms.

@@ -5,7 +5,8 @@
 
 use super::{Resource, SecretMap, ServiceError};
 use crate::Core;
-use mailgate_domain::troubleshoot::{Diagnosis, Severity};
+use mailgate_domain::troubleshoot::Code;
+use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_domain::{Id, server::Auth};
 
 /// Where an object's secrets go: each value that decides it, by the field that sets it.
@@ -50,15 +51,14 @@ pub fn check<R: Resource>(
 /// After an OAuth app's endpoints changed (`moved`), its grants were obtained elsewhere: they are
 /// dropped, and its servers show `authorization_required` with the reason.
 pub async fn drop_grants(core: &Core, app_id: Id, moved: &[&str]) -> Result<(), ServiceError> {
-    let reason = Diagnosis {
-        code: "authorization_required",
-        message: format!(
+    let reason = Diagnosis::new(
+        Code::AuthorizationRequired,
+        format!(
             "The OAuth app's {} changed, so the grants obtained through the old endpoints were dropped: mailgate never sends a refresh token to another endpoint than the one that issued it.",
             moved.join(", ")
         ),
-        hint: "Authorize the server again: POST /api/v1/{incoming,outgoing}-servers/{id}/authorize and open the URL as the mailbox.".into(),
-        severity: Severity::Reauthorize,
-    };
+        "Authorize the server again: POST /api/v1/{incoming,outgoing}-servers/{id}/authorize and open the URL as the mailbox.",
+    );
     crate::tokens::drop_grants_of(core, app_id, &reason).await?;
     Ok(())
 }

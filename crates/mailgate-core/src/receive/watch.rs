@@ -9,10 +9,11 @@ use crate::Core;
 use crate::events;
 use crate::login::Login;
 use crate::objects::{IncomingServers, Objects};
+use crate::token_error::TokenError;
 use crate::tokens;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, ImportFrom, IncomingProtocol};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind};
 use mailgate_proto::dial::{Endpoint, MailStream};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::imap::{Capabilities, ImapSession};
@@ -74,24 +75,21 @@ impl WatchError {
         match self {
             WatchError::Credential(d) | WatchError::TokenUnavailable(d) => d.clone(),
             WatchError::Proto(e) => e.diagnosis(provider),
-            WatchError::Store(e) => Diagnosis {
-                code: "internal",
-                message: e.to_string(),
-                hint: "check the database".into(),
-                severity: Severity::Transient,
-            },
-            WatchError::Internal(m) => Diagnosis {
-                code: "internal",
-                message: m.clone(),
-                hint: "this is a bug in mailgate; the mailbox is read again after a pause".into(),
-                severity: Severity::Transient,
-            },
-            WatchError::Config(m) => Diagnosis {
-                code: "internal",
-                message: m.clone(),
-                hint: "check the server's configuration".into(),
-                severity: Severity::Permanent,
-            },
+            WatchError::Store(e) => {
+                Diagnosis::new(Code::Internal, e.to_string(), "check the database")
+            }
+            WatchError::Internal(m) => Diagnosis::new(
+                Code::Internal,
+                m.clone(),
+                "this is a bug in mailgate; the mailbox is read again after a pause",
+            ),
+            // The server's configuration cannot be used: the catalog's code for it (this was
+            // `internal` with a permanent severity, which gave one code two meanings).
+            WatchError::Config(m) => Diagnosis::new(
+                Code::ServerMisconfigured,
+                m.clone(),
+                "check the server's configuration",
+            ),
         }
     }
 
@@ -109,14 +107,11 @@ impl WatchError {
     /// the provider (a dead or missing grant, a client or a delegation it refuses), or a token
     /// that cannot be had for now: the database or the token endpoint failed, a network or TLS
     /// failure included (the provider refused nothing).
-    pub fn from_login(d: Diagnosis) -> Self {
-        use mailgate_domain::troubleshoot::{is_transport_failure, setup};
-        if setup::is_server_misconfigured(&d) {
-            WatchError::Config(d.message)
-        } else if d.severity == Severity::Transient || is_transport_failure(&d) {
-            WatchError::TokenUnavailable(d)
-        } else {
-            WatchError::Credential(d)
+    pub fn from_login(e: TokenError) -> Self {
+        match e {
+            TokenError::Misconfigured(d) => WatchError::Config(d.message),
+            TokenError::Unavailable(d) => WatchError::TokenUnavailable(d),
+            TokenError::Refused(d) => WatchError::Credential(d),
         }
     }
 }
@@ -171,7 +166,7 @@ async fn replace_refused_token(
             let provider =
                 crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
             let why = why.after_refused_token(&refused.diagnosis(provider));
-            return Err(WatchError::from_login(why));
+            return Err(WatchError::from_login(TokenError::classify(why)));
         }
     };
     login.expires_at_ms = Some(fresh.expires_at_ms);
@@ -219,11 +214,11 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
         Ok(fresh) if fresh.expires_at_ms > expires => None,
         Ok(_) => Some(TOKEN_RETRY),
         // A refusal (the grant is dead): the next session's login reports it.
-        Err(d) if matches!(WatchError::from_login(d.clone()), WatchError::Credential(_)) => None,
+        Err(d) if matches!(TokenError::classify(d.clone()), TokenError::Refused(_)) => None,
         // The provider or the way to it fails for now, or the configuration does (the next
         // login would fail the same way, with the same cached token): go on.
         Err(d) => {
-            tracing::warn!(code = d.code, error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
+            tracing::warn!(code = d.code.as_str(), error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
             tracing::debug!(user = login.credentials.user(), "access token not renewed");
             Some(TOKEN_RETRY)
         }
@@ -521,8 +516,8 @@ pub async fn watch_mailbox(
                 let provider =
                     crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
                 let diagnosis = e.diagnosis_for(provider);
-                tracing::warn!(server = %mailbox.server_id, code = diagnosis.code, error = %e, "mailbox session failed; retrying in {backoff:?}");
-                metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code)
+                tracing::warn!(server = %mailbox.server_id, code = diagnosis.code.as_str(), error = %e, "mailbox session failed; retrying in {backoff:?}");
+                metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code.as_str())
                     .increment(1);
                 if e.is_auth() && !reported_auth {
                     reported_auth = true;
@@ -557,7 +552,7 @@ pub async fn watch_mailbox(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailgate_domain::troubleshoot::{TransportFailure, lookup, transport_error};
+    use mailgate_domain::troubleshoot::{Severity, TransportFailure, lookup, transport_error};
     use mailgate_proto::error::MailProtocol;
 
     /// A delete needs UID EXPUNGE; a move MOVE or UID EXPUNGE; otherwise the mail stays.
@@ -604,8 +599,8 @@ mod tests {
             tokens::authorization_required(),
         ];
         for d in refusals {
-            let code = d.code;
-            let e = WatchError::from_login(d);
+            let code = d.code.as_str();
+            let e = WatchError::from_login(TokenError::classify(d));
             assert!(
                 matches!(e, WatchError::Credential(_)) && e.is_auth(),
                 "{code}: {e:?}"
@@ -615,7 +610,7 @@ mod tests {
         let unreachable = [
             // What tokens.rs answers when the database fails.
             Diagnosis {
-                code: "internal",
+                code: Code::Internal,
                 message: "mailgate could not read or write its token store".into(),
                 hint: "check the database".into(),
                 severity: Severity::Transient,
@@ -633,15 +628,17 @@ mod tests {
             }),
         ];
         for d in unreachable {
-            let code = d.code;
-            let e = WatchError::from_login(d);
+            let code = d.code.as_str();
+            let e = WatchError::from_login(TokenError::classify(d));
             assert!(
                 matches!(e, WatchError::TokenUnavailable(_)) && !e.is_auth(),
                 "{code}: {e:?}"
             );
             assert_eq!(e.diagnosis().code, code);
         }
-        let e = WatchError::from_login(crate::login::config("no password is stored"));
+        let e = WatchError::from_login(TokenError::classify(crate::login::config(
+            "no password is stored",
+        )));
         assert!(matches!(e, WatchError::Config(_)) && !e.is_auth(), "{e:?}");
         // The mail server's refusal.
         let refused = WatchError::Proto(ProtoError::Auth {

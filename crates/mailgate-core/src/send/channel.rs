@@ -47,7 +47,7 @@ impl Channel {
                     true,
                 )
                 .await
-                .map_err(Failure::unavailable)?;
+                .map_err(|e| Failure::unavailable(e.into()))?;
                 let (token, key) = gmail_token(login).map_err(Failure::unavailable)?;
                 Ok(Self::Gmail {
                     client: GmailClient::new(core.http.clone(), api_base_url),

@@ -15,7 +15,7 @@ use crate::Core;
 use crate::login;
 use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind, Severity, setup};
+use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity, setup};
 use mailgate_domain::{FilterKind, Id};
 use mailgate_proto::error::ProtoError;
 use mailgate_proto::gmail::GmailError;
@@ -103,16 +103,15 @@ impl Failure {
     pub fn pool_busy(server: &Server, size: usize, waited: Duration) -> Self {
         Self {
             class: Class::Transient,
-            diagnosis: Diagnosis {
-                code: "service_unavailable",
-                message: format!(
+            diagnosis: Diagnosis::new(
+                Code::ServiceUnavailable,
+                format!(
                     "All {size} connections mailgate keeps to `{}` stayed busy with other messages for {} seconds.",
                     server.name,
                     waited.as_secs()
                 ),
-                hint: "Nothing to change: mailgate retries with backoff. If it recurs, raise send.connections_per_server (if the server allows more connections) or look for a server that answers slowly.".into(),
-                severity: Severity::Transient,
-            },
+                "Nothing to change: mailgate retries with backoff. If it recurs, raise send.connections_per_server (if the server allows more connections) or look for a server that answers slowly.",
+            ),
             server_reply: None,
             challenge: None,
             retry_after: None,
@@ -580,7 +579,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                 if failure.class != Class::Unavailable {
                     return round.failed(&failure);
                 }
-                tracing::warn!(message = %row.id, server = %server.id, code = failure.diagnosis.code, "outgoing server unavailable; trying the next one");
+                tracing::warn!(message = %row.id, server = %server.id, code = failure.diagnosis.code.as_str(), "outgoing server unavailable; trying the next one");
                 last = failure;
             }
         }

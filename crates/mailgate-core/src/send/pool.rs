@@ -247,7 +247,7 @@ async fn connect(
         false,
     )
     .await
-    .map_err(Failure::unavailable)?;
+    .map_err(|e| Failure::unavailable(e.into()))?;
     let options = || SmtpOptions::new(IO_TIMEOUT, ehlo_name(core));
     let mut client = smtp::connect(&ep, tls.clone(), options())
         .await

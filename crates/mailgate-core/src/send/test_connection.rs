@@ -65,7 +65,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     .await
     {
         Ok(login) => login,
-        Err(d) => return Ok(steps.fail("credential", t, d)),
+        Err(e) => return Ok(steps.fail("credential", t, e.into())),
     };
     let granted = granted_scope(core, login.as_ref()).await;
     let detail = match login.as_ref().map(|l| &l.credentials) {

@@ -33,7 +33,7 @@ mod tests;
 use serde::Serialize;
 
 pub use authorize::{account_mismatch, authorization_error, email_unverified, scope_not_granted};
-pub use catalog::{CATALOG, Entry, lookup};
+pub use catalog::{CATALOG, Code, Entry, RAISED_IN_CORE, lookup};
 pub use gmail::{gmail_api_error, gmail_send_scope_missing};
 pub use oauth::{Grant, TokenRequest, token_endpoint_error, token_request_error};
 pub use reply::{auth_reply, smtp_reply};
@@ -49,8 +49,10 @@ pub const REDIRECT_URI_PLACEHOLDER: &str = "{base_url}/oauth/callback";
 /// metrics; `message` and `hint` are for people and may be reworded at any time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Diagnosis {
-    /// Stable identifier of the failure, one per meaning (see [`CATALOG`]).
-    pub code: &'static str,
+    /// Stable identifier of the failure, one per meaning (see [`CATALOG`]); on the wire as
+    /// [`Code::as_str`].
+    #[schema(value_type = String)]
+    pub code: Code,
     /// What went wrong, as complete sentences, with the provider's own words when it gave any.
     pub message: String,
     /// What to do about it: imperative and concrete (console, tab, setting).
@@ -164,14 +166,15 @@ impl From<crate::incoming::IncomingProtocol> for MailProtocol {
 }
 
 impl Diagnosis {
-    /// Builds a diagnosis for a catalog entry; the entry fixes the code and the severity so that
-    /// one code never means two things.
-    pub(crate) fn new(entry: Entry, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    /// Builds a diagnosis for a catalog code; the catalog fixes the severity so that one code
+    /// never means two things.
+    pub fn new(code: impl Into<Code>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        let code = code.into();
         Self {
-            code: entry.code,
+            code,
             message: message.into(),
             hint: hint.into(),
-            severity: entry.severity,
+            severity: code.severity(),
         }
     }
 
@@ -195,7 +198,7 @@ impl Diagnosis {
     /// the grant itself is wrong (another account, a revoked scope), so someone must authorize
     /// again. Other diagnoses are returned unchanged.
     pub fn after_fresh_token(self) -> Self {
-        if self.code != catalog::TOKEN_REJECTED.code {
+        if self.code != Code::AccessTokenRejected {
             return self;
         }
         Diagnosis::new(

@@ -2,7 +2,7 @@
 //! disabled server, no server to send with, a server missing what it needs to sign in.
 
 use super::Diagnosis;
-use super::catalog::{NO_OUTGOING_SERVER, SERVER_DISABLED, SERVER_MISCONFIGURED};
+use super::catalog::{Code, NO_OUTGOING_SERVER, SERVER_DISABLED, SERVER_MISCONFIGURED};
 
 /// The server asked for is disabled.
 pub fn server_disabled(name: &str) -> Diagnosis {
@@ -25,7 +25,7 @@ pub fn no_outgoing_server() -> Diagnosis {
 /// Whether `diagnosis` is [`server_misconfigured`]'s: the configuration is wrong, not the
 /// provider or the network.
 pub fn is_server_misconfigured(diagnosis: &Diagnosis) -> bool {
-    diagnosis.code == SERVER_MISCONFIGURED.code
+    diagnosis.code == Code::ServerMisconfigured
 }
 
 /// The server's configuration lacks something (`what` is a sentence without its full stop).

@@ -11,19 +11,18 @@ use super::text::provider_words;
 /// Whether `diagnosis` is about reaching a server (DNS, the port, the proxy, TLS), not about
 /// anything the server answered: one of [`transport_error`]'s codes.
 pub fn is_transport_failure(diagnosis: &Diagnosis) -> bool {
-    [
-        DNS,
-        REFUSED,
-        TIMEOUT,
-        CLOSED,
-        PROXY,
-        TLS,
-        TLS_UNKNOWN_ISSUER,
-        TLS_NAME_MISMATCH,
-        TLS_EXPIRED,
-    ]
-    .iter()
-    .any(|entry| entry.code == diagnosis.code)
+    matches!(
+        diagnosis.code,
+        Code::DnsLookupFailed
+            | Code::ConnectionRefused
+            | Code::ConnectionTimeout
+            | Code::ConnectionClosed
+            | Code::ProxyFailed
+            | Code::TlsHandshakeFailed
+            | Code::TlsUntrustedCertificate
+            | Code::TlsNameMismatch
+            | Code::TlsCertificateExpired
+    )
 }
 
 /// A connection-level failure, classified by the code that dialled. `detail` and `what` are

@@ -64,7 +64,7 @@ pub async fn callback(
             diagnosis,
         } => {
             // A server's name may be a person's address: debug only.
-            tracing::warn!(code = diagnosis.code, "consent failed");
+            tracing::warn!(code = diagnosis.code.as_str(), "consent failed");
             tracing::debug!(
                 server = server_name.as_deref().unwrap_or_default(),
                 "consent failed"

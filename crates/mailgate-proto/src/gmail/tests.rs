@@ -185,7 +185,10 @@ fn refusals_before_any_request_are_diagnosed() {
         max: MAX_MESSAGE_BYTES,
     };
     let d = big.diagnosis();
-    assert_eq!((d.code, big.is_permanent()), ("message_too_large", true));
+    assert_eq!(
+        (d.code.as_str(), big.is_permanent()),
+        ("message_too_large", true)
+    );
     assert!(
         d.message.contains("did not send") && !d.message.contains("HTTP"),
         "{d}"

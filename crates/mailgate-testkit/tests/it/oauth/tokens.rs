@@ -114,7 +114,7 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
         .await
         .unwrap_err();
     assert_eq!(
-        (error.code, error.needs_reauthorization()),
+        (error.code.as_str(), error.needs_reauthorization()),
         ("oauth_grant_revoked", true),
         "{error:?}"
     );

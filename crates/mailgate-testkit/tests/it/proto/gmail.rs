@@ -213,7 +213,7 @@ async fn a_token_without_a_sending_scope_is_refused_permanently_in_googles_words
     let send_only = token_for(&user, "https://www.googleapis.com/auth/gmail.send");
     let e = world_client().profile(&send_only, "me").await.unwrap_err();
     assert_eq!(
-        (e.status(), e.diagnosis().code),
+        (e.status(), e.diagnosis().code.as_str()),
         (Some(403), "token_scope_insufficient")
     );
 }
