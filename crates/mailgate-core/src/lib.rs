@@ -14,6 +14,7 @@ pub mod secrets;
 pub mod send;
 pub mod tickets;
 pub mod tokens;
+pub mod workers;
 
 use anyhow::Context;
 use clock::{Clock, SystemClock};

@@ -6,6 +6,7 @@ use mailgate_testkit::{TestConfig, spawn_app_with};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A small tmpfs mounted for one test, unmounted when dropped. Mounting needs root (the tests
@@ -154,16 +155,26 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         .flag("server.listen", Some("127.0.0.1:0"), "test")
         .flag("log.level", Some("warn"), "test");
     let settings = mailgate_core::config::load(&sources).expect("settings");
+    // A worker that panics once told to, started with the real ones.
+    let fail = Arc::new(tokio::sync::Notify::new());
+    let told = fail.clone();
+    let injected = mailgate_core::workers::Worker::new("injected", move |_| {
+        let told = told.clone();
+        async move {
+            told.notified().await;
+            panic!("injected failure")
+        }
+    });
     let app = mailgate_http::Application::build_with(
         settings,
         mailgate_http::Options {
             workers: true,
+            extra_workers: vec![injected],
             ..Default::default()
         },
     )
     .await
     .expect("application");
-    let health = app.health();
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -200,15 +211,20 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
             )
         })
         .collect();
-    for name in ["token_refresher", "mailbox_supervisor", "outbox"] {
+    for name in [
+        "token_refresher",
+        "mailbox_supervisor",
+        "outbox",
+        "injected",
+    ] {
         assert!(
             workers.contains(&(name.to_owned(), "running".to_owned())),
             "{body}"
         );
     }
 
-    // A worker that panics, started the way the real ones are.
-    health.spawn_worker("injected", async { panic!("injected failure") });
+    // The injected worker panics (it waits again once started after its pause).
+    fail.notify_one();
     let deadline = Instant::now() + Duration::from_secs(10);
     let body = loop {
         let (status, body) = report("/healthz").await;
