@@ -2,12 +2,13 @@
 //! `/readyz` 503 with the reason and records one `storage.full` event; a background worker that
 //! dies makes them 503 too.
 
+use mailgate_testkit::eventually;
 use mailgate_testkit::{TestConfig, spawn_app_with};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A small tmpfs mounted for one test, unmounted when dropped. Mounting needs root (the tests
 /// run as root, see the README); a test that cannot mount fails.
@@ -191,15 +192,15 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         }
     };
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let body = loop {
-        let (status, body) = report("/readyz").await;
-        if status == 200 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "never ready: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let body = eventually(
+        "/readyz to answer 200",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/readyz").await;
+            (status == 200).then_some(body)
+        },
+    )
+    .await;
     let workers: Vec<_> = body["workers"]
         .as_array()
         .expect("workers")
@@ -225,15 +226,15 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
 
     // The injected worker panics (it waits again once started after its pause).
     fail.notify_one();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let body = loop {
-        let (status, body) = report("/healthz").await;
-        if status == 503 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "still healthy: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let body = eventually(
+        "/healthz to answer 503",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/healthz").await;
+            (status == 503).then_some(body)
+        },
+    )
+    .await;
     assert_eq!(codes(&body), ["worker_stopped"], "{body}");
     let message = body["reasons"][0]["message"].as_str().unwrap();
     assert!(
@@ -241,6 +242,18 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         "{message}"
     );
     assert_eq!(report("/readyz").await.0, 503);
+    // After its pause it is started again (it waits for the next notification), and the
+    // node is healthy again.
+    let body = eventually(
+        "the injected worker to be started again",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/healthz").await;
+            (status == 200).then_some(body)
+        },
+    )
+    .await;
+    assert_eq!(codes(&body), Vec::<String>::new(), "{body}");
 
     // Both are in the API document.
     let doc: Value = http
