@@ -159,11 +159,13 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
     // A worker that panics once told to, started with the real ones.
     let fail = Arc::new(tokio::sync::Notify::new());
     let told = fail.clone();
-    let injected = mailgate_core::workers::Worker::new("injected", move |_| {
+    let injected = mailgate_core::workers::Worker::new("injected", move |mut stop| {
         let told = told.clone();
         async move {
-            told.notified().await;
-            panic!("injected failure")
+            tokio::select! {
+                _ = told.notified() => panic!("injected failure"),
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
         }
     });
     let app = mailgate_http::Application::build_with(
