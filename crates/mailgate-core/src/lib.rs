@@ -17,6 +17,7 @@ pub mod send;
 pub mod tickets;
 pub mod token_error;
 pub mod tokens;
+pub mod workers;
 
 use anyhow::Context;
 use clock::{Clock, SystemClock};

@@ -629,26 +629,6 @@ pub(crate) fn store_failure(e: StoreError) -> Diagnosis {
     )
 }
 
-/// Runs [`refresh_due`] until `shutdown` completes, every `every` (and at once on start).
-pub async fn run_refresher(
-    core: Arc<Core>,
-    every: std::time::Duration,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut shutdown = shutdown;
-    loop {
-        match refresh_due(&core).await {
-            Ok(n) if n > 0 => tracing::debug!(renewed = n, "access tokens renewed ahead of expiry"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "token refresher could not read the store"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
-}
-
 pub const SCOPE_MAIL: &str = "https://mail.google.com/";
 pub const SCOPE_GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
 

@@ -39,6 +39,8 @@ pub struct Options {
     /// on its own: a safety net (servers changed by another process), since every change made
     /// through this process wakes it at once.
     pub mailbox_check_every: std::time::Duration,
+    /// Workers started with mailgate's own when `workers` is on (tests inject failing ones).
+    pub extra_workers: Vec<mailgate_core::workers::Worker>,
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             workers: true,
             refresh_every: std::time::Duration::from_secs(15),
             mailbox_check_every: std::time::Duration::from_secs(60),
+            extra_workers: Vec::new(),
         }
     }
 }
@@ -110,42 +113,27 @@ impl Application {
             "mailgate is serving; register the redirect URI at your OAuth provider"
         );
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
-        // Spawned through `health`, which records a worker that ends before shutdown.
-        let health = &self.health;
-        let refresher = self.options.workers.then(|| {
-            health.spawn_worker(
-                "token_refresher",
-                mailgate_core::tokens::run_refresher(
-                    self.core.clone(),
-                    self.options.refresh_every,
-                    workers_stopped.clone(),
-                ),
-            )
+        let workers = self.options.workers.then(|| {
+            let mut all = mailgate_core::workers::standard(
+                &self.core,
+                &mailgate_core::workers::Intervals {
+                    refresh_every: self.options.refresh_every,
+                    mailbox_check_every: self.options.mailbox_check_every,
+                    poll: self.core.settings.receive_poll_interval,
+                },
+            );
+            all.extend(self.options.extra_workers.iter().cloned());
+            mailgate_core::workers::spawn_all(all, self.health.clone(), workers_stopped)
         });
-        let mailboxes = self.options.workers.then(|| {
-            health.spawn_worker(
-                "mailbox_supervisor",
-                mailgate_core::receive::supervisor::run(
-                    self.core.clone(),
-                    self.options.mailbox_check_every,
-                    self.core.settings.receive_poll_interval,
-                    workers_stopped.clone(),
-                ),
-            )
-        });
-        let outbox = self.options.workers.then(|| {
-            health.spawn_worker(
-                "outbox",
-                mailgate_core::send::run(self.core.clone(), workers_stopped),
-            )
-        });
-        health.started();
+        self.health.started();
         let limits = self.core.settings.http.clone();
         crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         self.health.stopping();
         let _ = stop_workers.send(true);
-        for worker in [refresher, mailboxes, outbox].into_iter().flatten() {
-            let _ = worker.await;
+        if let Some(workers) = workers
+            && let Err(e) = workers.await
+        {
+            tracing::error!(error = %e, "the workers' supervisor ended abnormally");
         }
         tracing::info!("mailgate stopped");
         Ok(())

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod corpus;
+mod eventually;
 pub mod mailstack;
 pub mod proxy;
 pub mod samples;
@@ -16,6 +17,7 @@ pub use app::{
     Answer, TestApp, TestConfig, Watching, fresh_postgres_database, on_world, spawn_app,
     spawn_app_on_world, spawn_app_with,
 };
+pub use eventually::eventually;
 pub use world::{World, world};
 
 /// Once per process: the rustls provider (reqwest is built without one).

@@ -7,8 +7,9 @@
 
 use super::watch::watch_mailbox;
 use crate::Core;
+use crate::workers::Outcome;
 use mailgate_domain::Id;
-use mailgate_store::ObjectKind;
+use mailgate_store::{ObjectKind, StoreError};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -131,7 +132,7 @@ struct Watchers {
 impl Watchers {
     /// Stops the watchers of mailboxes not in `wanted` (id -> version) or of another version,
     /// and waits for them to end; then starts the missing ones with `start`.
-    async fn reconcile<F, Fut>(&mut self, wanted: &HashMap<Id, i64>, start: F)
+    async fn reconcile<F, Fut>(&mut self, wanted: &HashMap<Id, i64>, start: F) -> usize
     where
         F: Fn(Id, watch::Receiver<bool>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
@@ -148,11 +149,13 @@ impl Watchers {
                 ending.push(r.task);
             }
         }
+        let mut changed = ending.len();
         ended(ending).await;
         for (&id, &version) in wanted {
             if self.running.contains_key(&id) {
                 continue;
             }
+            changed += 1;
             let (stop, stopped) = watch::channel(false);
             let task = tokio::spawn(start(id, stopped));
             self.running.insert(
@@ -164,6 +167,7 @@ impl Watchers {
                 },
             );
         }
+        changed
     }
 
     /// Asks every watcher to stop and waits for them (bounded).
@@ -175,45 +179,80 @@ impl Watchers {
     }
 }
 
-/// Until `shutdown`: compare the enabled incoming servers with the running watchers whenever
-/// woken through [`Core::mailbox_wake`], and every `every` as a safety net. `poll` is how often
-/// POP3 mailboxes are read.
+/// The supervisor's dependencies and the watchers it runs.
+pub struct Supervisor {
+    core: Arc<Core>,
+    poll: Duration,
+    watchers: Watchers,
+}
+
+impl Supervisor {
+    /// `poll` is how often POP3 mailboxes are read.
+    pub fn new(core: Arc<Core>, poll: Duration) -> Self {
+        Self {
+            core,
+            poll,
+            watchers: Watchers::default(),
+        }
+    }
+
+    /// The supervisor's step: lists the enabled incoming servers and makes the watchers follow
+    /// (stops those of servers removed, disabled or changed, then starts the missing ones);
+    /// `DidWork(n)` when `n` watchers were stopped or started.
+    pub async fn run_once(&mut self) -> Result<Outcome, StoreError> {
+        let wake = &self.core.mailbox_wake;
+        let change = wake.asked.load(Ordering::SeqCst);
+        let rows = self
+            .core
+            .store
+            .list_objects(ObjectKind::IncomingServer)
+            .await?;
+        let wanted: HashMap<Id, i64> = rows
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| (r.id, r.updated_at_ms))
+            .collect();
+        let (core, poll) = (&self.core, self.poll);
+        let changed = self
+            .watchers
+            .reconcile(&wanted, |id, stopped| {
+                watch_mailbox(core.clone(), id, poll, stopped)
+            })
+            .await;
+        metrics::gauge!("mailgate_mailboxes_watched").set(self.watchers.running.len() as f64);
+        wake.applied.send_modify(|n| *n = (*n).max(change));
+        Ok(Outcome::of(changed))
+    }
+
+    /// Asks every watcher to stop and waits for them (bounded).
+    pub async fn stop_all(self) {
+        self.watchers.stop_all().await;
+    }
+}
+
+/// Until `shutdown`: runs [`Supervisor::run_once`] whenever woken through
+/// [`Core::mailbox_wake`], and every `every` as a safety net. `poll` is how often POP3
+/// mailboxes are read.
 pub async fn run(
     core: Arc<Core>,
     every: Duration,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let wake = &core.mailbox_wake;
-    wake.running.store(true, Ordering::SeqCst);
-    let mut watchers = Watchers::default();
+    core.mailbox_wake.running.store(true, Ordering::SeqCst);
+    let mut supervisor = Supervisor::new(core.clone(), poll);
     loop {
-        let change = wake.asked.load(Ordering::SeqCst);
-        match core.store.list_objects(ObjectKind::IncomingServer).await {
-            Ok(rows) => {
-                let wanted: HashMap<Id, i64> = rows
-                    .iter()
-                    .filter(|r| r.enabled)
-                    .map(|r| (r.id, r.updated_at_ms))
-                    .collect();
-                watchers
-                    .reconcile(&wanted, |id, stopped| {
-                        watch_mailbox(core.clone(), id, poll, stopped)
-                    })
-                    .await;
-                metrics::gauge!("mailgate_mailboxes_watched").set(watchers.running.len() as f64);
-                wake.applied.send_modify(|n| *n = (*n).max(change));
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot list incoming servers"),
+        if let Err(e) = supervisor.run_once().await {
+            tracing::warn!(error = %e, "cannot list incoming servers");
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = wake.supervisor.notified() => {}
+            _ = core.mailbox_wake.supervisor.notified() => {}
             _ = shutdown.changed() => break,
         }
     }
-    wake.running.store(false, Ordering::SeqCst);
-    watchers.stop_all().await;
+    core.mailbox_wake.running.store(false, Ordering::SeqCst);
+    supervisor.stop_all().await;
 }
 
 #[cfg(test)]
@@ -307,9 +346,16 @@ mod tests {
         let mut watchers = Watchers::default();
         let id = Id::new();
         let start = fake(&census, None);
-        watchers.reconcile(&HashMap::from([(id, 1)]), &start).await;
+        let first = HashMap::from([(id, 1)]);
+        assert_eq!(watchers.reconcile(&first, &start).await, 1, "one started");
         settle(1).await;
-        watchers.reconcile(&HashMap::from([(id, 2)]), &start).await;
+        assert_eq!(watchers.reconcile(&first, &start).await, 0, "nothing to do");
+        let edited = HashMap::from([(id, 2)]);
+        assert_eq!(
+            watchers.reconcile(&edited, &start).await,
+            2,
+            "one stopped, one started"
+        );
         settle(STOP_GRACE.as_secs() + 5).await;
         let c = census.lock().unwrap();
         assert_eq!((c.most, c.alive, c.started), (1, 1, 2));

@@ -15,7 +15,7 @@ pub mod test_connection;
 mod worker;
 
 pub use pool::SmtpPools;
-pub use worker::{deliver_due, run};
+pub use worker::{Outbox, deliver_due, run};
 
 use crate::Core;
 use crate::objects::{Objects, OutgoingServers, ServiceError, parse_body, rfc3339};

@@ -4,7 +4,8 @@
 //!   file system), at most once per [`PROBE_EVERY`] while it succeeds (a failing store is
 //!   probed at each request, so that its recovery shows at once);
 //! - no background worker (token refresher, mailbox supervisor, outbox) has stopped before
-//!   shutdown: each is spawned through [`Health::spawn_worker`], which records how it ended.
+//!   shutdown: `mailgate_core::workers::spawn_all` tells [`Health`] (its observer) when one
+//!   ends, and again when it is started after its pause.
 //!
 //! `/healthz` answers 503 when either fails (a restart may be what it needs); `/readyz` answers
 //! 503 also until the workers have been started, so a load balancer sends nothing to a node
@@ -19,7 +20,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use mailgate_store::StoreError;
 use serde::Serialize;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,7 @@ pub struct Reason {
 pub struct WorkerState {
     /// `token_refresher`, `mailbox_supervisor` or `outbox`.
     pub name: &'static str,
-    /// `running`, or `stopped` (before shutdown: the node needs a restart).
+    /// `running`, or `stopped` (before shutdown: it is started again after a pause).
     pub state: &'static str,
     /// How it stopped (`panicked: ...`, `returned`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,32 +74,6 @@ pub struct Health {
 }
 
 impl Health {
-    /// Spawns a background worker and records how it ends: returning or panicking before
-    /// [`Health::stopping`] makes the node unhealthy. The returned task ends with the worker.
-    pub fn spawn_worker<F>(
-        self: &Arc<Self>,
-        name: &'static str,
-        work: F,
-    ) -> tokio::task::JoinHandle<()>
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let inner = tokio::spawn(work);
-        self.set_worker(name, "running", None);
-        let health = self.clone();
-        tokio::spawn(async move {
-            let error = match inner.await {
-                Ok(()) => "returned".to_owned(),
-                Err(e) if e.is_panic() => format!("panicked: {}", panic_text(e.into_panic())),
-                Err(_) => "cancelled".to_owned(),
-            };
-            if !health.stopping.load(Ordering::SeqCst) {
-                tracing::error!(worker = name, how = %error, "a background worker stopped; /healthz answers 503 until mailgate is restarted");
-                health.set_worker(name, "stopped", Some(error));
-            }
-        })
-    }
-
     /// Every worker of this node has been spawned (also when it runs none).
     pub fn started(&self) {
         self.started.store(true, Ordering::SeqCst);
@@ -199,7 +173,7 @@ impl Health {
             reasons.push(Reason {
                 code: "worker_stopped",
                 message: format!(
-                    "the background worker `{}` stopped ({}); restart mailgate",
+                    "the background worker `{}` stopped ({}); it is started again after a pause (restart mailgate if it keeps stopping: the log has each failure)",
                     w.name,
                     w.error.as_deref().unwrap_or("no reason")
                 ),
@@ -251,12 +225,17 @@ async fn record_full_event(state: &AppState) -> Result<(), StoreError> {
         .map(|_| ())
 }
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+impl mailgate_core::workers::Observer for Health {
+    fn running(&self, name: &'static str) {
+        self.set_worker(name, "running", None);
+    }
+
+    /// Recorded unless shutdown began (workers end then as asked).
+    fn stopped(&self, name: &'static str, how: &str) {
+        if !self.stopping.load(Ordering::SeqCst) {
+            self.set_worker(name, "stopped", Some(how.to_owned()));
+        }
+    }
 }
 
 /// Liveness: 503 when the store cannot write or a background worker has stopped.

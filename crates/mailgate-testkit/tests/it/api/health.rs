@@ -2,11 +2,13 @@
 //! `/readyz` 503 with the reason and records one `storage.full` event; a background worker that
 //! dies makes them 503 too.
 
+use mailgate_testkit::eventually;
 use mailgate_testkit::{TestConfig, spawn_app_with};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A small tmpfs mounted for one test, unmounted when dropped. Mounting needs root (the tests
 /// run as root, see the README); a test that cannot mount fails.
@@ -154,16 +156,28 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         .flag("server.listen", Some("127.0.0.1:0"), "test")
         .flag("log.level", Some("warn"), "test");
     let settings = mailgate_core::config::load(&sources).expect("settings");
+    // A worker that panics once told to, started with the real ones.
+    let fail = Arc::new(tokio::sync::Notify::new());
+    let told = fail.clone();
+    let injected = mailgate_core::workers::Worker::new("injected", move |mut stop| {
+        let told = told.clone();
+        async move {
+            tokio::select! {
+                _ = told.notified() => panic!("injected failure"),
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
+        }
+    });
     let app = mailgate_http::Application::build_with(
         settings,
         mailgate_http::Options {
             workers: true,
+            extra_workers: vec![injected],
             ..Default::default()
         },
     )
     .await
     .expect("application");
-    let health = app.health();
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -180,15 +194,15 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         }
     };
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let body = loop {
-        let (status, body) = report("/readyz").await;
-        if status == 200 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "never ready: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let body = eventually(
+        "/readyz to answer 200",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/readyz").await;
+            (status == 200).then_some(body)
+        },
+    )
+    .await;
     let workers: Vec<_> = body["workers"]
         .as_array()
         .expect("workers")
@@ -200,24 +214,29 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
             )
         })
         .collect();
-    for name in ["token_refresher", "mailbox_supervisor", "outbox"] {
+    for name in [
+        "token_refresher",
+        "mailbox_supervisor",
+        "outbox",
+        "injected",
+    ] {
         assert!(
             workers.contains(&(name.to_owned(), "running".to_owned())),
             "{body}"
         );
     }
 
-    // A worker that panics, started the way the real ones are.
-    health.spawn_worker("injected", async { panic!("injected failure") });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let body = loop {
-        let (status, body) = report("/healthz").await;
-        if status == 503 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "still healthy: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // The injected worker panics (it waits again once started after its pause).
+    fail.notify_one();
+    let body = eventually(
+        "/healthz to answer 503",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/healthz").await;
+            (status == 503).then_some(body)
+        },
+    )
+    .await;
     assert_eq!(codes(&body), ["worker_stopped"], "{body}");
     let message = body["reasons"][0]["message"].as_str().unwrap();
     assert!(
@@ -225,6 +244,18 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
         "{message}"
     );
     assert_eq!(report("/readyz").await.0, 503);
+    // After its pause it is started again (it waits for the next notification), and the
+    // node is healthy again.
+    let body = eventually(
+        "the injected worker to be started again",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = report("/healthz").await;
+            (status == 200).then_some(body)
+        },
+    )
+    .await;
+    assert_eq!(codes(&body), Vec::<String>::new(), "{body}");
 
     // Both are in the API document.
     let doc: Value = http

@@ -4,9 +4,10 @@
 
 use crate::send::{deliver, events, queue};
 use mailgate_core::tokens;
+use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test]
 async fn rotated_refresh_tokens_and_five_second_access_tokens_raise_no_event() {
@@ -66,10 +67,12 @@ async fn rotated_refresh_tokens_and_five_second_access_tokens_raise_no_event() {
         app.clock.advance_secs(5);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while events(&app, "ticket.created").await.len() < rounds && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        "every delivered message imported",
+        Duration::from_secs(30),
+        async || (events(&app, "ticket.created").await.len() >= rounds).then_some(()),
+    )
+    .await;
     watching.stop().await;
     assert_eq!(
         events(&app, "ticket.created").await.len(),

@@ -8,6 +8,7 @@ use mailgate_proto::imap::{self, IdleOutcome, ImapSession};
 use mailgate_proto::sasl::Credentials;
 use mailgate_proto::tls::client_config;
 use mailgate_testkit::World;
+use mailgate_testkit::eventually;
 use mailgate_testkit::mailstack::ALICE;
 use mailgate_testkit::world;
 use secrecy::SecretString;
@@ -60,15 +61,12 @@ fn message(user: &str, n: u32) -> String {
 
 /// Waits until the selected folder holds at least `count` UIDs above `after`.
 async fn wait_for(s: &mut ImapSession<MailStream>, after: u32, count: usize) -> Vec<u32> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let what = format!("{count} UIDs above {after}");
+    eventually(&what, Duration::from_secs(10), async || {
         let uids = s.uids_since(after).await.unwrap();
-        if uids.len() >= count {
-            return uids;
-        }
-        assert!(Instant::now() < deadline, "only {uids:?} arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (uids.len() >= count).then_some(uids)
+    })
+    .await
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 use super::watch::{imap_session, mail, oauth_server};
 use mailgate_core::receive::watch;
+use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -33,15 +34,11 @@ async fn a_mailbox_of_several_batches_is_imported_and_emptied_batch_by_batch() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The last batch's action follows its commit.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !world
-        .read_inbox(&mailbox, 0, Duration::ZERO)
-        .await
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the mailbox was not emptied");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the mailbox emptied", Duration::from_secs(10), async || {
+        let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
+        inbox.is_empty().then_some(())
+    })
+    .await;
     stop.send(true).unwrap();
     assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
     assert_eq!(
@@ -92,19 +89,15 @@ async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignore
         .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     let (stop, session) = imap_session(&app, id).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let left = loop {
-        let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
-        if inbox.len() <= 1 {
-            break inbox;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} still in the mailbox",
-            inbox.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let left = eventually(
+        "at most one message left in the mailbox",
+        Duration::from_secs(15),
+        async || {
+            let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
+            (inbox.len() <= 1).then_some(inbox)
+        },
+    )
+    .await;
     stop.send(true).unwrap();
     assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
     assert_eq!(left.len(), 1);

@@ -2,9 +2,10 @@
 
 use super::watch::{app_taking_at_most, huge, mail, oauth_server};
 use mailgate_core::receive::watch;
+use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// POP3 over SSL with a password and `keep`: the message becomes a ticket once, stays on the
 /// server, and the next session (UIDL already seen) imports nothing again.
@@ -25,17 +26,15 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
     app.world()
         .deliver("customer@example.com", bob, &mail(bob, &subject))
         .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !app
-        .world()
-        .read_inbox(bob, 0, Duration::ZERO)
-        .await
-        .iter()
-        .any(|m| m.contains(&subject))
-    {
-        assert!(Instant::now() < deadline, "not delivered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the message delivered",
+        Duration::from_secs(10),
+        async || {
+            let inbox = app.world().read_inbox(bob, 0, Duration::ZERO).await;
+            inbox.iter().any(|m| m.contains(&subject)).then_some(())
+        },
+    )
+    .await;
     let mb = watch::load_mailbox(
         &app.core,
         server.body["id"].as_str().unwrap().parse().unwrap(),

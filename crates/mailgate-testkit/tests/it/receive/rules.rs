@@ -3,9 +3,10 @@
 
 use super::watch::{imap_session, oauth_server};
 use mailgate_core::receive::watch;
+use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn message(from: &str, to: &str, subject: &str, headers: &str, body: &str) -> (String, String) {
     let id = format!("{}@customer.example", uuid::Uuid::new_v4());
@@ -22,18 +23,18 @@ async fn session_until(
     done: impl Fn(&[Value], &[Value]) -> bool,
 ) -> (Vec<Value>, Vec<Value>) {
     let (stop, session) = imap_session(app, server_id).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let seen = loop {
-        let tickets = app.get("/api/v1/tickets").await.body;
-        let events = app.get("/api/v1/events").await.body;
-        let tickets = tickets.as_array().cloned().unwrap_or_default();
-        let events = events.as_array().cloned().unwrap_or_default();
-        if done(&tickets, &events) {
-            break (tickets, events);
-        }
-        assert!(Instant::now() < deadline, "{tickets:?}\n{events:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let seen = eventually(
+        "the tickets and events the test waits for",
+        Duration::from_secs(20),
+        async || {
+            let tickets = app.get("/api/v1/tickets").await.body;
+            let events = app.get("/api/v1/events").await.body;
+            let tickets = tickets.as_array().cloned().unwrap_or_default();
+            let events = events.as_array().cloned().unwrap_or_default();
+            done(&tickets, &events).then_some((tickets, events))
+        },
+    )
+    .await;
     stop.send(true).unwrap();
     assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
     seen

@@ -2,6 +2,7 @@
 //! new server, an edit, a disable; and settings changed by PATCH apply to the next message.
 
 use super::watch::{mail, oauth_server, until_tickets};
+use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, TestConfig, on_world, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -39,24 +40,24 @@ async fn deliver_to_password_user(app: &TestApp, user: (&str, &str), subject: &s
     app.world()
         .deliver("customer@example.com", address, &mail(address, subject))
         .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (mut imap, _) = app
-            .world()
-            .open_folder(address, Some(password), "INBOX")
-            .await;
-        let found = imap
-            .imap("s1", &format!("UID SEARCH SUBJECT {subject}"))
-            .await
-            .iter()
-            .any(|l| l.starts_with("* SEARCH ") && l.len() > "* SEARCH ".len());
-        imap.imap("s2", "LOGOUT").await;
-        if found {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not delivered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the message delivered",
+        Duration::from_secs(10),
+        async || {
+            let (mut imap, _) = app
+                .world()
+                .open_folder(address, Some(password), "INBOX")
+                .await;
+            let found = imap
+                .imap("s1", &format!("UID SEARCH SUBJECT {subject}"))
+                .await
+                .iter()
+                .any(|l| l.starts_with("* SEARCH ") && l.len() > "* SEARCH ".len());
+            imap.imap("s2", "LOGOUT").await;
+            found.then_some(())
+        },
+    )
+    .await
 }
 
 /// PATCHes the incoming server, asserting the answer.
@@ -143,14 +144,12 @@ async fn an_edited_server_restarts_at_once() {
     let subject = format!("Edited-{}", uuid::Uuid::new_v4().simple());
     let server = alice_server(&app, &subject, "wrong-password").await;
     // The wrong password is refused (an event says so) and the watcher pauses.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !has_event(&app, "server.auth_failed").await {
-        assert!(
-            Instant::now() < deadline,
-            "the wrong password was not reported"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the wrong password reported",
+        Duration::from_secs(10),
+        async || has_event(&app, "server.auth_failed").await.then_some(()),
+    )
+    .await;
     let password = mailgate_testkit::mailstack::ALICE.1;
     patch(&app, &server, json!({"password": password})).await;
     assert!(
@@ -255,15 +254,11 @@ async fn mail_ignored_before_stays_when_its_folder_is_read_again() {
     );
     // The newsletter was read again before "Third" came: once "Third" is deleted, the action
     // of both passes has run.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let inbox = loop {
+    let inbox = eventually("Third deleted", Duration::from_secs(10), async || {
         let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
-        if !inbox.iter().any(|m| m.contains("Subject: Third")) {
-            break inbox;
-        }
-        assert!(Instant::now() < deadline, "Third was not deleted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (!inbox.iter().any(|m| m.contains("Subject: Third"))).then_some(inbox)
+    })
+    .await;
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert!(inbox[0].contains("Subject: Our newsletter"), "{inbox:?}");
 }

@@ -1,4 +1,5 @@
 use mailgate_core::receive::{pipeline, supervisor, watch};
+use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -224,24 +225,20 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["subject"], "Still flowing");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let event = loop {
-        let events = app.get("/api/v1/events").await.body;
-        if let Some(e) = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["kind"] == "server.auth_failed")
-            .cloned()
-        {
-            break e;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no server.auth_failed event: {events}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let event = eventually(
+        "a server.auth_failed event",
+        Duration::from_secs(10),
+        async || {
+            let events = app.get("/api/v1/events").await.body;
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["kind"] == "server.auth_failed")
+                .cloned()
+        },
+    )
+    .await;
     assert_eq!(event["subject_id"], dead_server["id"]);
     assert_eq!(
         event["data"]["diagnosis"]["code"], "oauth_grant_revoked",

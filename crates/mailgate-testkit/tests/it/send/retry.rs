@@ -2,6 +2,7 @@
 //! out its backoff; severity and status agree.
 
 use super::*;
+use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, TestConfig, spawn_app_with};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,7 +85,7 @@ async fn retry_now_after_the_relay_is_fixed_delivers_queued_mail_at_once() {
     // The backoff holds: nothing is due for minutes.
     assert_eq!(
         mailgate_core::send::deliver_due(&app.core).await.unwrap(),
-        0
+        mailgate_core::workers::Outcome::Idle
     );
 
     relay.fix();
@@ -107,12 +108,15 @@ async fn retry_now_after_the_relay_is_fixed_delivers_queued_mail_at_once() {
     assert_eq!(inbox.len(), 1, "the message arrived after retry now");
     // Postfix can hand the message to the mailbox before the worker has recorded the 250:
     // wait (bounded) for the record.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let mut sent = message(&app, &queued["id"]).await;
-    while sent["status"] == "sending" && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        sent = message(&app, &queued["id"]).await;
-    }
+    let sent = eventually(
+        "the round's end recorded",
+        Duration::from_secs(10),
+        async || {
+            let sent = message(&app, &queued["id"]).await;
+            (sent["status"] != "sending").then_some(sent)
+        },
+    )
+    .await;
     assert_eq!(sent["status"], "sent", "{sent:#}");
     assert_eq!(sent["attempts"], 2, "the first round is kept in the count");
     assert_eq!(sent["sent_server_id"], server["id"]);

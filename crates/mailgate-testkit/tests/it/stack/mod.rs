@@ -2,7 +2,8 @@
 //! IMAP, POP3 and SMTP, the failure challenge for bad tokens, password logins, and
 //! delivery from submission to IMAP and POP3. Raw protocol exchanges, no mail crates.
 
-use std::time::{Duration, Instant};
+use mailgate_testkit::eventually;
+use std::time::Duration;
 
 use mailgate_testkit::mailstack::{ALICE, MailStack};
 use mailgate_testkit::wire::{Conn, b64, unb64, xoauth2};
@@ -247,18 +248,18 @@ async fn submitted_message_is_delivered_to_imap_and_pop3() {
     let mut imap = imaps(stack).await;
     let auth = format!("AUTHENTICATE XOAUTH2 {}", xoauth2(&rcpt, &rcpt_token));
     assert!(last(&imap.imap("a1", &auth).await).starts_with("a1 OK"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = imap.imap("s", "STATUS INBOX (MESSAGES)").await;
-        if status.iter().any(|l| l.contains("(MESSAGES 1)")) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not delivered in 10 s: {status:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the message delivered",
+        Duration::from_secs(10),
+        async || {
+            let status = imap.imap("s", "STATUS INBOX (MESSAGES)").await;
+            status
+                .iter()
+                .any(|l| l.contains("(MESSAGES 1)"))
+                .then_some(())
+        },
+    )
+    .await;
     let select = imap.imap("a2", "SELECT INBOX").await;
     assert!(select.iter().any(|l| l == "* 1 EXISTS"), "{select:?}");
     let fetch = imap.imap("a3", "FETCH 1 BODY[]").await;
