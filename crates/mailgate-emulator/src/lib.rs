@@ -2,7 +2,8 @@
 //!
 //! mailgate's tests and its local demo point every Google URL (authorization, token, tokeninfo,
 //! userinfo, revoke, Gmail API) at one emulator base URL. The emulator answers with Google's own
-//! request and error shapes (see `/work/shared/GOOGLE.md`), keeps its state in memory, runs on a
+//! request and error shapes (as Google documents them for OAuth 2.0 web-server apps, service
+//! accounts and the Gmail API), keeps its state in memory, runs on a
 //! controllable clock, and delivers messages sent through the Gmail API to a real SMTP relay (the
 //! local Postfix) when one is configured.
 //!
