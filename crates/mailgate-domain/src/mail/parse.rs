@@ -72,7 +72,7 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
     parsed.references = ids(message, HeaderName::References);
     // What is stored is cut to what a header line may hold (as for the subjects mailgate
     // sends); the raw message keeps it all.
-    parsed.subject = raw_subject(message)
+    parsed.subject = first_value(message, "Subject")
         .map(|raw| {
             let (subject, found) = decode_header_text(&raw);
             problems.extend(found);
@@ -94,19 +94,6 @@ fn read_headers(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &mu
             Problem::NoDate
         });
     }
-}
-
-/// The value of the first Subject field as written: mail-parser's decoding of its encoded
-/// words loses what `encoded_words` keeps.
-fn raw_subject(message: &Message<'_>) -> Option<String> {
-    let root = message.parts.first()?;
-    let field = root
-        .headers
-        .iter()
-        .find(|h| h.name == HeaderName::Subject)?;
-    let raw = message.raw_message.as_ref();
-    let value = raw.get(field.offset_start as usize..field.offset_end as usize)?;
-    Some(String::from_utf8_lossy(value).into_owned())
 }
 
 /// Message IDs of In-Reply-To or References, `<>` stripped, in header order, read from the
