@@ -3,21 +3,25 @@
 use crate::Core;
 use serde::Serialize;
 
-/// Kinds of events, as stable strings.
+/// Kinds of events by their wire names; the catalogue is [`EventKind`].
 pub mod kind {
-    pub const CREDENTIAL_CONNECTED: &str = "credential.connected";
-    pub const CREDENTIAL_NEEDS_REAUTHORIZATION: &str = "credential.needs_reauthorization";
-    pub const CREDENTIAL_FAILED: &str = "credential.failed";
-    pub const CONSENT_FAILED: &str = "oauth.consent_failed";
-    pub const TICKET_CREATED: &str = "ticket.created";
-    pub const TICKET_MESSAGE_ADDED: &str = "ticket.message_added";
-    pub const MESSAGE_IGNORED: &str = "message.ignored";
-    pub const SERVER_AUTH_FAILED: &str = "server.auth_failed";
-    /// An IMAP server cannot run the after-import action without touching other clients'
-    /// mail (no UIDPLUS, no MOVE): the mail is left in place.
-    pub const SERVER_AFTER_IMPORT_REFUSED: &str = "server.after_import_refused";
-    /// A mailbox's first connection: `{"server", "server_id", "imported", "left"}`.
-    pub const MAILBOX_FIRST_SYNC: &str = "mailbox.first_sync";
+    use mailgate_domain::EventKind;
+
+    pub const CREDENTIAL_CONNECTED: &str = EventKind::CredentialConnected.as_str();
+    pub const CREDENTIAL_NEEDS_REAUTHORIZATION: &str =
+        EventKind::CredentialNeedsReauthorization.as_str();
+    pub const CREDENTIAL_FAILED: &str = EventKind::CredentialFailed.as_str();
+    pub const CONSENT_FAILED: &str = EventKind::ConsentFailed.as_str();
+    pub const TICKET_CREATED: &str = EventKind::TicketCreated.as_str();
+    pub const TICKET_MESSAGE_ADDED: &str = EventKind::TicketMessageAdded.as_str();
+    pub const MESSAGE_IGNORED: &str = EventKind::MessageIgnored.as_str();
+    pub const SERVER_AUTH_FAILED: &str = EventKind::ServerAuthFailed.as_str();
+    pub const SERVER_AFTER_IMPORT_REFUSED: &str = EventKind::ServerAfterImportRefused.as_str();
+    pub const MAILBOX_FIRST_SYNC: &str = EventKind::MailboxFirstSync.as_str();
+    pub const MESSAGE_SENT: &str = EventKind::MessageSent.as_str();
+    pub const MESSAGE_FAILED: &str = EventKind::MessageFailed.as_str();
+    pub const MESSAGE_BLOCKED: &str = EventKind::MessageBlocked.as_str();
+    pub const STORAGE_FULL: &str = EventKind::StorageFull.as_str();
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

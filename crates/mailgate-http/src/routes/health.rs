@@ -220,7 +220,12 @@ async fn record_full_event(state: &AppState) -> Result<(), StoreError> {
     state
         .core
         .store
-        .insert_event("storage.full", None, &data, state.core.clock.now_ms())
+        .insert_event(
+            mailgate_core::events::kind::STORAGE_FULL,
+            None,
+            &data,
+            state.core.clock.now_ms(),
+        )
         .await
         .map(|_| ())
 }
