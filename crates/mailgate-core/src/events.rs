@@ -64,7 +64,7 @@ pub async fn list(
             kind: r.kind,
             subject_id: r.subject_id,
             data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::Null),
-            created_at: crate::objects::rfc3339(r.created_at_ms),
+            created_at: crate::clock::rfc3339(r.created_at_ms),
         })
         .collect())
 }

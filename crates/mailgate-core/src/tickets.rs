@@ -1,7 +1,7 @@
 //! Tickets as the API shows them: a ticket, its messages in order, attachment links.
 
 use crate::Core;
-use crate::objects::rfc3339;
+use crate::clock::rfc3339;
 use mailgate_store::{StoreError, TicketQuery, TicketRow};
 use serde::Serialize;
 

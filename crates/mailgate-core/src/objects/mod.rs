@@ -15,6 +15,7 @@ pub use outgoing::{OutgoingServerView, OutgoingServers};
 pub use service_accounts::{ServiceAccountView, ServiceAccounts};
 
 use crate::Core;
+pub(crate) use crate::clock::rfc3339;
 use crate::secrets::SecretError;
 use mailgate_domain::{FieldError, FieldErrors, Id};
 use mailgate_store::{Link, ObjectKind, ObjectRow, StoreError};
@@ -460,11 +461,4 @@ fn first_report_of_broken(id: Id) -> bool {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id.to_string())
-}
-
-/// RFC 3339 from epoch milliseconds, for answers.
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::mime::Problem;
+use super::problem::Problem;
 
 /// windows-1252 bytes 0x80..=0x9F; the rest of the range is ISO-8859-1, i.e. the code point.
 /// The five unassigned bytes map to their C1 control, as the WHATWG encoding standard does.

@@ -12,11 +12,7 @@ use std::borrow::Cow;
 use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use super::charset::{header_fields, header_section_len};
-use super::mime::Problem;
-
-/// A header section longer than this is flagged (real ones are a few KiB; DKIM and a long
-/// Received chain stay far below it). It is still read, in linear time.
-pub(crate) const MAX_HEADER_SECTION: usize = 256 * 1024;
+use super::problem::{Base64Defect, MAX_HEADER_SECTION, Problem};
 
 /// The header fields that may appear at most once (RFC 5322 section 3.6 and RFC 2045), as
 /// named in problems.
@@ -36,27 +32,6 @@ const SINGULAR: [&str; 14] = [
     "Content-Type",
     "Content-Transfer-Encoding",
 ];
-
-/// What is wrong with the base64 of a part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Base64Defect {
-    /// A byte that is neither of the alphabet, `=` nor white space.
-    OutsideAlphabet,
-    /// `=` where it cannot be: inside the data, more than two, or not completing a group.
-    Padding,
-    /// The characters do not make whole groups of four (and there is no padding).
-    Length,
-}
-
-impl std::fmt::Display for Base64Defect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Base64Defect::OutsideAlphabet => "a character outside the base64 alphabet",
-            Base64Defect::Padding => "bad padding",
-            Base64Defect::Length => "a length that is no multiple of 4",
-        })
-    }
-}
 
 /// The pre-pass over the top-level header section of `raw`: its problems, and the bytes
 /// mail-parser should read (borrowed when nothing was dropped).

@@ -20,23 +20,10 @@
 use std::borrow::Cow;
 
 use super::charset::utf8_or_cp1252;
-use super::mime::Problem;
+use super::problem::{EncodedWordProblem, Problem};
 
 /// Charset labels are quoted in problems; a hostile one can be long.
 const MAX_LABEL_CHARS: usize = 40;
-
-/// What was wrong with the encoded words of a header; part of [`Problem`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum EncodedWordProblem {
-    #[error("invalid base64 in an encoded word (the bytes that decode are kept)")]
-    InvalidBase64,
-    #[error("invalid quoted-printable in an encoded word (kept as written)")]
-    InvalidQuotedPrintable,
-    #[error("undecodable charset {0} in an encoded word (read as UTF-8 or windows-1252)")]
-    UnknownCharset(String),
-    #[error("an encoded word is not valid {0} (undecodable bytes replaced)")]
-    Malformed(String),
-}
 
 /// Decodes the encoded words of unstructured header text (RFC 5322 `unstructured`: the
 /// Subject, or a display name already taken out of its quotes). Folding line ends are taken

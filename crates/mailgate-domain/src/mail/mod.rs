@@ -25,6 +25,7 @@ mod mime;
 mod msgids;
 mod out_of_office;
 mod parse;
+mod problem;
 mod raw_part;
 mod safe_html;
 mod text;

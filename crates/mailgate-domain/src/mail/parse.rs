@@ -12,7 +12,8 @@ use super::charset::{
 };
 use super::compose::MAX_SUBJECT_CHARS;
 use super::encoded_words::decode_header_text;
-use super::mime::{Problem, parse_mime, raw_headers, strip_id, transfer_decoded};
+use super::mime::{parse_mime, raw_headers, strip_id, transfer_decoded};
+use super::problem::Problem;
 use super::text::{clean_body, clean_line, html_to_text};
 use super::{Mailbox, ParsedMessage, attachments, defects, dsn, msgids};
 

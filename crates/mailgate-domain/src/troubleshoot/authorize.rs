@@ -9,7 +9,7 @@
 
 use super::catalog::*;
 use super::text::{has, has_any, head, provider_said};
-use super::{Diagnosis, ProviderKind, advice, microsoft, oauth};
+use super::{Diagnosis, ProviderKind, advice, grant, microsoft, oauth};
 
 /// Diagnoses the `error` (and optional `error_description`) the provider put on the callback.
 pub fn authorization_error(
@@ -50,7 +50,7 @@ pub fn authorization_error(
         "invalid_request" => advice::request_invalid(&said),
         "server_error" | "temporarily_unavailable" => advice::unavailable(p, &said),
         // Token-endpoint names can reach the callback page too (it redeems the code).
-        "invalid_grant" => oauth::code_invalid(&said),
+        "invalid_grant" => grant::code_invalid(&said),
         _ => advice::unknown(p, &said),
     }
 }

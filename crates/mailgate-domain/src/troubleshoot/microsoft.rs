@@ -3,7 +3,7 @@
 //! names the cause. Numbers are looked up first; unknown ones fall back to the `error` name.
 
 use super::catalog::*;
-use super::oauth::{account_not_found, code_invalid, grant_revoked, pkce_mismatch};
+use super::grant::{account_not_found, code_invalid, grant_revoked, pkce_mismatch};
 use super::{Diagnosis, ProviderKind, advice};
 
 const MS: ProviderKind = ProviderKind::Microsoft;

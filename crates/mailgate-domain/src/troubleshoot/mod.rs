@@ -19,6 +19,7 @@ mod advice;
 mod authorize;
 mod catalog;
 mod gmail;
+mod grant;
 mod microsoft;
 mod oauth;
 mod reply;

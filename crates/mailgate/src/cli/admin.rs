@@ -94,7 +94,7 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<ExitCode> {
             if tokens.is_empty() {
                 println!("no admin tokens yet: create one with `mailgate admin token create`");
             }
-            let time = |ms: i64| mailgate_core::objects::rfc3339(ms);
+            let time = |ms: i64| mailgate_core::clock::rfc3339(ms);
             for t in tokens {
                 let used = t.last_used_at_ms.map(time);
                 println!(
