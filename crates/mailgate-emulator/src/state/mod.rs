@@ -3,6 +3,7 @@
 //! The mutex is a `std::sync::Mutex`: it is never held across an `.await` (handlers copy what
 //! they need out, then sleep, deliver mail, ...), so a blocking lock is the simple right choice.
 
+mod lifecycle;
 mod tokens;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
