@@ -41,18 +41,20 @@ mod mail;
 mod routes;
 mod scopes;
 mod state;
+mod types;
 
 pub mod fixtures;
 pub mod jwt;
 
 pub use clock::Clock;
 pub use config::EmulatorConfig;
-pub use control::{
-    ClientRegistration, Control, ControlError, Counters, DEFAULT_PROJECT_NUMBER, Decision,
-    DelegationGrant, MintAccessToken, MintRefreshToken, MintedAccessToken, Outage,
-    PublishingStatus, RateLimit, ServiceAccountRegistration,
-};
+pub use control::{Control, ControlError};
 pub use emulator::{BackgroundEmulator, Emulator, RunningEmulator};
 pub use keys::KeyError;
 pub use scopes::KNOWN_SCOPES;
 pub use state::SentMessage;
+pub use types::{
+    ClientRegistration, Counters, DEFAULT_PROJECT_NUMBER, Decision, DelegationGrant,
+    MintAccessToken, MintRefreshToken, MintedAccessToken, Outage, PublishingStatus, RateLimit,
+    ServiceAccountRegistration,
+};

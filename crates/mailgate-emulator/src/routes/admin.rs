@@ -12,11 +12,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::control::{
-    ClientRegistration, Control, ControlError, Decision, DelegationGrant, MintAccessToken,
-    MintRefreshToken, Outage, RateLimit, ServiceAccountRegistration,
-};
+use crate::control::{Control, ControlError};
 use crate::state::Shared;
+use crate::types::{
+    ClientRegistration, Decision, DelegationGrant, MintAccessToken, MintRefreshToken, Outage,
+    RateLimit, ServiceAccountRegistration,
+};
 
 type AdminResult = Result<Response, AdminError>;
 

@@ -14,11 +14,11 @@ use serde::Deserialize;
 
 use super::pages::{self, ConsentView, ErrorPage};
 use super::params::Params;
-use crate::control::{Decision, PublishingStatus};
 use crate::scopes;
 use crate::state::{
     AuthCode, CODE_LIFETIME_SECS, PendingAuth, Shared, State as EmulatorState, new_code,
 };
+use crate::types::{Decision, PublishingStatus};
 
 /// How long a consent page stays answerable.
 const PENDING_LIFETIME_SECS: i64 = 3600;

@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 
 use super::oauth_error::{OAuthError, text};
 use super::params::Params;
-use super::token::ACCESS_TOKEN_LIFETIME_SECS;
 use crate::jwt::DecodedJwt;
 use crate::scopes;
 use crate::state::{
     AccessToken, ServiceAccount, Shared, State as EmulatorState, new_access_token, subject_for,
 };
+use crate::types::ACCESS_TOKEN_LIFETIME_SECS;
 
 /// Clock skew tolerated on `iat` and `exp`, in seconds.
 const SKEW_SECS: i64 = 300;

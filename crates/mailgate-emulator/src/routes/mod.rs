@@ -11,7 +11,7 @@ mod oauth_error;
 mod outage;
 mod pages;
 mod params;
-pub(crate) mod token;
+mod token;
 mod tokeninfo;
 
 use std::sync::Arc;

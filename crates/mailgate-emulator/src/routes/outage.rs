@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::gmail_error::GmailError;
 use super::oauth_error::OAuthError;
-use crate::control::Outage;
 use crate::state::Shared;
+use crate::types::Outage;
 
 /// Applies the OAuth outage. `Err` carries the failure answer.
 pub async fn oauth_gate(shared: &Shared) -> Result<(), Response> {

@@ -12,21 +12,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::digest;
 use serde_json::{Value, json};
 
+use super::discovery;
 use super::jwt_bearer;
 use super::oauth_error::{OAuthError, ok_json, text};
 use super::outage;
 use super::params::{self, Params};
-use crate::control::{ClientRegistration, PublishingStatus};
 use crate::scopes;
 use crate::state::{
     AccessToken, RefreshToken, Shared, State as EmulatorState, new_refresh_token, subject_for,
 };
+use crate::types::{ClientRegistration, PublishingStatus, TESTING_REFRESH_LIFETIME_SECS};
 
-/// Access tokens live an hour; Google reports one second less.
-pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3599;
-/// Refresh tokens of an app in "Testing" die 7 days after consent.
-const TESTING_REFRESH_LIFETIME_SECS: i64 = 7 * 24 * 3600;
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let params = Params::from_body(&headers, &body);
@@ -162,7 +159,7 @@ fn authorization_code(
         body["refresh_token"] = Value::from(refresh);
     }
     if scopes::wants_id_token(&code.scopes) {
-        let id_token = super::discovery::id_token(
+        let id_token = discovery::id_token(
             shared,
             &client.client_id,
             &code.email,
@@ -264,7 +261,7 @@ fn refresh_token(
     }
     if scopes::wants_id_token(&granted)
         && let Some(id_token) =
-            super::discovery::id_token(shared, &client.client_id, &record.email, &sub, None, now)
+            discovery::id_token(shared, &client.client_id, &record.email, &sub, None, now)
     {
         body["id_token"] = Value::from(id_token);
     }

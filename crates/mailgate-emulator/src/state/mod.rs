@@ -3,6 +3,7 @@
 //! The mutex is a `std::sync::Mutex`: it is never held across an `.await` (handlers copy what
 //! they need out, then sleep, deliver mail, ...), so a blocking lock is the simple right choice.
 
+mod lifecycle;
 mod tokens;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -13,7 +14,9 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
-use crate::control::{ClientRegistration, Counters, Decision, Outage, RateLimit};
+use crate::types::{
+    ClientRegistration, Counters, DEFAULT_PROJECT_NUMBER, Decision, Outage, RateLimit,
+};
 
 pub use tokens::{
     AccessToken, AuthCode, CODE_LIFETIME_SECS, RefreshToken, new_access_token, new_code,
@@ -195,7 +198,7 @@ impl State {
         self.service_accounts
             .values()
             .find(|sa| sa.client_id == client_id)
-            .map_or((crate::control::DEFAULT_PROJECT_NUMBER, true), |sa| {
+            .map_or((DEFAULT_PROJECT_NUMBER, true), |sa| {
                 (sa.project_number, sa.gmail_api_enabled)
             })
     }

@@ -1,25 +1,22 @@
 //! The in-process control handle. Every method has an `/admin/*` HTTP twin (routes/admin.rs) for
 //! callers in another process, such as the demo.
 
-mod types;
-
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-
-pub use types::{
-    ClientRegistration, Counters, DEFAULT_PROJECT_NUMBER, Decision, DelegationGrant,
-    MintAccessToken, MintRefreshToken, MintedAccessToken, Outage, PublishingStatus, RateLimit,
-    ServiceAccountRegistration,
-};
 
 use crate::clock::Clock;
 use crate::fixtures;
 use crate::keys::{self, KeyError};
 use crate::scopes;
 use crate::state::{
-    AccessToken, RateLimitState, RefreshToken, SentMessage, ServiceAccount, Shared, subject_for,
+    AccessToken, RateLimitState, RefreshToken, ScriptedConsent, SentMessage, ServiceAccount,
+    Shared, subject_for,
+};
+use crate::types::{
+    ClientRegistration, Counters, Decision, DelegationGrant, MintAccessToken, MintRefreshToken,
+    MintedAccessToken, Outage, RateLimit, ServiceAccountRegistration,
 };
 
 /// Client ID shown for tokens minted without one.
@@ -263,7 +260,7 @@ impl Control {
         self.shared
             .lock()
             .scripted_consent
-            .push_back(crate::state::ScriptedConsent {
+            .push_back(ScriptedConsent {
                 email: email.to_owned(),
                 decision,
                 declined: declined.iter().map(|s| (*s).to_owned()).collect(),

@@ -1,4 +1,6 @@
-//! The values tests hand to [`crate::Control`] (and, as JSON, to the `/admin/*` endpoints).
+//! Plain data at the bottom of the crate: the values tests hand to `Control` (and, as
+//! JSON, to the `/admin/*` endpoints), the counters they read back, and Google's fixed numbers.
+//! `state`, `control` and `routes` all use these; this file uses nothing of the crate.
 
 use std::collections::BTreeMap;
 
@@ -6,6 +8,12 @@ use serde::{Deserialize, Serialize};
 
 /// Default project number of registered clients, shown in `accessNotConfigured` messages.
 pub const DEFAULT_PROJECT_NUMBER: u64 = 123_456_789_012;
+
+/// Access tokens live an hour; Google reports one second less.
+pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// Refresh tokens of an app in "Testing" die 7 days after consent.
+pub const TESTING_REFRESH_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 
 /// Google's "Publishing status" of an OAuth consent screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -81,7 +89,7 @@ impl ClientRegistration {
     /// The lifetime of this client's access tokens, in seconds.
     pub fn access_token_lifetime(&self) -> i64 {
         self.access_token_lifetime_secs
-            .unwrap_or(crate::routes::token::ACCESS_TOKEN_LIFETIME_SECS)
+            .unwrap_or(ACCESS_TOKEN_LIFETIME_SECS)
     }
 
     /// Puts the app in `Testing` with these test users.
@@ -184,7 +192,7 @@ impl MintAccessToken {
     }
 }
 
-/// What [`crate::Control::mint_access_token`] returns (and `POST /admin/tokens` answers).
+/// What `Control::mint_access_token` returns (and `POST /admin/tokens` answers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MintedAccessToken {
     pub access_token: String,
