@@ -158,7 +158,7 @@ pub async fn store_grant(
         subject: key.subject.clone(),
         scope: key.scope.clone(),
         granted_scope: granted.to_owned(),
-        sealed: Some(seal(core, key, &sealed)?),
+        sealed: Some(seal(core, key, &sealed)?.into()),
         access_expires_at_ms: Some(now + lifetime),
         refresh_at_ms: Some(refresh_at(now, lifetime)),
         status: CONNECTED.into(),
@@ -467,7 +467,8 @@ async fn renew(
                 granted_scope: answer.scope.clone().unwrap_or(base.granted_scope.clone()),
                 sealed: Some(
                     seal(core, key, &sealed)
-                        .map_err(|e| store_failure(StoreError::Corrupt(e.to_string())))?,
+                        .map_err(|e| store_failure(StoreError::Corrupt(e.to_string())))?
+                        .into(),
                 ),
                 access_expires_at_ms: Some(now + lifetime),
                 refresh_at_ms: Some(refresh_at(now, lifetime)),

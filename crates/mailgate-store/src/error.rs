@@ -30,7 +30,8 @@ pub enum StoreError {
     Full(#[source] Option<DriverError>),
     /// The database server refused the connection or could not be reached.
     #[error(
-        "cannot connect to the database at {address} (database.url): {reason}; check that the server runs and listens there"
+        "cannot connect to the database at {address} (database.url): {reason}; check that the \
+         server runs and listens there"
     )]
     Unreachable {
         address: String,

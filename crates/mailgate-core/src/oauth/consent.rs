@@ -131,7 +131,8 @@ pub async fn start(
     let row = OAuthStateRow {
         sealed_verifier: core
             .cipher
-            .seal(&verifier_aad(&state_hash), verifier.as_bytes())?,
+            .seal(&verifier_aad(&state_hash), verifier.as_bytes())?
+            .into(),
         state_hash,
         server_id: target.server_id,
         created_at_ms: now,

@@ -18,7 +18,7 @@ use crate::Core;
 pub(crate) use crate::clock::rfc3339;
 use crate::secrets::SecretError;
 use mailgate_domain::{FieldError, FieldErrors, Id};
-use mailgate_store::{Link, ObjectKind, ObjectRow, StoreError};
+use mailgate_store::{Link, ObjectKind, ObjectRow, Sealed, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -427,7 +427,7 @@ fn aad(id: Id) -> String {
     format!("config_objects:{id}:sealed")
 }
 
-fn seal(core: &Core, id: Id, secrets: &SecretMap) -> Result<Option<Vec<u8>>, ServiceError> {
+fn seal(core: &Core, id: Id, secrets: &SecretMap) -> Result<Option<Sealed>, ServiceError> {
     if secrets.is_empty() {
         return Ok(None);
     }
@@ -436,7 +436,7 @@ fn seal(core: &Core, id: Id, secrets: &SecretMap) -> Result<Option<Vec<u8>>, Ser
         .map(|(k, v)| (k.as_str(), v.expose_secret()))
         .collect();
     let bytes = serde_json::to_vec(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(Some(core.cipher.seal(&aad(id), &bytes)?))
+    Ok(Some(core.cipher.seal(&aad(id), &bytes)?.into()))
 }
 
 fn open(core: &Core, row: &ObjectRow) -> Result<SecretMap, ServiceError> {

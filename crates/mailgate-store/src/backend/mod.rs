@@ -1,21 +1,29 @@
 //! The SQL is the same on both backends (`$n` placeholders, portable types): it is written once
 //! in `sql/`, one file per aggregate, and compiled against each backend's pool (see `sql/mod.rs`),
 //! so the two can never drift apart. `sqlite.rs` and `postgres.rs` hold what differs: opening,
-//! pragmas and checks.
+//! pragmas and checks. [`open`] is the one place a URL picks one of them.
 
 pub mod postgres;
 pub mod sqlite;
 
-const CREDENTIAL_COLUMNS: &str = "id, kind, owner_id, subject, scope, granted_scope, sealed, \
-                                  access_expires_at, refresh_at, status, last_error, failures, \
-                                  created_at, updated_at";
+use crate::store::{Store, StoreOptions};
+use crate::{DatabaseUrl, StoreError};
+use std::sync::Arc;
 
-const OUTBOX_COLUMNS: &str = "id, idempotency_key, request_hash, status, server_id, \
-                              ticket_number, message_id, draft, attempts, next_attempt_at, \
-                              lease_until, sent_server_id, result, created_at, updated_at, sent_at";
-
-const OBJECT_COLUMNS: &str = "id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, \
-                              service_account_id, outgoing_server_id, created_at, updated_at";
+/// Opens the store the URL names (`sqlite:` or `postgres:`), creating a SQLite file when it is
+/// missing, and applies that backend's migrations.
+pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    match url.scheme() {
+        "sqlite" => Ok(Arc::new(sqlite::SqliteStore::open(url, options).await?)),
+        "postgres" | "postgresql" => {
+            Ok(Arc::new(postgres::PostgresStore::open(url, options).await?))
+        }
+        other => Err(StoreError::Config(format!(
+            "database.url has the scheme `{other}`; use sqlite://PATH (the default, in the data \
+             directory) or postgres://USER@HOST/DB"
+        ))),
+    }
+}
 
 /// Where an attachment stands in its message's raw bytes, from the three `raw_` columns.
 pub(crate) fn raw_part(
@@ -75,31 +83,8 @@ pub(crate) fn with_problem(problems: &str, problem: &str) -> String {
     }
 }
 
-/// `SELECT {}` with the object columns filled in, as a `&'static str` (sqlx wants static SQL).
-macro_rules! const_format {
-    ($sql:literal) => {{
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        SQL.get_or_init(|| format!($sql, $crate::backend::OBJECT_COLUMNS))
-            .as_str()
-    }};
+/// `sql` with every `{}` replaced by `columns`, a table's column list (a constant of `sql/`).
+/// Only those constants are formatted in; values are bound.
+pub(crate) fn with_columns(sql: &str, columns: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql.replace("{}", columns))
 }
-
-/// SQL with a column list filled in (every `{}`), as a `&'static str`.
-macro_rules! with_columns {
-    ($sql:literal, $columns:ident) => {{
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        SQL.get_or_init(|| $sql.replace("{}", $crate::backend::$columns))
-            .as_str()
-    }};
-}
-
-/// Credential SQL with the column list filled in (every `{}`).
-macro_rules! credential_sql {
-    ($sql:literal) => {
-        $crate::backend::with_columns!($sql, CREDENTIAL_COLUMNS)
-    };
-}
-
-pub(crate) use const_format;
-pub(crate) use credential_sql;
-pub(crate) use with_columns;

@@ -82,12 +82,19 @@ fn check_synchronous_commit(level: &str, allowed: bool) -> Result<(), StoreError
     }
     if allowed {
         tracing::warn!(
-            "PostgreSQL runs with synchronous_commit = off: commits mailgate acts on (after-import deletes, 202 answers) can be lost if the database server crashes (database.allow_async_commit = true)"
+            "PostgreSQL runs with synchronous_commit = off: commits mailgate acts on \
+             (after-import deletes, 202 answers) can be lost if the database server crashes \
+             (database.allow_async_commit = true)"
         );
         return Ok(());
     }
     Err(StoreError::Config(
-        "the PostgreSQL server runs with synchronous_commit = off, so a commit can be lost after mailgate has acted on it (deleted the mail at the provider, answered 202); set synchronous_commit = on for mailgate's database (ALTER DATABASE <db> SET synchronous_commit = on, or in postgresql.conf), or accept the risk with database.allow_async_commit = true".to_owned(),
+        "the PostgreSQL server runs with synchronous_commit = off, so a commit can be lost after \
+         mailgate has acted on it (deleted the mail at the provider, answered 202); set \
+         synchronous_commit = on for mailgate's database (ALTER DATABASE <db> SET \
+         synchronous_commit = on, or in postgresql.conf), or accept the risk with \
+         database.allow_async_commit = true"
+            .to_owned(),
     ))
 }
 

@@ -101,7 +101,11 @@ impl SqliteStore {
             Ok(_) => Ok(()),
             // Not knowing is not a reason to fail: the heartbeat write still proves the rest.
             Err(e) => {
-                tracing::debug!(error = %e, dir = %dir.display(), "cannot read the free space of the database's file system");
+                tracing::debug!(
+                    error = %e,
+                    dir = %dir.display(),
+                    "cannot read the free space of the database's file system"
+                );
                 Ok(())
             }
         }
@@ -139,7 +143,8 @@ fn make_private(path: &std::path::Path) -> Result<(), StoreError> {
         let text = path.to_string_lossy();
         let fail = |what: &std::path::Path, e: std::io::Error| {
             StoreError::Config(format!(
-                "cannot make the database file {} private (mode 0600): {e}; check the owner of the data directory (storage.data_dir)",
+                "cannot make the database file {} private (mode 0600): {e}; check the owner of \
+                 the data directory (storage.data_dir)",
                 what.display()
             ))
         };
@@ -155,7 +160,10 @@ fn make_private(path: &std::path::Path) -> Result<(), StoreError> {
                 Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
                     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
                         .map_err(|e| fail(&file, e))?;
-                    tracing::warn!(file = %file.display(), "the database file was readable by other users; its mode is now 0600");
+                    tracing::warn!(
+                        file = %file.display(),
+                        "the database file was readable by other users; its mode is now 0600"
+                    );
                 }
                 _ => {}
             }

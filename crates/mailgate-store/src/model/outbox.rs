@@ -1,6 +1,6 @@
 //! Outbox rows: what to send, how far its delivery got, and how it is listed and retried.
 
-use super::MessageRow;
+use super::tickets::MessageRow;
 use mailgate_domain::Id;
 
 /// A message in the outbox: what to send (the draft, as JSON), and how far its delivery got.

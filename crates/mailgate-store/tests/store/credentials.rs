@@ -27,7 +27,7 @@ fn grant(owner: Id, subject: &str, refresh_at: i64) -> CredentialRow {
         subject: subject.into(),
         scope: String::new(),
         granted_scope: "https://mail.google.com/".into(),
-        sealed: Some(vec![1, 2, 3]),
+        sealed: Some(vec![1, 2, 3].into()),
         access_expires_at_ms: Some(refresh_at + 1_000),
         refresh_at_ms: Some(refresh_at),
         status: "connected".into(),
@@ -47,13 +47,13 @@ store_test!(a_new_consent_replaces_the_grant_and_keeps_its_id, |store| {
         .unwrap();
     let again = store
         .upsert_credential(&CredentialRow {
-            sealed: Some(vec![9]),
+            sealed: Some(vec![9].into()),
             ..grant(app.id, "a@example.test", 700)
         })
         .await
         .unwrap();
     assert_eq!(again.id, first.id, "one grant per app and mailbox");
-    assert_eq!(again.sealed, Some(vec![9]));
+    assert_eq!(again.sealed, Some(vec![9].into()));
     assert_eq!(
         store
             .find_credential(CredentialKind::OAuthGrant, app.id, "a@example.test", "")
@@ -125,7 +125,7 @@ store_test!(a_state_is_taken_once_and_not_after_it_expires, |store| {
     let state = |hash: u8, expires: i64| OAuthStateRow {
         state_hash: vec![hash],
         server_id: server.id,
-        sealed_verifier: vec![7],
+        sealed_verifier: vec![7].into(),
         created_at_ms: 0,
         expires_at_ms: expires,
         used_at_ms: None,
@@ -134,7 +134,10 @@ store_test!(a_state_is_taken_once_and_not_after_it_expires, |store| {
     store.insert_oauth_state(&state(2, 1_000)).await.unwrap();
     match store.take_oauth_state(&[1], 500).await.unwrap() {
         StateUse::Taken(row) => {
-            assert_eq!((row.server_id, row.sealed_verifier), (server.id, vec![7]))
+            assert_eq!(
+                (row.server_id, row.sealed_verifier),
+                (server.id, vec![7].into())
+            )
         }
         other => panic!("{other:?}"),
     }

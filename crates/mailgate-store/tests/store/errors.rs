@@ -1,18 +1,12 @@
 //! A store error printed with its causes names each cause once.
 
-use mailgate_store::{DatabaseUrl, StoreOptions};
+use crate::harness::{side_pool, sqlite_file};
 
 #[tokio::test]
 async fn a_database_error_prints_its_cause_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mailgate.db");
-    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
-        .await
-        .unwrap();
+    let (store, path, _dir) = sqlite_file().await;
     // A hand-damaged database: the table the next read needs is gone.
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let other = side_pool(&path).await;
     sqlx::query("DROP TABLE meta")
         .execute(&other)
         .await

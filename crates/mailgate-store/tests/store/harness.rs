@@ -1,4 +1,5 @@
 use mailgate_store::{DatabaseUrl, Store, StoreOptions};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A store and whatever must live as long as it (the SQLite file's directory).
@@ -8,15 +9,28 @@ pub struct TestStore {
 }
 
 pub async fn sqlite() -> TestStore {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = DatabaseUrl::sqlite_file(&dir.path().join("mailgate.db"));
-    let store = mailgate_store::open(&url, &StoreOptions::default())
-        .await
-        .expect("open sqlite");
+    let (store, _, dir) = sqlite_file().await;
     TestStore {
         store,
         _dir: Some(dir),
     }
+}
+
+/// A SQLite store in a fresh directory, with its database file's path (to look at from outside).
+pub async fn sqlite_file() -> (Arc<dyn Store>, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("mailgate.db");
+    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
+        .await
+        .expect("open sqlite");
+    (store, path, dir)
+}
+
+/// A connection of its own to a SQLite file, beside the store: to write what the store would not.
+pub async fn side_pool(path: &Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open the database file beside the store")
 }
 
 pub async fn postgres() -> TestStore {
@@ -33,8 +47,9 @@ pub async fn postgres_database(setup: &[&str]) -> DatabaseUrl {
     let Ok(server) = std::env::var("MAILGATE_TEST_POSTGRES_URL") else {
         panic!(
             "MAILGATE_TEST_POSTGRES_URL is not set: the storage suite runs on PostgreSQL too. \
-             Run the tests with scripts/test.sh (it starts a throwaway PostgreSQL), or point the variable \
-             at a server whose user may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres"
+             Run the tests with scripts/test.sh (it starts a throwaway PostgreSQL), or point the \
+             variable at a server whose user may CREATE DATABASE, e.g. \
+             postgres://postgres@127.0.0.1:5432/postgres"
         );
     };
     let name = format!("mailgate_test_{}", uuid::Uuid::new_v4().simple());

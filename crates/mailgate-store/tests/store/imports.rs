@@ -5,6 +5,7 @@ use crate::store_test;
 use crate::tickets::{import, parts, request, server, source};
 use mailgate_domain::Id;
 use mailgate_domain::mail::{PartEncoding, RawPart};
+use mailgate_store::testing::TestQueries as _;
 use mailgate_store::{ImportOutcome, ImportRequest, NewEvent, Store};
 
 /// The event the receive pipeline would write: which request, and what became of it.

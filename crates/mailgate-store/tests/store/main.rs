@@ -16,4 +16,5 @@ mod outbox;
 mod permissions;
 mod probe;
 mod sqlite;
+mod threading;
 mod tickets;

@@ -8,7 +8,7 @@ fn row(kind: ObjectKind, name: &str) -> ObjectRow {
         kind,
         name: name.into(),
         spec: format!(r#"{{"name":"{name}"}}"#),
-        sealed: Some(vec![0, 1, 2, 255]),
+        sealed: Some(vec![0, 1, 2, 255].into()),
         enabled: true,
         is_primary: false,
         links: Link::default(),

@@ -304,3 +304,62 @@ store_test!(
         assert_eq!(claim(store.as_ref(), 60).await.len(), 3);
     }
 );
+
+store_test!(a_sent_reply_joins_its_ticket_in_the_same_round, |store| {
+    use crate::tickets::{import, parts, request, server};
+    use mailgate_store::ImportOutcome;
+    let server = server(store.as_ref()).await;
+    let question = request(server, 1, "question@customer.example", "Help");
+    let ImportOutcome::Imported { ticket_number, .. } = import(store.as_ref(), &question, 5).await
+    else {
+        panic!("the question opens a ticket")
+    };
+    let mut reply = queued(None, 10);
+    reply.ticket_number = Some(ticket_number);
+    store.enqueue_outgoing(&reply).await.unwrap();
+    claim(store.as_ref(), 20).await;
+    let mut answer = request(server, 2, "answer@mailgate.localhost", "Re: Help");
+    let mut message = parts(&mut answer).message.clone();
+    message.ticket_number = ticket_number;
+    message.direction = "out".into();
+    message.incoming_server_id = None;
+    let mut round = finish(reply.id, "sent", 0);
+    round.ticket_message = Some(message.clone());
+    assert!(store.finish_outgoing(&round, 30).await.unwrap());
+
+    let messages = store.ticket_messages(ticket_number).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    let sent = &messages[1];
+    assert_eq!(
+        (
+            sent.id,
+            sent.direction.as_str(),
+            sent.message_id.as_deref(),
+            sent.subject.as_str(),
+            sent.incoming_server_id,
+            sent.created_at_ms,
+        ),
+        (
+            message.id,
+            "out",
+            Some("answer@mailgate.localhost"),
+            "Re: Help",
+            None,
+            30
+        )
+    );
+    assert_eq!(
+        store.message_raw(message.id).await.unwrap(),
+        Some(message.raw)
+    );
+    let ticket = store.get_ticket(ticket_number).await.unwrap().unwrap();
+    assert_eq!(ticket.updated_at_ms, 30);
+    let events = store.list_events(0, 10).await.unwrap();
+    let subject = reply.id.to_string();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "message.sent" && e.subject_id.as_deref() == Some(subject.as_str())),
+        "{events:?}"
+    );
+});

@@ -1,6 +1,7 @@
 //! The database and its WAL files hold mail and sealed secrets: only their owner may read them,
 //! whatever the umask, and an existing database is corrected at open.
 
+use crate::harness::sqlite_file;
 use mailgate_store::{DatabaseUrl, StoreOptions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -20,11 +21,7 @@ fn files(db: &Path) -> Vec<PathBuf> {
 async fn the_database_and_its_wal_files_are_0600_whatever_the_umask() {
     // The usual umask, which left them 0644.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mailgate.db");
-    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
-        .await
-        .unwrap();
+    let (store, path, _dir) = sqlite_file().await;
     store.probe_write(1).await.unwrap();
     for file in files(&path) {
         assert_eq!(mode(&file), 0o600, "{}", file.display());

@@ -1,17 +1,13 @@
 //! SQLite only: the page size of new databases, checkpoints done by the background task
 //! rather than by the writer, and rows written without the columns added later.
 
+use crate::harness::{side_pool, sqlite_file};
 use crate::tickets::{parts, request, server};
-use mailgate_store::{DatabaseUrl, StoreOptions};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn new_databases_have_large_pages_and_imports_are_checkpointed_in_the_background() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mailgate.db");
-    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
-        .await
-        .unwrap();
+    let (store, path, _dir) = sqlite_file().await;
     let header = std::fs::read(&path).unwrap();
     // Bytes 16-17 of the header: the page size, 1 meaning 65536.
     assert_eq!(header[16..18], [0, 1], "64 KiB pages");
@@ -43,22 +39,18 @@ async fn new_databases_have_large_pages_and_imports_are_checkpointed_in_the_back
 /// them as empty lists.
 #[tokio::test]
 async fn rows_without_reply_targets_read_as_empty_lists() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mailgate.db");
-    let store = mailgate_store::open(&DatabaseUrl::sqlite_file(&path), &StoreOptions::default())
-        .await
-        .unwrap();
+    let (store, path, _dir) = sqlite_file().await;
     let server = server(store.as_ref()).await;
     let done = store
         .import_batch(&[request(server, 1, "a@x", "Old")], &|_, _| None, 1)
         .await;
     assert!(done.failed.is_none(), "{:?}", done.failed);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let pool = side_pool(&path).await;
     sqlx::query(
-        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, recipients, subject, body_text, problems, raw, created_at) \
-         VALUES ('00000000-0000-4000-8000-000000000001', 1, 2, 'in', 'normal', '{}', 'Old', '', '[]', x'', 2)",
+        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, recipients, \
+         subject, body_text, problems, raw, created_at) \
+         VALUES ('00000000-0000-4000-8000-000000000001', 1, 2, 'in', 'normal', '{}', 'Old', '', \
+         '[]', x'', 2)",
     )
     .execute(&pool)
     .await

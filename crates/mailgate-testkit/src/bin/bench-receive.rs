@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mailgate_core::receive::{supervisor, watch};
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::samples::{fill, message};
 use mailgate_testkit::wire::{Conn, xoauth2};
 use mailgate_testkit::{TestApp, spawn_app_on_world, world};

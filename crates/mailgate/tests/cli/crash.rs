@@ -8,6 +8,7 @@
 //! must hold part of the mailbox only.
 
 use crate::process::{Served, run};
+use mailgate_store::testing::TestQueries as _;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

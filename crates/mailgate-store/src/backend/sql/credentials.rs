@@ -1,10 +1,14 @@
 //! Credentials (sealed tokens and their state) and OAuth consents in flight.
 
-use super::{Pool, Row};
+use super::db::{Pool, Row};
 use crate::StoreError;
-use crate::backend::credential_sql;
-use crate::backend::parse_id;
+use crate::backend::{parse_id, with_columns};
 use sqlx::FromRow;
+
+/// The columns of `credentials`, in the order of the INSERT's placeholders.
+const CREDENTIAL_COLUMNS: &str = "\
+    id, kind, owner_id, subject, scope, granted_scope, sealed, access_expires_at, \
+    refresh_at, status, last_error, failures, created_at, updated_at";
 
 /// A `credentials` row as stored.
 #[derive(sqlx::FromRow)]
@@ -36,7 +40,7 @@ pub(super) fn credential_row(row: &Row) -> Result<crate::CredentialRow, StoreErr
         subject: r.subject,
         scope: r.scope,
         granted_scope: r.granted_scope,
-        sealed: r.sealed,
+        sealed: r.sealed.map(crate::Sealed::from),
         access_expires_at_ms: r.access_expires_at,
         refresh_at_ms: r.refresh_at,
         status: r.status,
@@ -46,6 +50,10 @@ pub(super) fn credential_row(row: &Row) -> Result<crate::CredentialRow, StoreErr
         updated_at_ms: r.updated_at,
     })
 }
+
+/// The columns of `oauth_states`, in the order of the INSERT's placeholders.
+const STATE_COLUMNS: &str =
+    "state_hash, server_id, sealed_verifier, created_at, expires_at, used_at";
 
 /// An `oauth_states` row as stored.
 #[derive(sqlx::FromRow)]
@@ -63,7 +71,7 @@ pub(super) fn state_row(row: &Row) -> Result<crate::OAuthStateRow, StoreError> {
     Ok(crate::OAuthStateRow {
         state_hash: r.state_hash,
         server_id: parse_id("server_id", &r.server_id)?,
-        sealed_verifier: r.sealed_verifier,
+        sealed_verifier: r.sealed_verifier.into(),
         created_at_ms: r.created_at,
         expires_at_ms: r.expires_at,
         used_at_ms: r.used_at,
@@ -74,7 +82,7 @@ pub(super) async fn upsert_credential(
     pool: &Pool,
     row: &crate::CredentialRow,
 ) -> Result<crate::CredentialRow, StoreError> {
-    let sql = credential_sql!(
+    let sql = with_columns(
         "INSERT INTO credentials ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14) \
          ON CONFLICT (kind, owner_id, subject, scope) DO UPDATE SET granted_scope = \
@@ -82,7 +90,8 @@ pub(super) async fn upsert_credential(
          access_expires_at = excluded.access_expires_at, refresh_at = excluded.refresh_at, \
          status = excluded.status, \
          last_error = excluded.last_error, failures = excluded.failures, updated_at = \
-         excluded.updated_at RETURNING {}"
+         excluded.updated_at RETURNING {}",
+        CREDENTIAL_COLUMNS,
     );
     let stored = sqlx::query(sql)
         .bind(row.id.to_string())
@@ -91,7 +100,7 @@ pub(super) async fn upsert_credential(
         .bind(&row.subject)
         .bind(&row.scope)
         .bind(&row.granted_scope)
-        .bind(&row.sealed)
+        .bind(row.sealed.as_deref())
         .bind(row.access_expires_at_ms)
         .bind(row.refresh_at_ms)
         .bind(&row.status)
@@ -111,9 +120,10 @@ pub(super) async fn find_credential(
     subject: &str,
     scope: &str,
 ) -> Result<Option<crate::CredentialRow>, StoreError> {
-    let sql = credential_sql!(
+    let sql = with_columns(
         "SELECT {} FROM credentials WHERE kind = $1 AND owner_id = $2 AND subject = $3 AND scope \
-         = $4"
+         = $4",
+        CREDENTIAL_COLUMNS,
     );
     let row = sqlx::query(sql)
         .bind(kind.as_str())
@@ -129,7 +139,10 @@ pub(super) async fn get_credential(
     pool: &Pool,
     id: mailgate_domain::Id,
 ) -> Result<Option<crate::CredentialRow>, StoreError> {
-    let sql = credential_sql!("SELECT {} FROM credentials WHERE id = $1");
+    let sql = with_columns(
+        "SELECT {} FROM credentials WHERE id = $1",
+        CREDENTIAL_COLUMNS,
+    );
     let row = sqlx::query(sql)
         .bind(id.to_string())
         .fetch_optional(pool)
@@ -147,7 +160,7 @@ pub(super) async fn update_credential(
          last_error = $6, failures = $7, updated_at = $8 WHERE id = $9",
     )
     .bind(&row.granted_scope)
-    .bind(&row.sealed)
+    .bind(row.sealed.as_deref())
     .bind(row.access_expires_at_ms)
     .bind(row.refresh_at_ms)
     .bind(&row.status)
@@ -164,7 +177,10 @@ pub(super) async fn update_credential(
 }
 
 pub(super) async fn list_credentials(pool: &Pool) -> Result<Vec<crate::CredentialRow>, StoreError> {
-    let sql = credential_sql!("SELECT {} FROM credentials ORDER BY created_at, id");
+    let sql = with_columns(
+        "SELECT {} FROM credentials ORDER BY created_at, id",
+        CREDENTIAL_COLUMNS,
+    );
     let rows = sqlx::query(sql).fetch_all(pool).await?;
     rows.iter().map(credential_row).collect()
 }
@@ -173,9 +189,10 @@ pub(super) async fn credentials_due(
     pool: &Pool,
     now_ms: i64,
 ) -> Result<Vec<crate::CredentialRow>, StoreError> {
-    let sql = credential_sql!(
+    let sql = with_columns(
         "SELECT {} FROM credentials WHERE status = 'connected' AND refresh_at IS NOT NULL AND \
-         refresh_at <= $1 ORDER BY refresh_at, id"
+         refresh_at <= $1 ORDER BY refresh_at, id",
+        CREDENTIAL_COLUMNS,
     );
     let rows = sqlx::query(sql).bind(now_ms).fetch_all(pool).await?;
     rows.iter().map(credential_row).collect()
@@ -185,13 +202,13 @@ pub(super) async fn insert_oauth_state(
     pool: &Pool,
     row: &crate::OAuthStateRow,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO oauth_states (state_hash, server_id, sealed_verifier, created_at, \
-                 expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
+    sqlx::query(with_columns(
+        "INSERT INTO oauth_states ({}) VALUES ($1, $2, $3, $4, $5, $6)",
+        STATE_COLUMNS,
+    ))
     .bind(&row.state_hash)
     .bind(row.server_id.to_string())
-    .bind(&row.sealed_verifier)
+    .bind(&row.sealed_verifier[..])
     .bind(row.created_at_ms)
     .bind(row.expires_at_ms)
     .bind(row.used_at_ms)
@@ -209,10 +226,10 @@ pub(super) async fn find_oauth_state(
     pool: &Pool,
     state_hash: &[u8],
 ) -> Result<Option<crate::OAuthStateRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT state_hash, server_id, sealed_verifier, created_at, \
-                           expires_at, used_at FROM oauth_states WHERE state_hash = $1",
-    )
+    let row = sqlx::query(with_columns(
+        "SELECT {} FROM oauth_states WHERE state_hash = $1",
+        STATE_COLUMNS,
+    ))
     .bind(state_hash)
     .fetch_optional(pool)
     .await?;
@@ -224,11 +241,11 @@ pub(super) async fn take_oauth_state(
     state_hash: &[u8],
     now_ms: i64,
 ) -> Result<crate::StateUse, StoreError> {
-    let taken = sqlx::query(
+    let taken = sqlx::query(with_columns(
         "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND \
-         expires_at > $1 \
-         RETURNING state_hash, server_id, sealed_verifier, created_at, expires_at, used_at",
-    )
+         expires_at > $1 RETURNING {}",
+        STATE_COLUMNS,
+    ))
     .bind(now_ms)
     .bind(state_hash)
     .fetch_optional(pool)
@@ -236,10 +253,10 @@ pub(super) async fn take_oauth_state(
     if let Some(row) = taken {
         return Ok(crate::StateUse::Taken(state_row(&row)?));
     }
-    let row = sqlx::query(
-        "SELECT state_hash, server_id, sealed_verifier, created_at, \
-                           expires_at, used_at FROM oauth_states WHERE state_hash = $1",
-    )
+    let row = sqlx::query(with_columns(
+        "SELECT {} FROM oauth_states WHERE state_hash = $1",
+        STATE_COLUMNS,
+    ))
     .bind(state_hash)
     .fetch_optional(pool)
     .await?;

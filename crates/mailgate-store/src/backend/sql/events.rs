@@ -1,11 +1,12 @@
 //! The event log.
 
-use super::Pool;
+use super::db::{Db, Pool};
 use crate::StoreError;
 use sqlx::FromRow;
 
-pub(super) async fn insert_event(
-    pool: &Pool,
+/// Appends an event, on its own (`&Pool`) or in the transaction of what it reports.
+pub(super) async fn insert_event<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
     kind: &str,
     subject_id: Option<&str>,
     data: &str,
@@ -19,7 +20,7 @@ pub(super) async fn insert_event(
     .bind(subject_id)
     .bind(data)
     .bind(now_ms)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(id)
 }

@@ -1,6 +1,7 @@
 //! Messages read from mailboxes: sources, progress, threading and the import transaction.
 
-use super::{Pool, Tx};
+use super::db::{Pool, Tx};
+use super::{events, tickets};
 use crate::StoreError;
 
 /// The ticket an incoming message belongs to: the one holding the first of the
@@ -101,16 +102,10 @@ pub(super) async fn import_all(
             .await
             .map_err(|e| (Some(i), e))?;
         if let Some(e) = event(i, &outcome) {
-            sqlx::query(
-                "INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&e.kind)
-            .bind(&e.subject_id)
-            .bind(&e.data)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| (Some(i), e.into()))?;
+            let subject = e.subject_id.as_deref();
+            events::insert_event(&mut *tx, &e.kind, subject, &e.data, now_ms)
+                .await
+                .map_err(|e| (Some(i), e))?;
         }
         let source = request.source();
         if let Some((validity, uid)) = source.progress {
@@ -233,11 +228,7 @@ pub(super) async fn import_one(
     }
     let (ticket_number, new_ticket) = match existing {
         Some(number) => {
-            sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2")
-                .bind(now_ms)
-                .bind(number)
-                .execute(&mut **tx)
-                .await?;
+            tickets::touch_ticket(tx, number, now_ms).await?;
             (number, false)
         }
         None => {
@@ -260,37 +251,14 @@ pub(super) async fn import_one(
             (number, true)
         }
     };
-    sqlx::query(
-        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, \
-         from_address, from_name, recipients, subject, body_text, body_html, problems, raw, \
-         incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids, \
-         bulk) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE \
-         ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20)",
-    )
-    .bind(message.id.to_string())
-    .bind(ticket_number)
-    .bind(&message.direction)
-    .bind(&message.kind)
-    .bind(&message.message_id)
-    .bind(&message.from_address)
-    .bind(&message.from_name)
-    .bind(&message.recipients)
-    .bind(&message.subject)
-    .bind(&message.body_text)
-    .bind(&message.body_html)
-    .bind(problems.as_str())
-    .bind(&message.raw)
-    .bind(source.server_id.to_string())
-    .bind(now_ms)
-    .bind(&import.content_digest)
-    .bind(&message.reply_to)
-    .bind(&message.in_reply_to)
-    .bind(&message.references)
-    .bind(message.bulk)
-    .execute(&mut **tx)
-    .await?;
+    let new_message = tickets::NewMessage {
+        message,
+        ticket_number,
+        incoming_server_id: Some(source.server_id),
+        problems: problems.as_str(),
+        content_digest: import.content_digest.as_deref(),
+    };
+    tickets::insert_ticket_message(tx, &new_message, now_ms).await?;
     for a in &message.attachments {
         // Kept as a range of the raw message when it can be read back from there.
         let content: &[u8] = if a.in_raw.is_some() { &[] } else { &a.content };
@@ -325,14 +293,12 @@ pub(super) async fn mailbox_progress(
     pool: &Pool,
     server_id: mailgate_domain::Id,
 ) -> Result<Option<(i64, i64)>, StoreError> {
-    use sqlx::Row;
-    let row =
-        sqlx::query("SELECT uid_validity, last_uid FROM mailbox_progress WHERE server_id = $1")
+    Ok(
+        sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_progress WHERE server_id = $1")
             .bind(server_id.to_string())
             .fetch_optional(pool)
-            .await?;
-    row.map(|r| Ok((r.try_get("uid_validity")?, r.try_get("last_uid")?)))
-        .transpose()
+            .await?,
+    )
 }
 
 pub(super) async fn source_outcome(

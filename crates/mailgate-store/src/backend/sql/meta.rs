@@ -1,6 +1,6 @@
 //! Small facts kept by key (the instance id, the health heartbeat) and how commits reach the disk.
 
-use super::Pool;
+use super::db::Pool;
 use crate::StoreError;
 
 pub(super) async fn ping(pool: &Pool) -> Result<(), StoreError> {

@@ -1,10 +1,14 @@
 //! Configuration objects: OAuth apps, service accounts, incoming and outgoing servers.
 
-use super::{Pool, Row, Tx};
+use super::db::{Pool, Row, Tx};
 use crate::StoreError;
-use crate::backend::const_format;
-use crate::backend::parse_optional_id;
+use crate::backend::{parse_optional_id, with_columns};
 use sqlx::FromRow;
+
+/// The columns of `config_objects` that make an [`crate::ObjectRow`].
+const OBJECT_COLUMNS: &str = "\
+    id, kind, name, spec, sealed, enabled, is_primary, oauth_app_id, service_account_id, \
+    outgoing_server_id, created_at, updated_at";
 
 /// A `config_objects` row as stored.
 #[derive(sqlx::FromRow)]
@@ -33,7 +37,7 @@ pub(super) fn object_row(row: &Row) -> Result<crate::ObjectRow, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("unknown kind `{kind}`")))?,
         name: r.name,
         spec: r.spec,
-        sealed: r.sealed,
+        sealed: r.sealed.map(crate::Sealed::from),
         enabled: r.enabled,
         is_primary: r.is_primary,
         links: crate::Link {
@@ -77,7 +81,7 @@ pub(super) async fn insert_object(pool: &Pool, row: &crate::ObjectRow) -> Result
     .bind(row.kind.as_str())
     .bind(&row.name)
     .bind(&row.spec)
-    .bind(&row.sealed)
+    .bind(row.sealed.as_deref())
     .bind(row.enabled)
     .bind(row.is_primary)
     .bind(row.links.oauth_app_id.map(|i| i.to_string()))
@@ -102,7 +106,7 @@ pub(super) async fn update_object(pool: &Pool, row: &crate::ObjectRow) -> Result
     )
     .bind(&row.name)
     .bind(&row.spec)
-    .bind(&row.sealed)
+    .bind(row.sealed.as_deref())
     .bind(row.enabled)
     .bind(row.is_primary)
     .bind(row.links.oauth_app_id.map(|i| i.to_string()))
@@ -125,7 +129,10 @@ pub(super) async fn get_object(
     kind: crate::ObjectKind,
     id: mailgate_domain::Id,
 ) -> Result<Option<crate::ObjectRow>, StoreError> {
-    let sql = const_format!("SELECT {} FROM config_objects WHERE kind = $1 AND id = $2");
+    let sql = with_columns(
+        "SELECT {} FROM config_objects WHERE kind = $1 AND id = $2",
+        OBJECT_COLUMNS,
+    );
     let row = sqlx::query(sql)
         .bind(kind.as_str())
         .bind(id.to_string())
@@ -139,7 +146,10 @@ pub(super) async fn find_object_by_name(
     kind: crate::ObjectKind,
     name: &str,
 ) -> Result<Option<crate::ObjectRow>, StoreError> {
-    let sql = const_format!("SELECT {} FROM config_objects WHERE kind = $1 AND name = $2");
+    let sql = with_columns(
+        "SELECT {} FROM config_objects WHERE kind = $1 AND name = $2",
+        OBJECT_COLUMNS,
+    );
     let row = sqlx::query(sql)
         .bind(kind.as_str())
         .bind(name)
@@ -152,8 +162,10 @@ pub(super) async fn list_objects(
     pool: &Pool,
     kind: crate::ObjectKind,
 ) -> Result<Vec<crate::ObjectRow>, StoreError> {
-    let sql =
-        const_format!("SELECT {} FROM config_objects WHERE kind = $1 ORDER BY created_at, id");
+    let sql = with_columns(
+        "SELECT {} FROM config_objects WHERE kind = $1 ORDER BY created_at, id",
+        OBJECT_COLUMNS,
+    );
     let rows = sqlx::query(sql).bind(kind.as_str()).fetch_all(pool).await?;
     rows.iter().map(object_row).collect()
 }
@@ -162,9 +174,10 @@ pub(super) async fn objects_linking_to(
     pool: &Pool,
     id: mailgate_domain::Id,
 ) -> Result<Vec<crate::ObjectRow>, StoreError> {
-    let sql = const_format!(
+    let sql = with_columns(
         "SELECT {} FROM config_objects WHERE oauth_app_id = $1 OR service_account_id = $1 OR \
-         outgoing_server_id = $1 ORDER BY created_at, id"
+         outgoing_server_id = $1 ORDER BY created_at, id",
+        OBJECT_COLUMNS,
     );
     let rows = sqlx::query(sql)
         .bind(id.to_string())

@@ -1,9 +1,16 @@
 //! The outbox: queueing, claims with leases, delivery rounds and retries.
 
-use super::{Pool, Row};
+use super::db::{Pool, Row};
+use super::{events, tickets};
 use crate::StoreError;
-use crate::backend::{parse_id, parse_optional_id};
+use crate::backend::{parse_id, parse_optional_id, with_columns};
 use sqlx::FromRow;
+
+/// The columns of `outbox` that make an [`crate::OutboxRow`].
+const OUTBOX_COLUMNS: &str = "\
+    id, idempotency_key, request_hash, status, server_id, ticket_number, message_id, \
+    draft, attempts, next_attempt_at, lease_until, sent_server_id, result, created_at, \
+    updated_at, sent_at";
 
 /// An `outbox` row as stored.
 #[derive(sqlx::FromRow)]
@@ -75,9 +82,9 @@ pub(super) async fn enqueue_outgoing(
         tx.commit().await?;
         return Ok(None);
     }
-    let earlier = sqlx::query(crate::backend::with_columns!(
+    let earlier = sqlx::query(with_columns(
         "SELECT {} FROM outbox WHERE idempotency_key = $1",
-        OUTBOX_COLUMNS
+        OUTBOX_COLUMNS,
     ))
     .bind(&row.idempotency_key)
     .fetch_one(&mut *tx)
@@ -90,9 +97,9 @@ pub(super) async fn get_outgoing(
     pool: &Pool,
     id: mailgate_domain::Id,
 ) -> Result<Option<crate::OutboxRow>, StoreError> {
-    let row = sqlx::query(crate::backend::with_columns!(
+    let row = sqlx::query(with_columns(
         "SELECT {} FROM outbox WHERE id = $1",
-        OUTBOX_COLUMNS
+        OUTBOX_COLUMNS,
     ))
     .bind(id.to_string())
     .fetch_optional(pool)
@@ -143,13 +150,13 @@ pub(super) async fn list_outgoing(
     pool: &Pool,
     query: &crate::OutboxQuery,
 ) -> Result<Vec<crate::OutboxRow>, StoreError> {
-    let rows = sqlx::query(crate::backend::with_columns!(
+    let rows = sqlx::query(with_columns(
         "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR \
          ticket_number = $2) \
          AND ($3 IS NULL OR created_at < (SELECT created_at FROM outbox WHERE id = $3) \
               OR (created_at = (SELECT created_at FROM outbox WHERE id = $3) AND id < $3)) \
          ORDER BY created_at DESC, id DESC LIMIT $4",
-        OUTBOX_COLUMNS
+        OUTBOX_COLUMNS,
     ))
     .bind(&query.status)
     .bind(query.ticket_number)
@@ -168,7 +175,7 @@ pub(super) async fn claim_outgoing(
 ) -> Result<Vec<crate::OutboxRow>, StoreError> {
     // The outer condition is checked again on each row once it is locked, so two
     // concurrent claims (PostgreSQL) never both take a message.
-    let rows = sqlx::query(crate::backend::with_columns!(
+    let rows = sqlx::query(with_columns(
         "UPDATE outbox SET status = 'sending', lease_until = $2, attempts = attempts + 1, \
          updated_at = $1 \
          WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND next_attempt_at <= $1) \
@@ -177,7 +184,7 @@ pub(super) async fn claim_outgoing(
          AND ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND \
          lease_until < $1)) \
          RETURNING {}",
-        OUTBOX_COLUMNS
+        OUTBOX_COLUMNS,
     ))
     .bind(now_ms)
     .bind(now_ms.saturating_add(lease_ms))
@@ -247,49 +254,19 @@ pub(super) async fn finish_outgoing(
         .await?;
     }
     if let Some((kind, data)) = &finish.event {
-        sqlx::query(
-            "INSERT INTO events (kind, subject_id, data, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(kind)
-        .bind(finish.id.to_string())
-        .bind(data)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+        let subject = finish.id.to_string();
+        events::insert_event(&mut *tx, kind, Some(&subject), data, now_ms).await?;
     }
     if let Some(message) = &finish.ticket_message {
-        sqlx::query(
-            "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, \
-             from_address, from_name, recipients, subject, body_text, body_html, problems, raw, \
-             incoming_server_id, created_at, reply_to, in_reply_to, reference_ids) \
-             VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE \
-             ticket_number = $2), 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17)",
-        )
-        .bind(message.id.to_string())
-        .bind(message.ticket_number)
-        .bind(&message.kind)
-        .bind(&message.message_id)
-        .bind(&message.from_address)
-        .bind(&message.from_name)
-        .bind(&message.recipients)
-        .bind(&message.subject)
-        .bind(&message.body_text)
-        .bind(&message.body_html)
-        .bind(&message.problems)
-        .bind(&message.raw)
-        .bind(message.incoming_server_id.map(|i| i.to_string()))
-        .bind(now_ms)
-        .bind(&message.reply_to)
-        .bind(&message.in_reply_to)
-        .bind(&message.references)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2")
-            .bind(now_ms)
-            .bind(message.ticket_number)
-            .execute(&mut *tx)
-            .await?;
+        let new_message = tickets::NewMessage {
+            message,
+            ticket_number: message.ticket_number,
+            incoming_server_id: message.incoming_server_id,
+            problems: &message.problems,
+            content_digest: None,
+        };
+        tickets::insert_ticket_message(&mut tx, &new_message, now_ms).await?;
+        tickets::touch_ticket(&mut tx, message.ticket_number, now_ms).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -1,9 +1,14 @@
 //! Tickets, their messages and attachments, as read back.
 
-use super::{Pool, Row};
+use super::db::{Pool, Row, Tx};
 use crate::StoreError;
-use crate::backend::{parse_id, parse_optional_id};
+use crate::backend::{parse_id, parse_optional_id, with_columns};
 use sqlx::FromRow;
+
+/// The columns of `tickets` that make a [`crate::TicketRow`].
+const TICKET_COLUMNS: &str = "\
+    number, id, subject, requester, requester_name, incoming_server_id, grp, category, status, \
+    created_at, updated_at";
 
 /// A `tickets` row as stored.
 #[derive(sqlx::FromRow)]
@@ -87,32 +92,37 @@ pub(super) fn message_row(row: &Row) -> Result<crate::MessageRow, StoreError> {
     })
 }
 
-pub(super) fn attachment_row(
-    row: &Row,
-    with_content: bool,
-) -> Result<crate::AttachmentRow, StoreError> {
-    use sqlx::Row;
-    let id: String = row.try_get("id")?;
-    let message: String = row.try_get("message_id")?;
+/// An `attachments` row as stored; `content` only when the query asks for it.
+#[derive(sqlx::FromRow)]
+struct AttachmentRecord {
+    id: String,
+    message_id: String,
+    position: i64,
+    filename: String,
+    content_type: String,
+    size: i64,
+    inline: bool,
+    content_id: Option<String>,
+    #[sqlx(default)]
+    content: Vec<u8>,
+    raw_offset: Option<i64>,
+    raw_length: Option<i64>,
+    raw_encoding: Option<String>,
+}
+
+pub(super) fn attachment_row(row: &Row) -> Result<crate::AttachmentRow, StoreError> {
+    let r = AttachmentRecord::from_row(row)?;
     Ok(crate::AttachmentRow {
-        id: crate::backend::parse_id("id", &id)?,
-        message_id: crate::backend::parse_id("message_id", &message)?,
-        position: row.try_get("position")?,
-        filename: row.try_get("filename")?,
-        content_type: row.try_get("content_type")?,
-        size: row.try_get("size")?,
-        inline: row.try_get("inline")?,
-        content_id: row.try_get("content_id")?,
-        content: if with_content {
-            row.try_get("content")?
-        } else {
-            Vec::new()
-        },
-        in_raw: crate::backend::raw_part(
-            row.try_get("raw_offset")?,
-            row.try_get("raw_length")?,
-            row.try_get("raw_encoding")?,
-        )?,
+        id: parse_id("id", &r.id)?,
+        message_id: parse_id("message_id", &r.message_id)?,
+        position: r.position,
+        filename: r.filename,
+        content_type: r.content_type,
+        size: r.size,
+        inline: r.inline,
+        content_id: r.content_id,
+        content: r.content,
+        in_raw: crate::backend::raw_part(r.raw_offset, r.raw_length, r.raw_encoding)?,
     })
 }
 
@@ -132,9 +142,8 @@ pub(super) async fn list_tickets(
     // so a non-ASCII word still matches when typed in the same case.
     let folded = query.text.as_deref().map(|t| like(&t.to_lowercase()));
     let typed = query.text.as_deref().map(like);
-    let rows = sqlx::query(
-        "SELECT number, id, subject, requester, requester_name, incoming_server_id, grp, \
-         category, status, created_at, updated_at FROM tickets \
+    let rows = sqlx::query(with_columns(
+        "SELECT {} FROM tickets \
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR grp = $2) AND ($3 IS NULL OR \
          category = $3) \
          AND ($4 IS NULL OR LOWER(subject) LIKE $4 ESCAPE '\\' OR subject LIKE $7 ESCAPE '\\' \
@@ -145,7 +154,8 @@ pub(super) async fn list_tickets(
                          ESCAPE '\\'))) \
          AND ($5 IS NULL OR number < $5) \
          ORDER BY number DESC LIMIT $6",
-    )
+        TICKET_COLUMNS,
+    ))
     .bind(&query.status)
     .bind(&query.group)
     .bind(&query.category)
@@ -162,11 +172,10 @@ pub(super) async fn get_ticket(
     pool: &Pool,
     number: i64,
 ) -> Result<Option<crate::TicketRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT number, id, subject, requester, requester_name, \
-                           incoming_server_id, grp, category, status, created_at, updated_at \
-                           FROM tickets WHERE number = $1",
-    )
+    let row = sqlx::query(with_columns(
+        "SELECT {} FROM tickets WHERE number = $1",
+        TICKET_COLUMNS,
+    ))
     .bind(number)
     .fetch_optional(pool)
     .await?;
@@ -197,10 +206,7 @@ pub(super) async fn ticket_messages(
         .bind(m.id.to_string())
         .fetch_all(pool)
         .await?;
-        m.attachments = rows
-            .iter()
-            .map(|r| attachment_row(r, false))
-            .collect::<Result<_, _>>()?;
+        m.attachments = rows.iter().map(attachment_row).collect::<Result<_, _>>()?;
     }
     Ok(messages)
 }
@@ -223,7 +229,7 @@ pub(super) async fn attachment(
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut attachment = attachment_row(&row, true)?;
+    let mut attachment = attachment_row(&row)?;
     if let Some(part) = &attachment.in_raw {
         attachment.content =
             crate::backend::read_raw_part(part, row.try_get("raw_part")?, attachment.size)?;
@@ -231,6 +237,7 @@ pub(super) async fn attachment(
     Ok(Some(attachment))
 }
 
+#[cfg(feature = "testing")]
 pub(super) async fn count_messages(pool: &Pool) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM ticket_messages")
         .fetch_one(pool)
@@ -247,4 +254,74 @@ pub(super) async fn message_raw(
             .fetch_optional(pool)
             .await?,
     )
+}
+
+/// A ticket message as it is written: the row, and what its writer decided for it.
+pub(super) struct NewMessage<'a> {
+    /// Its direction, kind, headers, bodies, raw bytes and flags (not its attachments).
+    pub(super) message: &'a crate::MessageRow,
+    /// The ticket it joins: the one an import threaded it into, or the one a reply answers.
+    pub(super) ticket_number: i64,
+    /// The mailbox it came in through (none for a sent reply).
+    pub(super) incoming_server_id: Option<mailgate_domain::Id>,
+    /// What was malformed (JSON): an import may add to the message's own list.
+    pub(super) problems: &'a str,
+    /// An incoming message's content digest (see `MessageImport::content_digest`).
+    pub(super) content_digest: Option<&'a str>,
+}
+
+/// Adds a message, in or out, to the end of its ticket. The one INSERT of `ticket_messages`:
+/// imports and sent replies both write it here.
+pub(super) async fn insert_ticket_message(
+    tx: &mut Tx<'_>,
+    new: &NewMessage<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let message = new.message;
+    sqlx::query(
+        "INSERT INTO ticket_messages (id, ticket_number, seq, direction, kind, message_id, \
+         from_address, from_name, recipients, subject, body_text, body_html, problems, raw, \
+         incoming_server_id, created_at, content_digest, reply_to, in_reply_to, reference_ids, \
+         bulk) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_messages WHERE \
+         ticket_number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20)",
+    )
+    .bind(message.id.to_string())
+    .bind(new.ticket_number)
+    .bind(&message.direction)
+    .bind(&message.kind)
+    .bind(&message.message_id)
+    .bind(&message.from_address)
+    .bind(&message.from_name)
+    .bind(&message.recipients)
+    .bind(&message.subject)
+    .bind(&message.body_text)
+    .bind(&message.body_html)
+    .bind(new.problems)
+    .bind(&message.raw)
+    .bind(new.incoming_server_id.map(|i| i.to_string()))
+    .bind(now_ms)
+    .bind(new.content_digest)
+    .bind(&message.reply_to)
+    .bind(&message.in_reply_to)
+    .bind(&message.references)
+    .bind(message.bulk)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks a ticket as changed now (a message joined it).
+pub(super) async fn touch_ticket(
+    tx: &mut Tx<'_>,
+    number: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2")
+        .bind(now_ms)
+        .bind(number)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

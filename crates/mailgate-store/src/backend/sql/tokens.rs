@@ -1,9 +1,12 @@
 //! Admin API tokens (only their hashes).
 
-use super::{Pool, Row};
+use super::db::{Pool, Row};
 use crate::StoreError;
-use crate::backend::parse_id;
+use crate::backend::{parse_id, with_columns};
 use sqlx::FromRow;
+
+/// The columns of `admin_tokens`, in the order of the INSERT's placeholders.
+const TOKEN_COLUMNS: &str = "id, name, token_hash, created_at, last_used_at";
 
 /// An `admin_tokens` row as stored.
 #[derive(sqlx::FromRow)]
@@ -30,10 +33,10 @@ pub(super) async fn insert_admin_token(
     pool: &Pool,
     token: &crate::AdminTokenRow,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO admin_tokens (id, name, token_hash, created_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-    )
+    sqlx::query(with_columns(
+        "INSERT INTO admin_tokens ({}) VALUES ($1, $2, $3, $4, $5)",
+        TOKEN_COLUMNS,
+    ))
     .bind(token.id.to_string())
     .bind(&token.name)
     .bind(&token.token_hash)
@@ -49,10 +52,10 @@ pub(super) async fn use_admin_token(
     token_hash: &[u8],
     now_ms: i64,
 ) -> Result<Option<crate::AdminTokenRow>, StoreError> {
-    let row = sqlx::query(
-        "UPDATE admin_tokens SET last_used_at = $1 WHERE token_hash = $2 \
-                           RETURNING id, name, token_hash, created_at, last_used_at",
-    )
+    let row = sqlx::query(with_columns(
+        "UPDATE admin_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING {}",
+        TOKEN_COLUMNS,
+    ))
     .bind(now_ms)
     .bind(token_hash)
     .fetch_optional(pool)
@@ -64,10 +67,10 @@ pub(super) async fn find_admin_token(
     pool: &Pool,
     token_hash: &[u8],
 ) -> Result<Option<crate::AdminTokenRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, name, token_hash, created_at, last_used_at FROM \
-                           admin_tokens WHERE token_hash = $1",
-    )
+    let row = sqlx::query(with_columns(
+        "SELECT {} FROM admin_tokens WHERE token_hash = $1",
+        TOKEN_COLUMNS,
+    ))
     .bind(token_hash)
     .fetch_optional(pool)
     .await?;
@@ -77,10 +80,10 @@ pub(super) async fn find_admin_token(
 pub(super) async fn list_admin_tokens(
     pool: &Pool,
 ) -> Result<Vec<crate::AdminTokenRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, name, token_hash, created_at, last_used_at FROM \
-                            admin_tokens ORDER BY created_at, id",
-    )
+    let rows = sqlx::query(with_columns(
+        "SELECT {} FROM admin_tokens ORDER BY created_at, id",
+        TOKEN_COLUMNS,
+    ))
     .fetch_all(pool)
     .await?;
     rows.iter().map(token_row).collect()

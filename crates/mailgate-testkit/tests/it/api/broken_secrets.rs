@@ -23,7 +23,9 @@ async fn a_server_whose_secret_cannot_be_decrypted_is_listed_as_broken_among_the
         .await
         .unwrap()
         .unwrap();
-    *row.sealed.as_mut().unwrap().last_mut().unwrap() ^= 1;
+    let mut sealed = row.sealed.unwrap().into_vec();
+    *sealed.last_mut().unwrap() ^= 1;
+    row.sealed = Some(sealed.into());
     app.core.store.update_object(&row).await.unwrap();
 
     let listed = app.get("/api/v1/outgoing-servers").await;

@@ -1,6 +1,7 @@
 //! Progress on a bad link: each batch is committed as soon as it is parsed, so a connection
 //! that drops every few seconds still brings a large mailbox in, each message once.
 
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::mailstack::MailStack;
 use mailgate_testkit::proxy::{Link, Proxy};
 use mailgate_testkit::{TestConfig, on_world, samples, spawn_app_with};

@@ -2,6 +2,7 @@
 
 use super::watch::{imap_session, mail, oauth_server};
 use mailgate_core::receive::watch;
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;

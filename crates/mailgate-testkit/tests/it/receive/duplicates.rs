@@ -3,6 +3,7 @@
 
 use super::watch::{imap_session, oauth_server, until_tickets};
 use mailgate_core::receive::watch;
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
 use std::time::Duration;

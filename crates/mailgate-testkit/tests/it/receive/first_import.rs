@@ -5,6 +5,7 @@
 use super::watch::{imap_session, mail, oauth_server, until_tickets};
 use crate::send::events;
 use mailgate_core::receive::watch;
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::{
     TestApp, TestConfig, on_world, spawn_app_on_world as spawn_app, spawn_app_with,
 };

@@ -1,5 +1,6 @@
 use mailgate_core::objects::{IncomingServers, Objects};
 use mailgate_core::receive::pipeline::{self, Mailbox};
+use mailgate_store::testing::TestQueries as _;
 use mailgate_store::{ImportOutcome, MailSource};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};

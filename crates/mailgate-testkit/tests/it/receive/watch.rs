@@ -1,4 +1,5 @@
 use mailgate_core::receive::{pipeline, supervisor, watch};
+use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
