@@ -64,7 +64,7 @@ impl ImapOptions {
 
 /// What SELECT says about a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mailbox {
+pub struct SelectedFolder {
     /// Changes when the server renumbers the folder's UIDs: then every stored UID is void.
     pub uid_validity: u32,
     /// The UID the next message will get, if the server said.

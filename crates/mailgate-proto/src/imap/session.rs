@@ -4,7 +4,7 @@
 
 use super::guard::{self, Guarded, Limits};
 use super::words::status_words;
-use super::{Capabilities, ImapOptions, Mailbox, mutf7};
+use super::{Capabilities, ImapOptions, SelectedFolder, mutf7};
 use crate::dial::{MailStream, Timed};
 use crate::error::{Peer, ProtoError};
 use async_imap::imap_proto::{
@@ -116,7 +116,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     }
 
     /// SELECT: opens `folder` (UTF-8; sent in modified UTF-7) read-write.
-    pub async fn select(&mut self, folder: &str) -> Result<Mailbox, ProtoError> {
+    pub async fn select(&mut self, folder: &str) -> Result<SelectedFolder, ProtoError> {
         let command = format!("SELECT {}", quoted(&mutf7::encode(folder))?);
         let (mut uid_validity, mut uid_next, mut exists) = (None, None, 0);
         self.run(&command, &format!("SELECT {folder}"), |resp| match resp {
@@ -141,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
                 command.as_bytes(),
             )
         })?;
-        Ok(Mailbox {
+        Ok(SelectedFolder {
             uid_validity,
             uid_next,
             exists,

@@ -118,7 +118,7 @@ async fn a_whole_session_known_answers() {
     let mailbox = s.select("INBOX").await.unwrap();
     assert_eq!(
         mailbox,
-        Mailbox {
+        SelectedFolder {
             uid_validity: 1_700_000_000,
             uid_next: Some(8),
             exists: 3
