@@ -7,9 +7,10 @@
 //! answered as the mechanism wants (empty for XOAUTH2, `\x01` for OAUTHBEARER). async-imap
 //! sends no SASL-IR initial response, so a login costs one round trip more than it could.
 
-use super::ImapClient;
+use super::failure::io_error;
 use super::guard::Guarded;
-use super::session::{ImapSession, io_error};
+use super::preauth::ImapClient;
+use super::session::ImapSession;
 use super::words::from_async_imap;
 use crate::error::{Peer, ProtoError};
 use crate::sasl::{Credentials, Mechanism, choose};

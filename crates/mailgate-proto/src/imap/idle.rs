@@ -6,8 +6,8 @@
 //! too. Its "manual interrupt" outcome also means "the connection ended" (the stream returned
 //! nothing): with no interrupt ever sent here, it is reported as a closed connection.
 
-use super::ImapSession;
-use super::session::imap_error;
+use super::failure::imap_error;
+use super::session::ImapSession;
 use crate::error::ProtoError;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::{MailboxDatum, Response};

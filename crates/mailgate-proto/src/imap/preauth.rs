@@ -2,13 +2,34 @@
 //! only (a literal before login is refused), read through the shared line reader so nothing is
 //! read past the tagged answer to STARTTLS.
 
-use super::{Capabilities, ImapClient, ImapOptions};
+use super::options::{Capabilities, ImapOptions};
 use crate::dial::{Timed, TlsUpgrade};
 use crate::error::{Peer, ProtoError};
 use crate::lines::{LineError, LineReader};
 use mailgate_domain::troubleshoot::MailProtocol;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A connection before login: greeting read, capabilities known, TLS done if asked.
+pub struct ImapClient<S> {
+    pub(super) io: LineReader<Timed<S>>,
+    pub(super) peer: Peer,
+    pub(super) options: ImapOptions,
+    pub(super) greeting: String,
+    pub(super) capabilities: Capabilities,
+    pub(super) next_tag: u32,
+    pub(super) busy: bool,
+}
+
+impl<S> std::fmt::Debug for ImapClient<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapClient")
+            .field("host", &self.peer.host)
+            .field("port", &self.peer.port)
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The longest line accepted before login.
 const MAX_LINE: usize = 64 * 1024;
