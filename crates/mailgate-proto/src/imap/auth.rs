@@ -59,7 +59,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapClient<S> {
     /// [`ProtoError::Auth`] with the final `NO` and, for OAuth, the decoded JSON challenge.
     pub async fn login(self, creds: &Credentials) -> Result<ImapSession<S>, ProtoError> {
         let method = self.method(creds)?;
-        if self.busy {
+        if self.busy.is_set() {
             return Err(ProtoError::Unusable);
         }
         let (timed, peer, options, _) = self.into_stream()?;

@@ -7,6 +7,7 @@ use super::failure::{imap_error, io_error};
 use super::guard::Guarded;
 use super::options::{Capabilities, ImapOptions};
 use super::words::status_words;
+use crate::busy::Busy;
 use crate::dial::{MailStream, Timed};
 use crate::error::{Peer, ProtoError};
 use async_imap::imap_proto::{Capability, MailboxDatum, Response, Status};
@@ -26,7 +27,7 @@ where
     pub(super) selected: Option<String>,
     /// An `* n EXISTS` arrived since the last IDLE: new mail may be waiting.
     pub(super) new_mail: bool,
-    pub(super) busy: bool,
+    pub(super) busy: Busy,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Debug> Debug for ImapSession<S> {
@@ -35,7 +36,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug> Debug for ImapSession<S> {
             .field("host", &self.peer.host)
             .field("port", &self.peer.port)
             .field("selected", &self.selected)
-            .field("usable", &!self.busy)
+            .field("usable", &!self.busy.is_set())
             .finish_non_exhaustive()
     }
 }
@@ -65,7 +66,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             capabilities: Capabilities::default(),
             selected: None,
             new_mail: false,
-            busy: false,
+            busy: Busy::ready(),
         };
         this.refresh_capabilities().await?;
         Ok(this)
@@ -123,14 +124,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
         name: &str,
         on_data: impl FnMut(&Response<'_>),
     ) -> Result<(), ProtoError> {
-        if self.busy {
-            return Err(ProtoError::Unusable);
-        }
-        self.busy = true;
+        self.busy.begin()?;
         let result = self.exec(command, name, on_data).await;
-        if matches!(result, Ok(_) | Err(ProtoError::Rejected { .. })) {
-            self.busy = false;
-        }
+        self.busy
+            .settle(&result, |e| matches!(e, ProtoError::Rejected { .. }));
         result
     }
 
