@@ -9,6 +9,7 @@
 //! The sending side: [`smtp`] submits messages (EHLO, STARTTLS, AUTH, PIPELINING); [`gmail`]
 //! calls the Gmail API over HTTPS.
 
+mod busy;
 pub mod dial;
 pub mod error;
 pub mod gmail;
@@ -17,6 +18,7 @@ mod lines;
 pub mod pop3;
 pub mod sasl;
 pub mod smtp;
+mod starttls;
 pub mod tls;
 
 #[cfg(test)]

@@ -1,19 +1,17 @@
 //! Raw line-based protocol connections (plain, implicit TLS, STARTTLS) for the tests.
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::mailstack::MailStack;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use mailgate_proto::dial::MailStream;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Generous: the handshake used to have no bound at all.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn b64(data: &str) -> String {
     STANDARD.encode(data)
@@ -28,13 +26,8 @@ pub fn xoauth2(user: &str, token: &str) -> String {
     b64(&format!("user={user}\x01auth=Bearer {token}\x01\x01"))
 }
 
-enum Io {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
 pub struct Conn {
-    io: BufReader<Io>,
+    io: BufReader<MailStream>,
 }
 
 impl Conn {
@@ -43,15 +36,12 @@ impl Conn {
             .await
             .unwrap_or_else(|e| panic!("connect to port {port}: {e}"));
         Conn {
-            io: BufReader::new(Io::Plain(tcp)),
+            io: BufReader::new(MailStream::Plain(tcp)),
         }
     }
 
     pub async fn tls(stack: &MailStack, port: u16) -> Conn {
-        let tcp = Self::plain(port).await.into_tcp();
-        Conn {
-            io: BufReader::new(Io::Tls(Box::new(handshake(stack, tcp).await))),
-        }
+        Self::plain(port).await.starttls(stack).await
     }
 
     /// Upgrades after the server accepted STARTTLS/STLS.
@@ -60,16 +50,22 @@ impl Conn {
             self.io.buffer().is_empty(),
             "bytes after the STARTTLS reply"
         );
-        let tcp = self.into_tcp();
+        let stream = self.io.into_inner();
+        let port = match &stream {
+            MailStream::Plain(tcp) => tcp.peer_addr().expect("the server's address").port(),
+            MailStream::Tls(_) => panic!("already TLS"),
+        };
+        let tls = stream
+            .starttls(
+                stack.tls_client_config(),
+                &stack.tls_server_name().to_str(),
+                port,
+                HANDSHAKE_TIMEOUT,
+            )
+            .await
+            .expect("TLS handshake with the test CA");
         Conn {
-            io: BufReader::new(Io::Tls(Box::new(handshake(stack, tcp).await))),
-        }
-    }
-
-    fn into_tcp(self) -> TcpStream {
-        match self.io.into_inner() {
-            Io::Plain(tcp) => tcp,
-            Io::Tls(_) => panic!("already TLS"),
+            io: BufReader::new(tls),
         }
     }
 
@@ -134,52 +130,5 @@ impl Conn {
     pub async fn smtp(&mut self, command: &str) -> Vec<String> {
         self.send(command).await;
         self.smtp_reply().await
-    }
-}
-
-async fn handshake(stack: &MailStack, tcp: TcpStream) -> TlsStream<TcpStream> {
-    TlsConnector::from(stack.tls_client_config())
-        .connect(stack.tls_server_name(), tcp)
-        .await
-        .expect("TLS handshake with the test CA")
-}
-
-impl AsyncRead for Io {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Io {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(s) => Pin::new(s).poll_flush(cx),
-            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
     }
 }

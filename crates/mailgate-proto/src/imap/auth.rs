@@ -7,9 +7,10 @@
 //! answered as the mechanism wants (empty for XOAUTH2, `\x01` for OAUTHBEARER). async-imap
 //! sends no SASL-IR initial response, so a login costs one round trip more than it could.
 
-use super::ImapClient;
+use super::failure::io_error;
 use super::guard::Guarded;
-use super::session::{ImapSession, io_error};
+use super::preauth::ImapClient;
+use super::session::ImapSession;
 use super::words::from_async_imap;
 use crate::error::{Peer, ProtoError};
 use crate::sasl::{Credentials, Mechanism, choose};
@@ -58,7 +59,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapClient<S> {
     /// [`ProtoError::Auth`] with the final `NO` and, for OAuth, the decoded JSON challenge.
     pub async fn login(self, creds: &Credentials) -> Result<ImapSession<S>, ProtoError> {
         let method = self.method(creds)?;
-        if self.busy {
+        if self.busy.is_set() {
             return Err(ProtoError::Unusable);
         }
         let (timed, peer, options, _) = self.into_stream()?;

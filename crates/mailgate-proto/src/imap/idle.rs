@@ -6,8 +6,9 @@
 //! too. Its "manual interrupt" outcome also means "the connection ended" (the stream returned
 //! nothing): with no interrupt ever sent here, it is reported as a closed connection.
 
-use super::ImapSession;
-use super::session::imap_error;
+use super::failure::imap_error;
+use super::session::ImapSession;
+use crate::busy::Busy;
 use crate::error::ProtoError;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::{MailboxDatum, Response};
@@ -38,7 +39,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
     /// at once when new mail was announced during earlier commands. Without IDLE it polls with
     /// NOOP every 30 seconds.
     pub async fn idle(mut self, timeout: Duration) -> Result<(Self, IdleOutcome), ProtoError> {
-        if self.busy {
+        if self.busy.is_set() {
             return Err(ProtoError::Unusable);
         }
         if std::mem::take(&mut self.new_mail) {
@@ -123,7 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Debug + Send> ImapSession<S> {
             capabilities,
             selected,
             new_mail: false,
-            busy: false,
+            busy: Busy::ready(),
         };
         // An EXISTS that came between DONE and its OK: the next wait returns at once.
         this.new_mail = announced_after(&this);

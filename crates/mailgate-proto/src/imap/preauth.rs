@@ -2,13 +2,36 @@
 //! only (a literal before login is refused), read through the shared line reader so nothing is
 //! read past the tagged answer to STARTTLS.
 
-use super::{Capabilities, ImapClient, ImapOptions};
+use super::options::{Capabilities, ImapOptions};
+use crate::busy::Busy;
 use crate::dial::{Timed, TlsUpgrade};
 use crate::error::{Peer, ProtoError};
 use crate::lines::{LineError, LineReader};
+use crate::starttls;
 use mailgate_domain::troubleshoot::MailProtocol;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A connection before login: greeting read, capabilities known, TLS done if asked.
+pub struct ImapClient<S> {
+    pub(super) io: LineReader<Timed<S>>,
+    pub(super) peer: Peer,
+    pub(super) options: ImapOptions,
+    pub(super) greeting: String,
+    pub(super) capabilities: Capabilities,
+    pub(super) next_tag: u32,
+    pub(super) busy: Busy,
+}
+
+impl<S> std::fmt::Debug for ImapClient<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapClient")
+            .field("host", &self.peer.host)
+            .field("port", &self.peer.port)
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The longest line accepted before login.
 const MAX_LINE: usize = 64 * 1024;
@@ -39,7 +62,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
             greeting: String::new(),
             capabilities: Capabilities::default(),
             next_tag: 1,
-            busy: true,
+            busy: Busy::starting(),
         };
         let line = client.line("the greeting").await?;
         let (status, text) = untagged_status(&line).ok_or_else(|| {
@@ -67,7 +90,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
             client.capabilities = Capabilities::from_words(caps.split_ascii_whitespace());
         }
         client.greeting = text;
-        client.busy = false;
+        client.busy.end();
         Ok(client)
     }
 
@@ -82,10 +105,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
 
     /// Asks for the capabilities.
     pub async fn capability(&mut self) -> Result<&Capabilities, ProtoError> {
-        self.begin()?;
+        self.busy.begin()?;
         let (untagged, tagged) = self.command("CAPABILITY").await?;
         if !tagged.ok {
-            self.busy = false;
+            self.busy.end();
             return Err(rejected("CAPABILITY", tagged));
         }
         let mut words = Vec::new();
@@ -95,16 +118,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ImapClient<S> {
             }
         }
         self.capabilities = Capabilities::from_words(words.iter().map(String::as_str));
-        self.busy = false;
+        self.busy.end();
         Ok(&self.capabilities)
-    }
-
-    pub(super) fn begin(&mut self) -> Result<(), ProtoError> {
-        if self.busy {
-            return Err(ProtoError::Unusable);
-        }
-        self.busy = true;
-        Ok(())
     }
 
     /// Sends `command` with the next tag; returns the untagged lines and the tagged answer.
@@ -218,42 +233,18 @@ impl<S: TlsUpgrade> ImapClient<S> {
         if !self.capabilities.has("STARTTLS") {
             return Err(self.peer.not_offered("STARTTLS"));
         }
-        self.begin()?;
+        self.busy.begin()?;
         let (_, tagged) = self.command("STARTTLS").await?;
         if !tagged.ok {
             return Err(self.peer.not_offered("STARTTLS"));
         }
-        let next_tag = self.next_tag;
-        let greeting = std::mem::take(&mut self.greeting);
-        let (timed, peer, options, _) = self.into_stream().map_err(|e| match e {
-            ProtoError::Protocol {
-                protocol,
-                host,
-                line,
-                ..
-            } => ProtoError::Protocol {
-                protocol,
-                host,
-                line,
-                detail: "data after the OK to STARTTLS, before the TLS handshake (refused: it could be injected)".into(),
-            },
-            other => other,
-        })?;
-        let stream = timed
-            .into_inner()
-            .upgrade_tls(tls, &peer.host, peer.port, options.timeout)
-            .await?;
-        let mut client = Self {
-            io: LineReader::new(Timed::new(stream, options.timeout)),
-            peer,
-            options,
-            greeting,
-            capabilities: Capabilities::default(),
-            next_tag,
-            busy: false,
-        };
-        client.capability().await?;
-        Ok(client)
+        let timeout = self.options.timeout;
+        self.io =
+            starttls::upgrade(self.io, &self.peer, tls, timeout, "the OK to STARTTLS").await?;
+        self.capabilities = Capabilities::default();
+        self.busy.end();
+        self.capability().await?;
+        Ok(self)
     }
 }
 

@@ -118,7 +118,7 @@ async fn a_whole_session_known_answers() {
     let mailbox = s.select("INBOX").await.unwrap();
     assert_eq!(
         mailbox,
-        Mailbox {
+        SelectedFolder {
             uid_validity: 1_700_000_000,
             uid_next: Some(8),
             exists: 3
@@ -264,7 +264,7 @@ fn uid_sets_fold_runs() {
         (&[9, 8, 8, 1][..], "1,8:9"),
         (&[u32::MAX - 1, u32::MAX][..], "4294967294:4294967295"),
     ] {
-        assert_eq!(session::uid_set(uids), want, "{uids:?}");
+        assert_eq!(listing::uid_set(uids), want, "{uids:?}");
     }
 }
 

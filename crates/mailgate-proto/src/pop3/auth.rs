@@ -60,7 +60,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
         creds: &Credentials,
         mechanism: Mechanism,
     ) -> Result<(), ProtoError> {
-        self.begin()?;
+        self.busy.begin()?;
         let what = format!("the answer to AUTH {}", mechanism.name());
         let mut pending: VecDeque<SecretString> = VecDeque::new();
         let command = if mechanism == Mechanism::Login {
@@ -88,11 +88,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
             match self.status(&what).await? {
                 Status::Ok(_) => {
                     self.authenticated = true;
-                    self.busy = false;
+                    self.busy.end();
                     return Ok(());
                 }
                 Status::Err(text) => {
-                    self.busy = false;
+                    self.busy.end();
                     return Err(refusal(
                         creds,
                         mechanism.name(),
@@ -125,12 +125,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
 
     /// `USER` then `PASS` (RFC 1939).
     pub async fn user_pass(&mut self, creds: &Credentials) -> Result<(), ProtoError> {
-        self.begin()?;
+        self.busy.begin()?;
         let refused = |text: String| refusal(creds, "USER", text, None);
         match self.simple(&format!("USER {}", creds.user()), "USER").await {
             Ok(_) => {}
             Err(ProtoError::Rejected { reply, .. }) => {
-                self.busy = false;
+                self.busy.end();
                 return Err(refused(reply));
             }
             Err(e) => return Err(e),
@@ -141,11 +141,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
         match answer {
             Ok(_) => {
                 self.authenticated = true;
-                self.busy = false;
+                self.busy.end();
                 Ok(())
             }
             Err(ProtoError::Rejected { reply, .. }) => {
-                self.busy = false;
+                self.busy.end();
                 Err(refused(reply))
             }
             Err(e) => Err(e),

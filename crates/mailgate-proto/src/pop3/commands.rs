@@ -19,14 +19,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
         &mut self,
         op: impl AsyncFnOnce(&mut Self) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
-        self.begin()?;
+        self.busy.begin()?;
         let result = op(self).await;
-        if matches!(
-            result,
-            Ok(_) | Err(ProtoError::Rejected { .. } | ProtoError::NoSuchMessage { .. })
-        ) {
-            self.busy = false;
-        }
+        self.busy.settle(&result, |e| {
+            matches!(
+                e,
+                ProtoError::Rejected { .. } | ProtoError::NoSuchMessage { .. }
+            )
+        });
         result
     }
 

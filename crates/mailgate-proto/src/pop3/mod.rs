@@ -16,9 +16,11 @@ mod tests;
 
 pub use commands::Stat;
 
+use crate::busy::Busy;
 use crate::dial::{self, Endpoint, MailStream, Security, Timed, TlsUpgrade};
 use crate::error::{Peer, ProtoError};
 use crate::lines::{LineError, LineReader, Tolerances};
+use crate::starttls;
 use mailgate_domain::troubleshoot::MailProtocol;
 use reply::Status;
 use std::sync::Arc;
@@ -58,8 +60,7 @@ pub struct Pop3Client<S> {
     greeting: String,
     capabilities: Vec<String>,
     authenticated: bool,
-    /// Set while a command runs; still set afterwards when it failed half-way.
-    busy: bool,
+    busy: Busy,
 }
 
 impl<S> std::fmt::Debug for Pop3Client<S> {
@@ -68,7 +69,7 @@ impl<S> std::fmt::Debug for Pop3Client<S> {
             .field("host", &self.peer.host)
             .field("port", &self.peer.port)
             .field("authenticated", &self.authenticated)
-            .field("usable", &!self.busy)
+            .field("usable", &!self.busy.is_set())
             .finish_non_exhaustive()
     }
 }
@@ -114,7 +115,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
             greeting: String::new(),
             capabilities: Vec::new(),
             authenticated: false,
-            busy: true,
+            busy: Busy::starting(),
         };
         match client.status("the greeting").await? {
             Status::Ok(text) => client.greeting = text,
@@ -129,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
                 return Err(client.unexpected("a greeting", &format!("+ {text}")));
             }
         }
-        client.busy = false;
+        client.busy.end();
         Ok(client)
     }
 
@@ -171,7 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
     /// Asks for the capabilities (RFC 2449). A server without CAPA answers `-ERR`: the list is
     /// then empty and the client assumes RFC 1939 commands only.
     pub async fn capa(&mut self) -> Result<&[String], ProtoError> {
-        self.begin()?;
+        self.busy.begin()?;
         self.io
             .send(b"CAPA")
             .await
@@ -193,17 +194,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3Client<S> {
             }
         };
         self.capabilities = capabilities;
-        self.busy = false;
+        self.busy.end();
         Ok(&self.capabilities)
-    }
-
-    /// Marks a command as running; fails when an earlier one did not finish.
-    fn begin(&mut self) -> Result<(), ProtoError> {
-        if self.busy {
-            return Err(ProtoError::Unusable);
-        }
-        self.busy = true;
-        Ok(())
     }
 
     /// Reads a status line; `what` names it in errors.
@@ -308,25 +300,15 @@ impl<S: TlsUpgrade> Pop3Client<S> {
         if !self.capabilities.is_empty() && !self.has_capability("STLS") {
             return Err(self.peer.not_offered("STLS"));
         }
-        self.begin()?;
+        self.busy.begin()?;
         match self.simple("STLS", "STLS").await {
             Ok(_) => {}
             Err(ProtoError::Rejected { .. }) => return Err(self.peer.not_offered("STLS")),
             Err(e) => return Err(e),
         }
-        let (timed, rest) = self.io.into_parts();
-        if !rest.is_empty() {
-            return Err(self.peer.protocol_error(
-                "data after `+OK` to STLS, before the TLS handshake (refused: it could be injected)",
-                &rest,
-            ));
-        }
-        let stream = timed
-            .into_inner()
-            .upgrade_tls(tls, &self.peer.host, self.peer.port, self.options.timeout)
-            .await?;
-        self.io = LineReader::new(Timed::new(stream, self.options.timeout));
-        self.busy = false;
+        let timeout = self.options.timeout;
+        self.io = starttls::upgrade(self.io, &self.peer, tls, timeout, "`+OK` to STLS").await?;
+        self.busy.end();
         self.capa().await?;
         Ok(self)
     }

@@ -22,9 +22,11 @@ mod tests;
 pub use reply::SmtpReply;
 pub use send::{Delivery, Envelope};
 
+use crate::busy::Busy;
 use crate::dial::{self, Endpoint, MailStream, Security, Timed, TlsUpgrade};
 use crate::error::{Peer, ProtoError};
 use crate::lines::{LineError, LineReader, Tolerances};
+use crate::starttls;
 use mailgate_domain::troubleshoot::MailProtocol;
 use reply::ReplyBuilder;
 use std::sync::Arc;
@@ -64,8 +66,7 @@ pub struct SmtpClient<S> {
     /// The EHLO reply's lines after the first; empty after HELO.
     capabilities: Vec<String>,
     authenticated: bool,
-    /// Set while a command runs; still set afterwards when it failed half-way.
-    busy: bool,
+    busy: Busy,
     /// The server said 421 (it is closing), or the reset after a refusal failed: the client
     /// stays unusable even though the last error was a clean refusal.
     broken: bool,
@@ -146,7 +147,7 @@ impl<S> SmtpClient<S> {
 
     /// False after a command failed half-way or the server said 421: connect again.
     pub fn is_usable(&self) -> bool {
-        !self.busy && !self.broken
+        !self.busy.is_set() && !self.broken
     }
 
     pub fn is_authenticated(&self) -> bool {
@@ -182,14 +183,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             },
             capabilities: Vec::new(),
             authenticated: false,
-            busy: true,
+            busy: Busy::starting(),
             broken: false,
             message_sent: false,
         };
         let greeting = client.read_reply("the greeting").await?;
         client.greeting = client.expect(greeting, 2, "the connection")?;
         client.ehlo().await?;
-        client.busy = false;
+        client.busy.end();
         Ok(client)
     }
 
@@ -216,7 +217,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
     pub async fn ehlo_again(&mut self) -> Result<(), ProtoError> {
         self.begin()?;
         self.ehlo().await?;
-        self.busy = false;
+        self.busy.end();
         Ok(())
     }
 
@@ -242,22 +243,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
     ) -> Result<T, ProtoError> {
         self.begin()?;
         let result = op(self).await;
-        if matches!(
-            result,
-            Ok(_) | Err(ProtoError::Rejected { .. } | ProtoError::Auth { .. })
-        ) {
-            self.busy = false;
-        }
+        self.busy.settle(&result, |e| {
+            matches!(e, ProtoError::Rejected { .. } | ProtoError::Auth { .. })
+        });
         result
     }
 
-    /// Marks a command as running; fails when an earlier one did not finish.
+    /// Marks a command as running; fails when an earlier one did not finish or the server
+    /// is closing.
     fn begin(&mut self) -> Result<(), ProtoError> {
-        if !self.is_usable() {
+        if self.broken {
             return Err(ProtoError::Unusable);
         }
-        self.busy = true;
-        Ok(())
+        self.busy.begin()
     }
 
     /// Sends `line` and reads the reply, which must be of class `want` (2 or 3); `name` is
@@ -391,20 +389,10 @@ impl<S: TlsUpgrade> SmtpClient<S> {
             }
             Err(e) => return Err(e),
         }
-        let (timed, rest) = self.io.into_parts();
-        if !rest.is_empty() {
-            return Err(self.peer.protocol_error(
-                "data after `220` to STARTTLS, before the TLS handshake (refused: it could be injected)",
-                &rest,
-            ));
-        }
-        let stream = timed
-            .into_inner()
-            .upgrade_tls(tls, &self.peer.host, self.peer.port, self.options.timeout)
-            .await?;
-        self.io = LineReader::new(Timed::new(stream, self.options.timeout));
+        let timeout = self.options.timeout;
+        self.io = starttls::upgrade(self.io, &self.peer, tls, timeout, "`220` to STARTTLS").await?;
         self.capabilities.clear();
-        self.busy = false;
+        self.busy.end();
         Ok(self)
     }
 }
