@@ -1,7 +1,7 @@
 //! A mailbox read in several batches against Dovecot.
 
 use super::watch::{imap_session, mail, oauth_server};
-use mailgate_core::receive::watch;
+use mailgate_core::receive::connect;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
@@ -40,7 +40,7 @@ async fn a_mailbox_of_several_batches_is_imported_and_emptied_batch_by_batch() {
     })
     .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(
         app.core.store.count_messages().await.unwrap() as usize,
         MESSAGES,
@@ -74,7 +74,7 @@ async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignore
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(
         world.read_inbox(&mailbox, 0, Duration::ZERO).await.len(),
         4,
@@ -99,7 +99,7 @@ async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignore
     )
     .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(left.len(), 1);
     assert!(left[0].contains("Our newsletter"), "the ignored one stays");
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use super::watch::{imap_session, mail, oauth_server, until_tickets};
 use crate::send::events;
-use mailgate_core::receive::watch;
+use mailgate_core::receive::{connect, pop3};
 use mailgate_testkit::{
     TestApp, TestConfig, on_world, spawn_app_on_world as spawn_app, spawn_app_with,
 };
@@ -168,11 +168,11 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     app.world()
         .read_inbox(&mailbox, 2, Duration::from_secs(10))
         .await;
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(app.core.store.count_messages().await.unwrap(), 0);
     let events = first_sync_events(&app, 1, Duration::ZERO).await;
     assert_eq!(
@@ -186,8 +186,8 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     app.world()
         .read_inbox(&mailbox, 3, Duration::from_secs(10))
         .await;
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),
         1,

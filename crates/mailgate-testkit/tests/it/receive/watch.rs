@@ -1,4 +1,4 @@
-use mailgate_core::receive::{pipeline, supervisor, watch};
+use mailgate_core::receive::{connect, error, imap, pipeline, pop3, supervisor};
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
@@ -43,14 +43,14 @@ pub(super) async fn imap_session(
     server_id: &str,
 ) -> (
     tokio::sync::watch::Sender<bool>,
-    tokio::task::JoinHandle<Result<watch::Ended, watch::WatchError>>,
+    tokio::task::JoinHandle<Result<connect::Ended, error::WatchError>>,
 ) {
-    let mb = watch::load_mailbox(&app.core, server_id.parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server_id.parse().unwrap())
         .await
         .unwrap();
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let core = app.core.clone();
-    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let session = tokio::spawn(async move { imap::imap_session(&core, &mb, &mut stopped).await });
     (stop, session)
 }
 
@@ -135,13 +135,13 @@ async fn pop3_imports_once_and_deletes_after_the_commit() {
     app.world()
         .read_inbox(&mailbox, 3, Duration::from_secs(10))
         .await;
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     assert_eq!(
-        watch::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
-        watch::Ended::Again
+        pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
+        connect::Ended::Again
     );
     assert_eq!(app.core.store.count_messages().await.unwrap(), 3);
     assert_eq!(
@@ -152,7 +152,7 @@ async fn pop3_imports_once_and_deletes_after_the_commit() {
         0,
         "deleted after import"
     );
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),
         3,
@@ -187,7 +187,7 @@ async fn a_password_mailbox_moves_imported_mail_to_a_folder() {
         "{messages:?}"
     );
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     let inbox = app.world().read_inbox(alice, 0, Duration::ZERO).await;
     assert!(
         !inbox.iter().any(|m| m.contains(&subject)),
@@ -471,7 +471,7 @@ async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
     stop.send(true).unwrap();
     assert_eq!(
         session.await.unwrap().unwrap(),
-        watch::Ended::Stopped,
+        connect::Ended::Stopped,
         "the session did not fail on the big one"
     );
     let events = app.get("/api/v1/events").await.body;
@@ -532,7 +532,7 @@ async fn a_session_near_its_tokens_end_reconnects_only_with_a_new_token() {
         .expect("the session ends to change tokens")
         .unwrap()
         .unwrap();
-    assert_eq!(ended, watch::Ended::Again);
+    assert_eq!(ended, connect::Ended::Again);
     // It renewed the token before ending, so the next session does not get the same one back.
     assert_eq!(token_requests(&app, &client_id), before + 1);
 }
@@ -571,7 +571,7 @@ async fn a_session_near_its_tokens_end_goes_on_while_no_new_token_can_be_had() {
     );
     assert!(!session.is_finished(), "{:?}", session.await);
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
 }
 
 #[tokio::test]
@@ -632,11 +632,11 @@ async fn a_pop3_login_refusing_the_access_token_is_retried_with_a_new_one() {
             .expire_access_tokens(&mailbox)
             > 0
     );
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
-    assert_eq!(ended.unwrap(), watch::Ended::Again);
+    let ended = pop3::pop3_session(&app.core, &mb, &stopped).await;
+    assert_eq!(ended.unwrap(), connect::Ended::Again);
     assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
 }
