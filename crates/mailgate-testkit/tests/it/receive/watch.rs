@@ -1,4 +1,5 @@
 use mailgate_core::receive::{connect, error, imap, pipeline, pop3, supervisor};
+use mailgate_core::workers::Outcome;
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
@@ -6,28 +7,31 @@ use std::time::{Duration, Instant};
 
 /// Waits (bounded) until the store holds `count` ticket messages for this test's mailboxes.
 pub(super) async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let tickets = app
-            .get("/api/v1/tickets")
+    eventually(&format!("{count} ticket messages"), within, async || {
+        let messages = ticket_messages(app).await;
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
+}
+
+/// The ticket messages the store holds now for this test's mailboxes.
+pub(super) async fn ticket_messages(app: &TestApp) -> Vec<Value> {
+    let tickets = app
+        .get("/api/v1/tickets")
+        .await
+        .body
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut messages = Vec::new();
+    for t in &tickets {
+        let detail = app
+            .get(&format!("/api/v1/tickets/{}", t["number"]))
             .await
-            .body
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut messages = Vec::new();
-        for t in &tickets {
-            let detail = app
-                .get(&format!("/api/v1/tickets/{}", t["number"]))
-                .await
-                .body;
-            messages.extend(detail["messages"].as_array().cloned().unwrap_or_default());
-        }
-        if messages.len() >= count || Instant::now() > deadline {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .body;
+        messages.extend(detail["messages"].as_array().cloned().unwrap_or_default());
     }
+    messages
 }
 
 pub(super) fn mail(to: &str, subject: &str) -> String {
@@ -204,13 +208,13 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
     // Past the access token's life: the dead mailbox's next session needs a refresh, which fails.
     app.clock.advance_secs(3700);
 
-    let (shutdown, stopped) = tokio::sync::watch::channel(false);
-    let sup = tokio::spawn(supervisor::run(
-        app.core.clone(),
-        Duration::from_millis(200),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    // The supervisor's step starts both watchers; no loop is needed for that.
+    let mut sup = supervisor::Supervisor::new(app.core.clone(), Duration::from_secs(3600));
+    assert_eq!(
+        sup.run_once().await.unwrap(),
+        Outcome::DidWork(2),
+        "both watchers started"
+    );
     app.world()
         .deliver(
             "customer@example.com",
@@ -260,11 +264,9 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
         .await
         .body;
     assert_eq!(shown["status"], "connected");
-    shutdown.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), sup)
+    tokio::time::timeout(Duration::from_secs(15), sup.stop_all())
         .await
-        .expect("the supervisor stops its watchers")
-        .unwrap();
+        .expect("the supervisor stops its watchers");
     let _ = pipeline::TAG_PREFIX;
 }
 
