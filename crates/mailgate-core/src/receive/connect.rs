@@ -48,7 +48,7 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<WatchedMailbox, 
 }
 
 /// The mailbox's login: its password, or an access token of its credential.
-pub(super) async fn mailbox_login(
+pub(crate) async fn mailbox_login(
     core: &Core,
     mailbox: &WatchedMailbox,
 ) -> Result<Login, WatchError> {
@@ -97,7 +97,7 @@ pub(super) async fn replace_refused_token(
 
 /// After the server refused the first IMAP login (`refused`): a new access token when that was
 /// one, and one more login on a new connection.
-pub(super) async fn imap_login_again(
+pub(crate) async fn imap_login_again(
     core: &Core,
     mailbox: &WatchedMailbox,
     login: &mut Login,
@@ -110,7 +110,7 @@ pub(super) async fn imap_login_again(
 }
 
 /// [`imap_login_again`] for POP3.
-pub(super) async fn pop3_login_again(
+pub(crate) async fn pop3_login_again(
     core: &Core,
     mailbox: &WatchedMailbox,
     login: &mut Login,
@@ -146,7 +146,7 @@ pub(super) async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
     }
 }
 
-pub(super) fn endpoint(mailbox: &WatchedMailbox) -> Endpoint {
+pub(crate) fn endpoint(mailbox: &WatchedMailbox) -> Endpoint {
     Endpoint::new(
         mailbox.spec.host.clone(),
         mailbox.spec.port,
@@ -155,7 +155,7 @@ pub(super) fn endpoint(mailbox: &WatchedMailbox) -> Endpoint {
     .with_proxy(mailbox.spec.proxy.clone())
 }
 
-pub(super) fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
+pub(crate) fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
     mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[])
         .map_err(|e| WatchError::Config(e.to_string()))
 }
