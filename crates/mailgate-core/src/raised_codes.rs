@@ -4,7 +4,7 @@
 //! way from text to a code is `Code::parse`, used where a stored diagnosis is read back.
 
 use crate::oauth::{consent, service_account, token_client};
-use crate::receive::watch::WatchError;
+use crate::receive::error::WatchError;
 use crate::tokens;
 use mailgate_domain::troubleshoot::{CATALOG, Code, Diagnosis, RAISED_IN_CORE, lookup};
 use mailgate_store::{StateUse, StoreError};

@@ -11,6 +11,10 @@
 //! imported in one, tokens are renewed again when due). A worker that keeps failing stays
 //! visible: one error line per failure and a 503 most of the time, so an orchestrator that
 //! restarts unhealthy nodes still does.
+//!
+//! At shutdown every worker is asked to stop and given [`SHUTDOWN_GRACE`] (all of them
+//! together) to finish what it is doing; one still running then is logged by name and aborted,
+//! so that a worker that ignores shutdown cannot hold the process.
 
 use crate::Core;
 use futures::future::BoxFuture;
@@ -48,6 +52,11 @@ pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A run this long resets the backoff.
 pub const STEADY: Duration = Duration::from_secs(60);
+/// How long the workers have, all together, to end after shutdown is asked before the ones
+/// still running are aborted: longer than the mailbox supervisor gives its watchers
+/// ([`crate::receive::supervisor::STOP_GRACE`]), shorter than the 10 seconds after which
+/// `docker stop` kills the process, so that the log says which worker held it.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
 type Start = Arc<dyn Fn(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send + Sync>;
 
@@ -143,7 +152,7 @@ async fn run_refresher(core: Arc<Core>, every: Duration, mut stop: watch::Receiv
 
 /// Starts `workers` (mailgate's are [`standard`]) and watches them until `stop` turns true:
 /// see the module's comment for what happens to one that ends. The returned task ends when
-/// every worker has ended after `stop`.
+/// every worker has ended after `stop`, or [`SHUTDOWN_GRACE`] after it (the rest aborted).
 pub fn spawn_all(
     workers: Vec<Worker>,
     observer: Arc<dyn Observer>,
@@ -167,7 +176,20 @@ async fn supervise(
     mut running: HashMap<tokio::task::Id, (usize, Instant)>,
 ) {
     let mut backoff = vec![FIRST_BACKOFF; workers.len()];
-    while let Some(done) = set.join_next_with_id().await {
+    let mut asked = stop.clone();
+    loop {
+        let done = tokio::select! {
+            biased;
+            done = set.join_next_with_id() => Some(done),
+            // Asked to stop (or nobody can ask any more): no restarts, a bounded wait.
+            _ = asked.wait_for(|stopped| *stopped) => None,
+        };
+        let Some(done) = done else {
+            return drain(&workers, set, running).await;
+        };
+        let Some(done) = done else {
+            return;
+        };
         let (id, how) = match done {
             Ok((id, ())) => (id, "returned".to_owned()),
             Err(e) if e.is_panic() => (e.id(), format!("panicked: {}", panic_text(e.into_panic()))),
@@ -208,6 +230,37 @@ async fn supervise(
         });
         running.insert(task.id(), (index, Instant::now() + wait));
     }
+}
+
+/// Waits at most [`SHUTDOWN_GRACE`] for the workers asked to stop, then aborts the rest,
+/// logging each by name.
+async fn drain(
+    workers: &[Worker],
+    mut set: JoinSet<()>,
+    mut running: HashMap<tokio::task::Id, (usize, Instant)>,
+) {
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    loop {
+        match tokio::time::timeout_at(deadline, set.join_next_with_id()).await {
+            Ok(Some(done)) => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => e.id(),
+                };
+                running.remove(&id);
+            }
+            Ok(None) => return,
+            Err(_) => break,
+        }
+    }
+    for (index, _) in running.values() {
+        tracing::error!(
+            worker = workers[*index].name,
+            grace_secs = SHUTDOWN_GRACE.as_secs(),
+            "a background worker did not stop within the shutdown grace period; it is aborted"
+        );
+    }
+    set.shutdown().await;
 }
 
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -294,6 +347,51 @@ mod tests {
         task.await.unwrap();
         assert_eq!(starts.load(Ordering::SeqCst), 3);
         assert_eq!(seen.0.lock().unwrap().len(), 5);
+    }
+
+    /// Sets its flag when dropped: the worker that holds it was aborted.
+    struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_that_ignores_shutdown_is_aborted_after_the_grace_period() {
+        let aborted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = aborted.clone();
+        let stubborn = Worker::new("stubborn", move |_stop| {
+            let held = DropFlag(flag.clone());
+            async move {
+                let _held = held;
+                std::future::pending::<()>().await
+            }
+        });
+        let polite = Worker::new("polite", |mut stop| async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = spawn_all(vec![stubborn, polite], Arc::new(Seen::default()), stopped);
+        settle(1).await;
+        assert!(!aborted.load(Ordering::SeqCst), "running until shutdown");
+
+        stop.send(true).unwrap();
+        let asked = Instant::now();
+        // A generous bound (paused time): without the grace period this waits forever.
+        tokio::time::timeout(Duration::from_secs(3600), task)
+            .await
+            .expect("the supervisor ends although a worker ignores shutdown")
+            .unwrap();
+        assert!(
+            aborted.load(Ordering::SeqCst),
+            "the stubborn worker is aborted"
+        );
+        assert!(
+            asked.elapsed() >= SHUTDOWN_GRACE,
+            "it had the grace period first"
+        );
     }
 
     #[tokio::test(start_paused = true)]

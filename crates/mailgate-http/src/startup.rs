@@ -130,6 +130,7 @@ impl Application {
         crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         self.health.stopping();
         let _ = stop_workers.send(true);
+        // Bounded: the workers still running after `SHUTDOWN_GRACE` are logged and aborted.
         if let Some(workers) = workers
             && let Err(e) = workers.await
         {

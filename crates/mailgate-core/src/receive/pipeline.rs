@@ -23,9 +23,10 @@ pub const LOOP_MARKER: &str = "mailgate";
 /// are stored as they are: reading them then needs no raw message).
 const IN_RAW_FROM_BYTES: usize = 4096;
 
-/// The mailbox a message came from.
+/// A watched mailbox: the incoming server a message came from, as the watcher reads it (its
+/// configuration, and the `[receive]` settings the pipeline needs).
 #[derive(Debug, Clone)]
-pub struct Mailbox {
+pub struct WatchedMailbox {
     pub server_id: Id,
     pub name: String,
     pub spec: IncomingServerSpec,
@@ -142,7 +143,12 @@ impl Note {
 }
 
 /// Parses, classifies, filters and threads one message read from `mailbox`. CPU only.
-pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>) -> Prepared {
+pub fn prepare(
+    domain: &str,
+    mailbox: &WatchedMailbox,
+    source: MailSource,
+    raw: Vec<u8>,
+) -> Prepared {
     let mut parsed = mail::parse(&raw);
     let addresses = vec![mailbox.spec.email.as_str().to_owned()];
     let ours = Ours {
@@ -416,7 +422,7 @@ pub async fn import(core: &Core, server_id: Id, batch: Vec<Prepared>) -> Importe
 /// One message on its own: [`prepare`], then [`import`] a batch of one.
 pub async fn process(
     core: &Core,
-    mailbox: &Mailbox,
+    mailbox: &WatchedMailbox,
     source: MailSource,
     raw: Vec<u8>,
 ) -> Result<ImportOutcome, StoreError> {

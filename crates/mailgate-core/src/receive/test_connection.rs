@@ -3,7 +3,8 @@
 //! The credential, the endpoint, the TLS setup and the login (a refused access token replaced
 //! once) are the mailbox watcher's own.
 
-use super::watch::{self, load_mailbox};
+use super::after_import::possible_action;
+use super::connect::{self, load_mailbox};
 use crate::Core;
 use crate::objects::ServiceError;
 use crate::probe::{self, Steps};
@@ -36,7 +37,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let mut steps = Steps(Vec::new());
 
     let t = Instant::now();
-    let mut login = match watch::mailbox_login(core, &mailbox).await {
+    let mut login = match connect::mailbox_login(core, &mailbox).await {
         Ok(login) => login,
         Err(e) => return Ok(steps.fail("credential", t, e.diagnosis())),
     };
@@ -46,11 +47,11 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     };
     steps.pass("credential", t, detail);
     let t = Instant::now();
-    let tls = match watch::tls(core) {
+    let tls = match connect::tls(core) {
         Ok(tls) => tls,
         Err(e) => return Ok(steps.fail("tls", t, e.diagnosis())),
     };
-    let ep = watch::endpoint(&mailbox);
+    let ep = connect::endpoint(&mailbox);
     let (host, port) = (ep.host.clone(), ep.port);
     match spec.protocol {
         IncomingProtocol::Imap => {
@@ -78,7 +79,8 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let t = Instant::now();
             let (mut session, renewed) = match client.login(&login.credentials).await {
                 Ok(s) => (s, false),
-                Err(e) => match watch::imap_login_again(core, &mailbox, &mut login, e, tls).await {
+                Err(e) => match connect::imap_login_again(core, &mailbox, &mut login, e, tls).await
+                {
                     Ok(s) => (s, true),
                     Err(e) => return Ok(steps.fail("authenticate", t, e.diagnosis_for(provider))),
                 },
@@ -94,7 +96,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                 Err(e) => return Ok(steps.fail("select", t, diagnose(e))),
             }
             let wanted = spec.after_import;
-            if watch::possible_action(wanted, session.capabilities()) != wanted {
+            if possible_action(wanted, session.capabilities()) != wanted {
                 let t = Instant::now();
                 if let Err(e) = session.removes_only_ours(wanted == AfterImport::Move) {
                     return Ok(steps.fail("after_import", t, diagnose(e)));
@@ -125,7 +127,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             let t = Instant::now();
             let mut renewed = false;
             if let Err(e) = client.login(&login.credentials).await {
-                client = match watch::pop3_login_again(core, &mailbox, &mut login, e, tls).await {
+                client = match connect::pop3_login_again(core, &mailbox, &mut login, e, tls).await {
                     Ok(c) => c,
                     Err(e) => return Ok(steps.fail("authenticate", t, e.diagnosis_for(provider))),
                 };

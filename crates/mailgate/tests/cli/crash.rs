@@ -9,6 +9,7 @@
 
 use crate::process::{Served, run};
 use mailgate_store::testing::TestQueries as _;
+use mailgate_testkit::eventually;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -50,14 +51,12 @@ async fn killed_mid_import_and_restarted_every_message_is_imported_exactly_once(
             .deliver(&format!("customer{n}@example.com"), bob, &raw)
             .await;
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while world.inbox_count(bob, Some(password)).await < MESSAGES {
-        assert!(
-            Instant::now() < deadline,
-            "Postfix did not deliver the {MESSAGES} messages"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        &format!("Postfix delivering the {MESSAGES} messages"),
+        Duration::from_secs(60),
+        async || (world.inbox_count(bob, Some(password)).await >= MESSAGES).then_some(()),
+    )
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -86,7 +85,7 @@ async fn killed_mid_import_and_restarted_every_message_is_imported_exactly_once(
     assert!(created["id"].is_string(), "{created}");
 
     // Kill it hard once the first batch is committed (watched in the database itself, a few
-    // milliseconds apart: the HTTP API is too slow to catch a batch).
+    // milliseconds apart: the HTTP API is too slow to catch a batch, and so is `eventually`).
     let db = store(&data).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let before_kill = loop {
@@ -111,19 +110,13 @@ async fn killed_mid_import_and_restarted_every_message_is_imported_exactly_once(
     );
 
     let served = Served::start_with(&data, &env).await;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let n = imported(&served.base, &token).await;
-        if n >= MESSAGES {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {n} of {MESSAGES} after the restart; log:\n{}",
-            served.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The log is printed if this times out (`Served`'s `Drop`).
+    eventually(
+        &format!("all {MESSAGES} imported after the restart"),
+        Duration::from_secs(120),
+        async || (imported(&served.base, &token).await >= MESSAGES).then_some(()),
+    )
+    .await;
     // Settle, then count every ticket message: exactly one per message, none doubled.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let http = reqwest::Client::new();

@@ -5,6 +5,7 @@
 //! (`send.concurrency`).
 
 use crate::process::{Served, create_token};
+use mailgate_testkit::eventually;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -84,6 +85,7 @@ async fn killed_while_sending_and_restarted_every_message_arrives() {
         .unwrap();
     assert_eq!(enabled.status(), 200);
 
+    // Polled 10 ms apart (not `eventually`'s 50 ms) so that the kill lands mid-sending.
     let deadline = Instant::now() + Duration::from_secs(120);
     let before_kill = loop {
         let n = sent(&http, &served.base, &token).await;
@@ -104,28 +106,20 @@ async fn killed_while_sending_and_restarted_every_message_arrives() {
     );
 
     let served = Served::start_with(&data, &env).await;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let n = sent(&http, &served.base, &token).await;
-        if n >= MESSAGES {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {n} of {MESSAGES} sent after the restart; log:\n{}",
-            served.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The log is printed if this times out (`Served`'s `Drop`).
+    eventually(
+        &format!("all {MESSAGES} sent after the restart"),
+        Duration::from_secs(120),
+        async || (sent(&http, &served.base, &token).await >= MESSAGES).then_some(()),
+    )
+    .await;
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while world.inbox_count(&recipient, None).await < MESSAGES {
-        assert!(
-            Instant::now() < deadline,
-            "Postfix did not deliver them all"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        "Postfix delivering them all",
+        Duration::from_secs(60),
+        async || (world.inbox_count(&recipient, None).await >= MESSAGES).then_some(()),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let inbox = world
         .read_inbox(&recipient, MESSAGES, Duration::from_secs(10))

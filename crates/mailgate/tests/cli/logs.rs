@@ -2,9 +2,10 @@
 //! collectors, the API address on start, and no mail content or personal data at info level.
 
 use crate::process::{Api, Served, create_token};
+use mailgate_testkit::eventually;
 use serde_json::{Value, json};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `serve` with stdout and stderr to files (not a terminal) and colour not turned off by the
 /// environment; returns the served instance and its stdout file.
@@ -108,19 +109,21 @@ async fn info_logs_name_ids_not_the_subjects_or_addresses_of_mail() {
     assert_eq!(status, 201, "{created}");
 
     // The ticket's event, found through the API (which shows the data).
-    let deadline = Instant::now() + Duration::from_secs(60);
     let mut after = 0;
-    let event = 'found: loop {
-        let (_, events) = api.get(&format!("/events?after={after}&limit=1000")).await;
-        for e in events.as_array().unwrap() {
-            after = e["id"].as_i64().unwrap();
-            if e["kind"] == "ticket.created" && e["data"].to_string().contains(&mark) {
-                break 'found e.clone();
-            }
-        }
-        assert!(Instant::now() < deadline, "the message was not imported");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let event = eventually(
+        "the message imported",
+        Duration::from_secs(60),
+        async || {
+            let (_, events) = api.get(&format!("/events?after={after}&limit=1000")).await;
+            let events = events.as_array().unwrap();
+            after = events.last().map_or(after, |e| e["id"].as_i64().unwrap());
+            events
+                .iter()
+                .find(|e| e["kind"] == "ticket.created" && e["data"].to_string().contains(&mark))
+                .cloned()
+        },
+    )
+    .await;
     let log = served.log_text();
     assert_eq!(served.stop().code(), Some(0));
     assert!(

@@ -1,8 +1,9 @@
 //! `mailgate outbox retry`: retry now from the command line, on the served instance's data.
 
 use crate::process::{Api, Served, create_token, free_port, run};
+use mailgate_testkit::eventually;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test]
 async fn outbox_retry_makes_a_queued_message_due_now() {
@@ -33,15 +34,15 @@ async fn outbox_retry_makes_a_queued_message_due_now() {
     let id = queued["id"].as_str().unwrap().to_owned();
     let path = format!("/messages/{id}");
     // The first round fails; the next waits out the backoff (30 s).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let waiting = loop {
-        let (_, message) = api.get(&path).await;
-        if message["status"] == "queued" && message["attempts"] == 1 {
-            break message;
-        }
-        assert!(Instant::now() < deadline, "{message}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let waiting = eventually(
+        "the first round failed, the message queued again",
+        Duration::from_secs(20),
+        async || {
+            let (_, message) = api.get(&path).await;
+            (message["status"] == "queued" && message["attempts"] == 1).then_some(message)
+        },
+    )
+    .await;
     let data_arg = data.to_str().unwrap();
     let out = run(&["outbox", "retry", &id, "--data-dir", data_arg]);
     let stdout = String::from_utf8_lossy(&out.stdout);

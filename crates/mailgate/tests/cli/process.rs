@@ -1,5 +1,6 @@
 //! Running the real binary: a served instance that is stopped with SIGTERM when dropped.
 
+use mailgate_testkit::eventually;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -74,20 +75,17 @@ impl Served {
             base: format!("http://127.0.0.1:{port}"),
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{}/healthz", served.base)).await
-                && r.status().is_success()
-            {
-                return served;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mailgate serve did not become healthy; its log:\n{}",
-                served.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // Its log is printed if this fails (see `Drop`).
+        eventually(
+            "mailgate serve healthy",
+            Duration::from_secs(20),
+            async || {
+                let r = reqwest::get(format!("{}/healthz", served.base)).await;
+                r.is_ok_and(|r| r.status().is_success()).then_some(())
+            },
+        )
+        .await;
+        served
     }
 
     pub fn log_text(&self) -> String {
@@ -100,7 +98,8 @@ impl Served {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM, then the exit status (graceful shutdown must exit 0).
+    /// SIGTERM, then the exit status (graceful shutdown must exit 0). Waiting on a process
+    /// from a plain function: a loop of its own (`eventually` is async).
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -120,6 +119,10 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
+        // A test failing while it runs (a wait that timed out) shows what the process said.
+        if std::thread::panicking() {
+            eprintln!("mailgate's log:\n{}", self.log_text());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -147,15 +147,43 @@ async fn a_full_disk_answers_507_storage_full_and_healthz_503_until_space_is_fre
     drop(app);
 }
 
-#[tokio::test]
-async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
+/// The application on a fresh data directory, serving with its workers and `extra` until the
+/// returned sender is used: its address, that sender, its task.
+async fn serve_with_worker(
+    dir: &Path,
+    extra: mailgate_core::workers::Worker,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     mailgate_testkit::init();
-    let dir = tempfile::tempdir().expect("data dir");
     let sources = mailgate_core::config::Sources::default()
-        .flag("storage.data_dir", Some(dir.path().display()), "test")
+        .flag("storage.data_dir", Some(dir.display()), "test")
         .flag("server.listen", Some("127.0.0.1:0"), "test")
         .flag("log.level", Some("warn"), "test");
     let settings = mailgate_core::config::load(&sources).expect("settings");
+    let app = mailgate_http::Application::build_with(
+        settings,
+        mailgate_http::Options {
+            workers: true,
+            extra_workers: vec![extra],
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    (address, stop, server)
+}
+
+#[tokio::test]
+async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
+    let dir = tempfile::tempdir().expect("data dir");
     // A worker that panics once told to, started with the real ones.
     let fail = Arc::new(tokio::sync::Notify::new());
     let told = fail.clone();
@@ -168,21 +196,7 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
             }
         }
     });
-    let app = mailgate_http::Application::build_with(
-        settings,
-        mailgate_http::Options {
-            workers: true,
-            extra_workers: vec![injected],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("application");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
+    let (address, stop, server) = serve_with_worker(dir.path(), injected).await;
     let http = reqwest::Client::new();
     let report = |path: &'static str| {
         let http = http.clone();
@@ -276,4 +290,32 @@ async fn a_background_worker_that_dies_makes_healthz_503_with_its_name() {
     // A shutdown is not a death.
     let _ = stop.send(());
     server.await.expect("server task").expect("server ran");
+}
+
+/// Shutdown is bounded: a worker that ignores it is aborted after the workers' grace period,
+/// and the application ends.
+#[tokio::test]
+async fn a_worker_that_ignores_shutdown_does_not_hold_the_application() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let stubborn =
+        mailgate_core::workers::Worker::new("stubborn", |_stop| std::future::pending::<()>());
+    let (address, stop, server) = serve_with_worker(dir.path(), stubborn).await;
+    eventually(
+        "/readyz to answer 200",
+        Duration::from_secs(10),
+        async || {
+            let res = reqwest::get(format!("{address}/readyz")).await.ok()?;
+            (res.status() == 200).then_some(())
+        },
+    )
+    .await;
+
+    let _ = stop.send(());
+    // A generous bound: the grace period is far shorter; without it this waits forever.
+    let grace = mailgate_core::workers::SHUTDOWN_GRACE;
+    tokio::time::timeout(grace * 6, server)
+        .await
+        .expect("the application ends although a worker ignores shutdown")
+        .expect("server task")
+        .expect("server ran");
 }

@@ -1,10 +1,12 @@
 //! Progress on a bad link: each batch is committed as soon as it is parsed, so a connection
 //! that drops every few seconds still brings a large mailbox in, each message once.
 
+use mailgate_core::receive::supervisor::Supervisor;
+use mailgate_core::workers::Outcome;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::mailstack::MailStack;
 use mailgate_testkit::proxy::{Link, Proxy};
-use mailgate_testkit::{TestConfig, on_world, samples, spawn_app_with};
+use mailgate_testkit::{eventually, samples, spawn_app_on_world as spawn_app};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 #[tokio::test]
 async fn a_link_cut_every_two_seconds_still_imports_a_large_mailbox_exactly_once() {
     const MESSAGES: usize = 500;
-    let app = spawn_app_with(on_world(TestConfig::default().with_workers())).await;
+    let app = spawn_app().await;
     let world = app.world();
     let mailbox = world.fresh_user("badlink");
     samples::fill(&mailbox, MESSAGES).await;
@@ -35,12 +37,18 @@ async fn a_link_cut_every_two_seconds_still_imports_a_large_mailbox_exactly_once
         &mailbox,
     )
     .await;
-    let deadline = started + Duration::from_secs(120);
-    let mut stored = 0;
-    while stored < MESSAGES as i64 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stored = app.core.store.count_messages().await.unwrap();
-    }
+    // The supervisor's step starts the new server's watcher.
+    let mut supervisor = Supervisor::new(app.core.clone(), Duration::from_secs(3600));
+    assert_eq!(supervisor.run_once().await.unwrap(), Outcome::DidWork(1));
+    let stored = eventually(
+        "all imported within 120 s",
+        Duration::from_secs(120),
+        async || {
+            let stored = app.core.store.count_messages().await.unwrap();
+            (stored >= MESSAGES as i64).then_some(stored)
+        },
+    )
+    .await;
     eprintln!(
         "{stored} of {MESSAGES} imported in {:?} over {} connections",
         started.elapsed(),
@@ -64,4 +72,5 @@ async fn a_link_cut_every_two_seconds_still_imports_a_large_mailbox_exactly_once
         "{} distinct tickets",
         subjects.len()
     );
+    supervisor.stop_all().await;
 }

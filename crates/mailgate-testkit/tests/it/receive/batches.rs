@@ -1,12 +1,12 @@
 //! A mailbox read in several batches against Dovecot.
 
 use super::watch::{imap_session, mail, oauth_server};
-use mailgate_core::receive::watch;
+use mailgate_core::receive::connect;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// More than one batch (200 messages each): every message imported once, and deleted from
 /// the mailbox by the batch's action once the batch is committed.
@@ -29,11 +29,10 @@ async fn a_mailbox_of_several_batches_is_imported_and_emptied_batch_by_batch() {
         .read_inbox(&mailbox, MESSAGES, Duration::from_secs(30))
         .await;
     let (stop, session) = imap_session(&app, server["id"].as_str().unwrap()).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while (app.core.store.count_messages().await.unwrap() as usize) < MESSAGES {
-        assert!(Instant::now() < deadline, "not all imported");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("all imported", Duration::from_secs(30), async || {
+        (app.core.store.count_messages().await.unwrap() as usize >= MESSAGES).then_some(())
+    })
+    .await;
     // The last batch's action follows its commit.
     eventually("the mailbox emptied", Duration::from_secs(10), async || {
         let inbox = world.read_inbox(&mailbox, 0, Duration::ZERO).await;
@@ -41,7 +40,7 @@ async fn a_mailbox_of_several_batches_is_imported_and_emptied_batch_by_batch() {
     })
     .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(
         app.core.store.count_messages().await.unwrap() as usize,
         MESSAGES,
@@ -69,13 +68,12 @@ async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignore
     }
     world.read_inbox(&mailbox, 4, Duration::from_secs(10)).await;
     let (stop, session) = imap_session(&app, id).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while app.core.store.count_messages().await.unwrap() < 3 {
-        assert!(Instant::now() < deadline, "not all imported");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("all imported", Duration::from_secs(15), async || {
+        (app.core.store.count_messages().await.unwrap() >= 3).then_some(())
+    })
+    .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(
         world.read_inbox(&mailbox, 0, Duration::ZERO).await.len(),
         4,
@@ -100,7 +98,7 @@ async fn the_next_session_finishes_the_action_on_imported_mail_and_leaves_ignore
     )
     .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     assert_eq!(left.len(), 1);
     assert!(left[0].contains("Our newsletter"), "the ignored one stays");
     assert_eq!(

@@ -37,6 +37,8 @@ async fn append_all(app: &TestApp, mailbox: &str, cases: &[Case]) -> Vec<String>
 }
 
 /// The import events of `server`, oldest first, once there are `count` of them (bounded).
+/// Not `eventually`: at the deadline it returns what came, so that the test lists every
+/// mismatch of the corpus at once instead of stopping at the first wait.
 async fn import_events(app: &TestApp, server: &str, count: usize, within: Duration) -> Vec<Value> {
     let deadline = Instant::now() + within;
     loop {

@@ -2,7 +2,7 @@
 //! is one ticket message, two different messages under one id are both kept.
 
 use super::watch::{imap_session, oauth_server, until_tickets};
-use mailgate_core::receive::watch;
+use mailgate_core::receive::connect;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
@@ -43,7 +43,7 @@ async fn a_message_id_reused_by_another_message_does_not_suppress_it() {
     let (stop, session) = imap_session(&app, server["id"].as_str().unwrap()).await;
     let messages = until_tickets(&app, 2, Duration::from_secs(15)).await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
 
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),

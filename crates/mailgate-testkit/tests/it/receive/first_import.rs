@@ -2,16 +2,16 @@
 //! what `import_from` says of the mail already there (`now` by default: none of it), records
 //! the rest as left (never imported later, never deleted), and reports both counts.
 
-use super::watch::{imap_session, mail, oauth_server, until_tickets};
+use super::watch::{imap_session, mail, oauth_server, ticket_messages, until_tickets};
 use crate::send::events;
-use mailgate_core::receive::watch;
+use mailgate_core::receive::supervisor::Supervisor;
+use mailgate_core::receive::{connect, pop3};
+use mailgate_core::workers::Outcome;
 use mailgate_store::testing::TestQueries as _;
-use mailgate_testkit::{
-    TestApp, TestConfig, on_world, spawn_app_on_world as spawn_app, spawn_app_with,
-};
+use mailgate_testkit::{TestApp, eventually, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Old mail in `mailbox`'s INBOX, appended with its received date and flags.
 const OLD: [(&str, &str, &str); 4] = [
@@ -53,14 +53,12 @@ async fn append(app: &TestApp, mailbox: &str, folder: &str, messages: &[(&str, &
 
 /// The `mailbox.first_sync` events, waiting (bounded) for `at_least` of them.
 async fn first_sync_events(app: &TestApp, at_least: usize, within: Duration) -> Vec<Value> {
-    let deadline = Instant::now() + within;
-    loop {
+    let what = format!("{at_least} mailbox.first_sync events");
+    eventually(&what, within, async || {
         let found = events(app, "mailbox.first_sync").await;
-        if found.len() >= at_least || Instant::now() > deadline {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (found.len() >= at_least).then_some(found)
+    })
+    .await
 }
 
 fn subjects(messages: &[Value]) -> BTreeSet<String> {
@@ -92,11 +90,8 @@ async fn by_default_old_mail_is_left_and_new_mail_is_imported() {
     assert_eq!(events[0]["data"]["imported"], 0);
     assert_eq!(events[0]["data"]["left"], 4);
     assert_eq!(events[0]["subject_id"], server["id"]);
-    assert!(
-        until_tickets(&app, 1, Duration::from_millis(500))
-            .await
-            .is_empty()
-    );
+    // The event is recorded once the first pass is over: nothing was imported by it.
+    assert!(ticket_messages(&app).await.is_empty());
 
     app.world()
         .deliver(
@@ -169,11 +164,11 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     app.world()
         .read_inbox(&mailbox, 2, Duration::from_secs(10))
         .await;
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(app.core.store.count_messages().await.unwrap(), 0);
     let events = first_sync_events(&app, 1, Duration::ZERO).await;
     assert_eq!(
@@ -187,8 +182,8 @@ async fn pop3_with_delete_leaves_old_mail_on_the_server() {
     app.world()
         .read_inbox(&mailbox, 3, Duration::from_secs(10))
         .await;
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),
         1,
@@ -223,7 +218,16 @@ async fn import_from_is_checked_with_its_field() {
 /// read, the rest left; going back to a folder read before imports none of what was left there.
 #[tokio::test]
 async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
-    let app = spawn_app_with(on_world(TestConfig::default().with_workers())).await;
+    let app = spawn_app().await;
+    // The supervisor's step follows each change (the loop around it is tested in start.rs).
+    let mut supervisor = Supervisor::new(app.core.clone(), Duration::from_secs(3600));
+    let mut follow = async |change: &str| {
+        let outcome = supervisor.run_once().await.unwrap();
+        assert!(
+            matches!(outcome, Outcome::DidWork(_)),
+            "{change}: {outcome:?}"
+        );
+    };
     let (mailbox, server) =
         oauth_server(&app, json!({"import_from": null, "enabled": false})).await;
     seed_old_mail(&app, &mailbox).await;
@@ -239,6 +243,7 @@ async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
     let counts = |e: &Value| (e["data"]["imported"].clone(), e["data"]["left"].clone());
 
     assert_eq!(app.patch(&path, json!({"enabled": true})).await.status, 200);
+    follow("enabled").await;
     let events = first_sync_events(&app, 1, Duration::from_secs(15)).await;
     assert_eq!(counts(&events[0]), (json!(0), json!(4)));
 
@@ -246,6 +251,7 @@ async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
         app.patch(&path, json!({"folder": "Other"})).await.status,
         200
     );
+    follow("folder Other").await;
     let events = first_sync_events(&app, 2, Duration::from_secs(15)).await;
     assert_eq!(events.len(), 2, "{events:?}");
     let other_folder = events.iter().find(|e| counts(e) != counts(&events[0]));
@@ -264,6 +270,7 @@ async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
         app.patch(&path, json!({"folder": "INBOX"})).await.status,
         200
     );
+    follow("folder INBOX").await;
     first_sync_events(&app, 3, Duration::from_secs(15)).await;
     app.world()
         .deliver(
@@ -278,4 +285,5 @@ async fn another_folder_reads_its_unseen_mail_and_left_mail_stays_left() {
         BTreeSet::from(["Other unseen".to_owned(), "Back home".to_owned()]),
         "the unseen mail left in INBOX stays left"
     );
+    supervisor.stop_all().await;
 }

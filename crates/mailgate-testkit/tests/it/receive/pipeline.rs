@@ -1,12 +1,12 @@
 use mailgate_core::objects::{IncomingServers, Objects};
-use mailgate_core::receive::pipeline::{self, Mailbox};
+use mailgate_core::receive::pipeline::{self, WatchedMailbox};
 use mailgate_store::testing::TestQueries as _;
 use mailgate_store::{ImportOutcome, MailSource};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 /// An incoming server (password auth: the pipeline does not connect) and its mailbox context.
-async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
+async fn mailbox(app: &TestApp, extra: Value) -> WatchedMailbox {
     let mut body = json!({"name": format!("Support {}", uuid::Uuid::new_v4()), "email": "support@example.test", "protocol": "imap", "host": "127.0.0.1",
                           "auth": "basic", "password": "p", "group": "IT", "category": "Hardware"});
     for (k, v) in extra.as_object().unwrap() {
@@ -18,7 +18,7 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
     let (_, spec, _) = Objects::<IncomingServers>::load(&app.core, id)
         .await
         .unwrap();
-    Mailbox {
+    WatchedMailbox {
         server_id: id,
         name: spec.name.clone(),
         spec,
@@ -26,7 +26,7 @@ async fn mailbox(app: &TestApp, extra: Value) -> Mailbox {
     }
 }
 
-async fn feed(app: &TestApp, mailbox: &Mailbox, uid: i64, raw: &str) -> ImportOutcome {
+async fn feed(app: &TestApp, mailbox: &WatchedMailbox, uid: i64, raw: &str) -> ImportOutcome {
     let source = MailSource {
         server_id: mailbox.server_id,
         key: format!("{}:1:{uid}", mailbox.server_id),

@@ -1,7 +1,7 @@
 //! POP3 mailboxes against Dovecot: a password login, `keep`, and what `delete` leaves.
 
 use super::watch::{app_taking_at_most, huge, mail, oauth_server};
-use mailgate_core::receive::watch;
+use mailgate_core::receive::{connect, pop3};
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
@@ -36,7 +36,7 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
         },
     )
     .await;
-    let mb = watch::load_mailbox(
+    let mb = connect::load_mailbox(
         &app.core,
         server.body["id"].as_str().unwrap().parse().unwrap(),
     )
@@ -53,8 +53,8 @@ async fn pop3_with_a_password_imports_once_and_keeps_the_mail() {
     };
     for session in 1..=2 {
         assert_eq!(
-            watch::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
-            watch::Ended::Again
+            pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
+            connect::Ended::Again
         );
         assert_eq!(
             with_subject().await,
@@ -95,21 +95,21 @@ async fn delete_never_removes_mail_that_was_not_stored() {
         .await;
     world.deliver("customer@example.com", &mailbox, &big).await;
     world.read_inbox(&mailbox, 3, Duration::from_secs(10)).await;
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     // The first pass ends at the big one: a POP3 connection cannot skip the rest of a RETR,
     // so what was read before it is imported and the pass stops there (nothing deleted yet).
-    let first = watch::pop3_session(&app.core, &mb, &stopped).await;
+    let first = pop3::pop3_session(&app.core, &mb, &stopped).await;
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),
         1,
         "{first:?}"
     );
     for pass in 2..=3 {
-        let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
-        assert_eq!(ended.unwrap(), watch::Ended::Again, "pass {pass}");
+        let ended = pop3::pop3_session(&app.core, &mb, &stopped).await;
+        assert_eq!(ended.unwrap(), connect::Ended::Again, "pass {pass}");
     }
     assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
     let left = world.read_inbox(&mailbox, 0, Duration::ZERO).await;

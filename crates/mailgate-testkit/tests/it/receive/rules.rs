@@ -2,7 +2,7 @@
 //! headers the stack writes are what classification sees.
 
 use super::watch::{imap_session, oauth_server};
-use mailgate_core::receive::watch;
+use mailgate_core::receive::connect;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::{Value, json};
@@ -36,7 +36,7 @@ async fn session_until(
     )
     .await;
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     seen
 }
 

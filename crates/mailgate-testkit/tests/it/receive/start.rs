@@ -1,7 +1,7 @@
 //! The supervisor follows changes at once (its safety-net poll is an hour here): a consent, a
 //! new server, an edit, a disable; and settings changed by PATCH apply to the next message.
 
-use super::watch::{mail, oauth_server, until_tickets};
+use super::watch::{mail, oauth_server, ticket_messages, until_tickets};
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, TestConfig, on_world, spawn_app_with};
 use serde_json::{Value, json};
@@ -21,16 +21,12 @@ async fn tickets_with(app: &TestApp, subject: &str) -> usize {
         .map_or(0, Vec::len)
 }
 
-/// Waits (bounded) until a ticket holds a message with this subject.
-async fn until_ticket_with(app: &TestApp, subject: &str, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while tickets_with(app, subject).await == 0 {
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    true
+/// Waits (bounded) until a ticket holds a message with this subject; `what` names the wait.
+async fn until_ticket_with(app: &TestApp, subject: &str, within: Duration, what: &str) {
+    eventually(what, within, async || {
+        (tickets_with(app, subject).await > 0).then_some(())
+    })
+    .await
 }
 
 /// Delivers a message with `subject` to a password user of the stack and waits until it is in
@@ -130,10 +126,13 @@ async fn a_server_created_with_a_password_starts_at_once() {
     let app = spawn_app().await;
     let subject = format!("Created-{}", uuid::Uuid::new_v4().simple());
     alice_server(&app, &subject, mailgate_testkit::mailstack::ALICE.1).await;
-    assert!(
-        until_ticket_with(&app, &subject, Duration::from_secs(5)).await,
-        "the new server's mail was not read within 5 s"
-    );
+    until_ticket_with(
+        &app,
+        &subject,
+        Duration::from_secs(5),
+        "the new server's mail read",
+    )
+    .await;
 }
 
 /// Issue 13: an edited server's watcher restarts at once with the new settings (here the
@@ -152,10 +151,13 @@ async fn an_edited_server_restarts_at_once() {
     .await;
     let password = mailgate_testkit::mailstack::ALICE.1;
     patch(&app, &server, json!({"password": password})).await;
-    assert!(
-        until_ticket_with(&app, &subject, Duration::from_secs(5)).await,
-        "the edited server's mail was not read within 5 s"
-    );
+    until_ticket_with(
+        &app,
+        &subject,
+        Duration::from_secs(5),
+        "the edited server's mail read",
+    )
+    .await;
 }
 
 /// Issue 19: a filter set by PATCH applies to every message delivered after the answer.
@@ -198,7 +200,7 @@ async fn a_disabled_server_stops_reading_before_the_answer() {
     world.read_inbox(&mailbox, 2, Duration::from_secs(10)).await;
     // A watcher in IDLE reads new mail within milliseconds: 3 s is ample.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let read = until_tickets(&app, 2, Duration::ZERO).await;
+    let read = ticket_messages(&app).await;
     assert_eq!(read.len(), 1, "read after it was disabled");
     let now = app.get("/api/v1/events").await.body;
     assert_eq!(now, events, "an event after the answer");

@@ -1,4 +1,5 @@
-use mailgate_core::receive::{pipeline, supervisor, watch};
+use mailgate_core::receive::{connect, error, imap, pipeline, pop3, supervisor};
+use mailgate_core::workers::Outcome;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};
@@ -7,28 +8,31 @@ use std::time::{Duration, Instant};
 
 /// Waits (bounded) until the store holds `count` ticket messages for this test's mailboxes.
 pub(super) async fn until_tickets(app: &TestApp, count: usize, within: Duration) -> Vec<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let tickets = app
-            .get("/api/v1/tickets")
+    eventually(&format!("{count} ticket messages"), within, async || {
+        let messages = ticket_messages(app).await;
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
+}
+
+/// The ticket messages the store holds now for this test's mailboxes.
+pub(super) async fn ticket_messages(app: &TestApp) -> Vec<Value> {
+    let tickets = app
+        .get("/api/v1/tickets")
+        .await
+        .body
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut messages = Vec::new();
+    for t in &tickets {
+        let detail = app
+            .get(&format!("/api/v1/tickets/{}", t["number"]))
             .await
-            .body
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut messages = Vec::new();
-        for t in &tickets {
-            let detail = app
-                .get(&format!("/api/v1/tickets/{}", t["number"]))
-                .await
-                .body;
-            messages.extend(detail["messages"].as_array().cloned().unwrap_or_default());
-        }
-        if messages.len() >= count || Instant::now() > deadline {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .body;
+        messages.extend(detail["messages"].as_array().cloned().unwrap_or_default());
     }
+    messages
 }
 
 pub(super) fn mail(to: &str, subject: &str) -> String {
@@ -44,14 +48,14 @@ pub(super) async fn imap_session(
     server_id: &str,
 ) -> (
     tokio::sync::watch::Sender<bool>,
-    tokio::task::JoinHandle<Result<watch::Ended, watch::WatchError>>,
+    tokio::task::JoinHandle<Result<connect::Ended, error::WatchError>>,
 ) {
-    let mb = watch::load_mailbox(&app.core, server_id.parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server_id.parse().unwrap())
         .await
         .unwrap();
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let core = app.core.clone();
-    let session = tokio::spawn(async move { watch::imap_session(&core, &mb, &mut stopped).await });
+    let session = tokio::spawn(async move { imap::imap_session(&core, &mb, &mut stopped).await });
     (stop, session)
 }
 
@@ -136,13 +140,13 @@ async fn pop3_imports_once_and_deletes_after_the_commit() {
     app.world()
         .read_inbox(&mailbox, 3, Duration::from_secs(10))
         .await;
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     assert_eq!(
-        watch::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
-        watch::Ended::Again
+        pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap(),
+        connect::Ended::Again
     );
     assert_eq!(app.core.store.count_messages().await.unwrap(), 3);
     assert_eq!(
@@ -153,7 +157,7 @@ async fn pop3_imports_once_and_deletes_after_the_commit() {
         0,
         "deleted after import"
     );
-    watch::pop3_session(&app.core, &mb, &stopped).await.unwrap();
+    pop3::pop3_session(&app.core, &mb, &stopped).await.unwrap();
     assert_eq!(
         app.core.store.count_messages().await.unwrap(),
         3,
@@ -188,7 +192,7 @@ async fn a_password_mailbox_moves_imported_mail_to_a_folder() {
         "{messages:?}"
     );
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
     let inbox = app.world().read_inbox(alice, 0, Duration::ZERO).await;
     assert!(
         !inbox.iter().any(|m| m.contains(&subject)),
@@ -205,13 +209,13 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
     // Past the access token's life: the dead mailbox's next session needs a refresh, which fails.
     app.clock.advance_secs(3700);
 
-    let (shutdown, stopped) = tokio::sync::watch::channel(false);
-    let sup = tokio::spawn(supervisor::run(
-        app.core.clone(),
-        Duration::from_millis(200),
-        Duration::from_secs(3600),
-        stopped,
-    ));
+    // The supervisor's step starts both watchers; no loop is needed for that.
+    let mut sup = supervisor::Supervisor::new(app.core.clone(), Duration::from_secs(3600));
+    assert_eq!(
+        sup.run_once().await.unwrap(),
+        Outcome::DidWork(2),
+        "both watchers started"
+    );
     app.world()
         .deliver(
             "customer@example.com",
@@ -261,11 +265,9 @@ async fn a_revoked_mailbox_raises_an_event_and_the_others_keep_working() {
         .await
         .body;
     assert_eq!(shown["status"], "connected");
-    shutdown.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), sup)
+    tokio::time::timeout(Duration::from_secs(15), sup.stop_all())
         .await
-        .expect("the supervisor stops its watchers")
-        .unwrap();
+        .expect("the supervisor stops its watchers");
     let _ = pipeline::TAG_PREFIX;
 }
 
@@ -472,7 +474,7 @@ async fn a_message_over_the_size_limit_is_skipped_and_the_mailbox_goes_on() {
     stop.send(true).unwrap();
     assert_eq!(
         session.await.unwrap().unwrap(),
-        watch::Ended::Stopped,
+        connect::Ended::Stopped,
         "the session did not fail on the big one"
     );
     let events = app.get("/api/v1/events").await.body;
@@ -533,7 +535,7 @@ async fn a_session_near_its_tokens_end_reconnects_only_with_a_new_token() {
         .expect("the session ends to change tokens")
         .unwrap()
         .unwrap();
-    assert_eq!(ended, watch::Ended::Again);
+    assert_eq!(ended, connect::Ended::Again);
     // It renewed the token before ending, so the next session does not get the same one back.
     assert_eq!(token_requests(&app, &client_id), before + 1);
 }
@@ -572,7 +574,7 @@ async fn a_session_near_its_tokens_end_goes_on_while_no_new_token_can_be_had() {
     );
     assert!(!session.is_finished(), "{:?}", session.await);
     stop.send(true).unwrap();
-    assert_eq!(session.await.unwrap().unwrap(), watch::Ended::Stopped);
+    assert_eq!(session.await.unwrap().unwrap(), connect::Ended::Stopped);
 }
 
 #[tokio::test]
@@ -633,11 +635,11 @@ async fn a_pop3_login_refusing_the_access_token_is_retried_with_a_new_one() {
             .expire_access_tokens(&mailbox)
             > 0
     );
-    let mb = watch::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
+    let mb = connect::load_mailbox(&app.core, server["id"].as_str().unwrap().parse().unwrap())
         .await
         .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let ended = watch::pop3_session(&app.core, &mb, &stopped).await;
-    assert_eq!(ended.unwrap(), watch::Ended::Again);
+    let ended = pop3::pop3_session(&app.core, &mb, &stopped).await;
+    assert_eq!(ended.unwrap(), connect::Ended::Again);
     assert_eq!(app.core.store.count_messages().await.unwrap(), 1);
 }

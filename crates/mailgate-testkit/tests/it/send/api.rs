@@ -207,7 +207,7 @@ async fn a_message_body_over_the_limit_gets_a_413_naming_it() {
 
 #[tokio::test]
 async fn a_reply_to_a_ticket_with_a_very_long_subject_is_cut_to_fit() {
-    use mailgate_core::receive::{pipeline, watch};
+    use mailgate_core::receive::{connect, pipeline};
     let app = spawn_app().await;
     with_primary(&app).await;
     let inbox = app
@@ -218,7 +218,7 @@ async fn a_reply_to_a_ticket_with_a_very_long_subject_is_cut_to_fit() {
         )
         .await;
     assert_eq!(inbox.status, 201, "{}", inbox.body);
-    let mailbox = watch::load_mailbox(
+    let mailbox = connect::load_mailbox(
         &app.core,
         inbox.body["id"].as_str().unwrap().parse().unwrap(),
     )

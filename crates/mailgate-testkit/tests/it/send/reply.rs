@@ -1,25 +1,21 @@
 use super::*;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
-use mailgate_testkit::{Answer, Watching};
-use std::time::Instant;
+use mailgate_testkit::{Answer, Watching, eventually};
 
 /// The messages of ticket `number`, waiting (bounded) until there are `count`.
 async fn ticket_messages(app: &TestApp, number: &Value, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let what = format!("{count} messages in ticket {number}");
+    eventually(&what, Duration::from_secs(20), async || {
         let detail = app.get(&format!("/api/v1/tickets/{number}")).await.body;
         let messages = detail["messages"].as_array().cloned().unwrap_or_default();
-        if messages.len() >= count || Instant::now() > deadline {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
 }
 
 /// The tickets, waiting (bounded) until there is one.
 async fn tickets(app: &TestApp) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually("a ticket", Duration::from_secs(20), async || {
         let tickets = app
             .get("/api/v1/tickets")
             .await
@@ -27,11 +23,9 @@ async fn tickets(app: &TestApp) -> Vec<Value> {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if !tickets.is_empty() || Instant::now() > deadline {
-            return tickets;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (!tickets.is_empty()).then_some(tickets)
+    })
+    .await
 }
 
 /// A support mailbox, watched: read over IMAP (`import_from: all`), answered through its own
@@ -182,23 +176,19 @@ async fn replies_go_to_the_reply_to_and_every_id_form_threads() {
             ),
         )
         .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let number = loop {
-        let all = app.get("/api/v1/tickets").await.body;
-        let found = all
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["number"] != other)
-            .map(|t| t["number"].clone());
-        match found {
-            Some(n) => break n,
-            None if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            None => panic!("the form's message opened no ticket: {all}"),
-        }
-    };
+    let number = eventually(
+        "the form's message opening a ticket",
+        Duration::from_secs(20),
+        async || {
+            let all = app.get("/api/v1/tickets").await.body;
+            all.as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["number"] != other)
+                .map(|t| t["number"].clone())
+        },
+    )
+    .await;
     let messages = ticket_messages(&app, &number, 1).await;
     assert_eq!(messages[0]["reply_to"], json!([customer]));
     assert_eq!(messages[0]["in_reply_to"], json!([]));
