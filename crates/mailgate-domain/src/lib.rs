@@ -9,6 +9,7 @@ pub mod ids;
 pub mod incoming;
 pub mod mail;
 pub mod oauth_app;
+pub mod outbox;
 pub mod outgoing;
 pub mod proxy;
 pub mod server;

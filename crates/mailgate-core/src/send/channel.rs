@@ -3,14 +3,17 @@
 //! server usable, so that one that cannot be used hands the message to the next server before
 //! its recipient filter decides anything.
 
-use super::deliver::{Accepted, Failure, Server, refusals, render};
+use super::failure::Failure;
+use super::message::render;
 use super::pool::Lease;
-use super::settled::{Settled, unsettled};
+use super::route::Server;
+use super::settled::{Accepted, Settled, refusals, unsettled};
 use crate::Core;
 use crate::login;
 use crate::objects::OutgoingServers;
 use crate::tokens::CredentialKey;
 use mailgate_domain::mail::compose::Draft;
+use mailgate_domain::outbox::ServerAnswer;
 use mailgate_domain::outgoing::OutgoingTransport;
 use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_proto::error::ProtoError;
@@ -19,7 +22,6 @@ use mailgate_proto::sasl::Credentials;
 use mailgate_proto::smtp::Envelope;
 use mailgate_store::OutboxRow;
 use secrecy::SecretString;
-use serde_json::json;
 
 pub(super) enum Channel {
     Smtp(Lease),
@@ -88,15 +90,21 @@ impl Channel {
                 })
                 .await?;
                 let reply = match answer {
-                    Ok(sent) => json!({"id": sent.id, "thread_id": sent.thread_id}),
+                    Ok(sent) => ServerAnswer::Gmail {
+                        id: sent.id,
+                        thread_id: sent.thread_id,
+                    },
                     // Google said yes, in words mailgate cannot read (a proxy's page): it took
                     // the message, which must not go out again.
                     Err(GmailError::BadAnswer { status, detail })
                         if (200..300).contains(&status) =>
                     {
-                        json!({"status": status, "unreadable_answer": detail})
+                        ServerAnswer::GmailUnreadable {
+                            status,
+                            unreadable_answer: detail,
+                        }
                     }
-                    Err(e) => return Err(Failure::gmail(&e)),
+                    Err(e) => return Err(Failure::gmail(e)),
                 };
                 let accepted = Accepted {
                     recipients: draft
@@ -143,15 +151,14 @@ where
     F: Fn(SecretString) -> Fut,
     Fut: std::future::Future<Output = Result<T, GmailError>>,
 {
-    let answer = call(token.clone()).await;
-    match (&answer, key) {
+    match (call(token.clone()).await, key) {
         (Err(e), Some(key)) if e.is_auth() => {
             let fresh = crate::tokens::replace_rejected(core, key, &token)
                 .await
                 .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
             Ok(call(fresh.token).await)
         }
-        _ => Ok(answer),
+        (answer, _) => Ok(answer),
     }
 }
 
@@ -190,7 +197,7 @@ async fn smtp(
         recipients: delivery.accepted.clone(),
         rejected: refusals(&delivery.rejected),
         deferred: refusals(&delivery.deferred),
-        reply: json!(delivery.reply.to_string()),
+        reply: ServerAnswer::Smtp(delivery.reply.to_string()),
     };
     Ok((accepted, raw))
 }

@@ -3,7 +3,8 @@
 //! configuration changed, when its token is about to expire (it is rebuilt with a fresh one),
 //! or when it failed; one idle for a while is checked with NOOP first.
 
-use super::deliver::{Failure, Server};
+use super::failure::Failure;
+use super::route::Server;
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::OutgoingServers;

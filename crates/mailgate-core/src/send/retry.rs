@@ -11,6 +11,7 @@
 use crate::Core;
 use crate::objects::ServiceError;
 use mailgate_domain::Id;
+use mailgate_domain::outbox::OutboxStatus;
 use mailgate_store::{ObjectKind, OutboxRetry};
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ pub struct Retried {
 pub enum RetryError {
     /// The message is being sent, was sent, or was blocked by a filter.
     #[error("message {id} is `{status}`; only queued and failed messages can be retried")]
-    NotRetryable { id: String, status: String },
+    NotRetryable { id: String, status: OutboxStatus },
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -36,7 +37,10 @@ impl RetryError {
     /// What to do instead, for the person who asked.
     pub fn hint(&self) -> String {
         match self {
-            RetryError::NotRetryable { id, status } if status == "sending" => format!(
+            RetryError::NotRetryable {
+                id,
+                status: OutboxStatus::Sending,
+            } => format!(
                 "a delivery round is running now; follow it with GET /api/v1/messages/{id}"
             ),
             RetryError::NotRetryable { .. } => {

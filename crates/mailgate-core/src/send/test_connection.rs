@@ -5,8 +5,8 @@
 //! replaced once). The Gmail API: the credential (which proves the grant or the delegation) and
 //! a profile call when the granted scopes allow it. Nothing is sent.
 
-use super::deliver::Server;
 use super::pool::{self, IO_TIMEOUT, ehlo_name, endpoint};
+use super::route::Server;
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
@@ -48,7 +48,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         id: row.id,
         name: row.name,
         updated_at_ms: row.updated_at_ms,
-        provider: super::deliver::provider_of(core, &spec).await,
+        provider: super::route::provider_of(core, &spec).await,
         spec,
     };
     let gmail_api = matches!(server.spec.transport, OutgoingTransport::GmailApi { .. });
@@ -139,7 +139,7 @@ async fn gmail(
     })
     .await;
     match answer {
-        Err(failure) => steps.fail("profile", t, failure.diagnosis),
+        Err(failure) => steps.fail("profile", t, failure.diagnosis()),
         Ok(Ok(profile)) => {
             steps.pass(
                 "profile",
@@ -229,7 +229,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
     if let Err(refused) = client.authenticate(&login.credentials).await {
         client = match pool::sign_in_again(core, server, &mut login, refused, &ep, tls).await {
             Ok(c) => c,
-            Err(failure) => return steps.fail("authenticate", t, failure.diagnosis),
+            Err(failure) => return steps.fail("authenticate", t, failure.diagnosis()),
         };
         replaced = "; the first token was refused, a fresh one was accepted";
     }

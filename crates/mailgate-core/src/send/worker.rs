@@ -75,7 +75,7 @@ impl Outbox {
                 match core.store.finish_outgoing(&finish, core.clock.now_ms()).await? {
                     true => {
                         tracing::info!(id = %row.id, status = %finish.status, attempt = row.attempts, "delivery round finished");
-                        metrics::counter!("mailgate_outbox_rounds_total", "status" => finish.status.clone()).increment(1);
+                        metrics::counter!("mailgate_outbox_rounds_total", "status" => finish.status.as_str()).increment(1);
                     }
                     false => tracing::warn!(id = %row.id, "a delivery round ended after its lease lapsed; its outcome was dropped"),
                 }

@@ -31,7 +31,7 @@ mod transport;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use authorize::{account_mismatch, authorization_error, email_unverified, scope_not_granted};
 pub use catalog::{CATALOG, Code, Entry, RAISED_IN_CORE, lookup};
@@ -48,7 +48,7 @@ pub const REDIRECT_URI_PLACEHOLDER: &str = "{base_url}/oauth/callback";
 
 /// What went wrong and how to fix it. `code` is stable (snake_case), used in API answers and
 /// metrics; `message` and `hint` are for people and may be reworded at any time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Diagnosis {
     /// Stable identifier of the failure, one per meaning (see [`CATALOG`]); on the wire as
     /// [`Code::as_str`].
@@ -62,7 +62,7 @@ pub struct Diagnosis {
 }
 
 /// What the caller should do with the failing credential or connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// A configuration problem an admin must fix (wrong client, scope, disabled API...); do not

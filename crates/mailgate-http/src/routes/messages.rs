@@ -80,17 +80,19 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<MessagesQuery>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
-    const STATUSES: [&str; 5] = ["queued", "sending", "sent", "failed", "blocked"];
-    if let Some(status) = &q.status
-        && !STATUSES.contains(&status.as_str())
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("`status` is `{status}`"),
-        )
-        .hint(format!("use one of {}", STATUSES.join(", "))));
-    }
+    use mailgate_domain::outbox::OutboxStatus;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(text) => Some(OutboxStatus::parse(text).ok_or_else(|| {
+            let all: Vec<&str> = OutboxStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("`status` is `{text}`"),
+            )
+            .hint(format!("use one of {}", all.join(", ")))
+        })?),
+    };
     let before = q
         .before
         .as_deref()
@@ -101,7 +103,7 @@ pub async fn list(
                 .hint("give the id of a message from the previous page")
         })?;
     let query = mailgate_store::OutboxQuery {
-        status: q.status,
+        status,
         ticket_number: q.ticket,
         before,
         limit: q.limit.unwrap_or(50),

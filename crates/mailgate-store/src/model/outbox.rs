@@ -2,6 +2,7 @@
 
 use super::tickets::MessageRow;
 use mailgate_domain::Id;
+use mailgate_domain::outbox::{AttemptOutcome, OutboxStatus};
 
 /// A message in the outbox: what to send (the draft, as JSON), and how far its delivery got.
 #[derive(Clone, PartialEq, Eq)]
@@ -11,8 +12,7 @@ pub struct OutboxRow {
     pub idempotency_key: Option<String>,
     /// SHA-256 of the request, to tell a retry from another request that reuses the key.
     pub request_hash: Vec<u8>,
-    /// `queued`, `sending`, `sent`, `failed` or `blocked`.
-    pub status: String,
+    pub status: OutboxStatus,
     /// The outgoing server asked for; `None` for the primary.
     pub server_id: Option<Id>,
     /// The ticket this is a reply to.
@@ -57,8 +57,7 @@ pub struct AttemptRow {
     pub round: i64,
     pub server_id: Option<Id>,
     pub server_name: String,
-    /// `sent`, `transient`, `permanent`, `unavailable` or `blocked`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     /// JSON: the server's words, the diagnosis, the recipients.
     pub detail: String,
     pub started_at_ms: i64,
@@ -70,8 +69,8 @@ pub struct AttemptRow {
 #[derive(Debug, Clone)]
 pub struct OutboxFinish {
     pub id: Id,
-    /// `queued` (retry at `next_attempt_at_ms`), `sent`, `failed` or `blocked`.
-    pub status: String,
+    /// `Queued` (retry at `next_attempt_at_ms`), `Sent`, `Failed` or `Blocked`.
+    pub status: OutboxStatus,
     pub next_attempt_at_ms: i64,
     pub sent_server_id: Option<Id>,
     pub result: Option<String>,
@@ -84,7 +83,7 @@ pub struct OutboxFinish {
 /// An outbox listing.
 #[derive(Debug, Clone, Default)]
 pub struct OutboxQuery {
-    pub status: Option<String>,
+    pub status: Option<OutboxStatus>,
     pub ticket_number: Option<i64>,
     /// Messages queued before this one (newest first paging).
     pub before: Option<Id>,

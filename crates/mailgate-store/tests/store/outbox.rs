@@ -1,5 +1,6 @@
 use crate::store_test;
 use mailgate_domain::Id;
+use mailgate_domain::outbox::{AttemptOutcome, OutboxStatus};
 use mailgate_store::{AttemptRow, OutboxFinish, OutboxQuery, OutboxRow, Store};
 
 fn queued(key: Option<&str>, at: i64) -> OutboxRow {
@@ -7,7 +8,7 @@ fn queued(key: Option<&str>, at: i64) -> OutboxRow {
         id: Id::new(),
         idempotency_key: key.map(str::to_owned),
         request_hash: vec![1, 2, 3],
-        status: "queued".into(),
+        status: OutboxStatus::Queued,
         server_id: None,
         ticket_number: None,
         message_id: format!("{}@mailgate.localhost", Id::new()),
@@ -26,7 +27,7 @@ fn queued(key: Option<&str>, at: i64) -> OutboxRow {
 fn finish(id: Id, status: &str, next: i64) -> OutboxFinish {
     OutboxFinish {
         id,
-        status: status.into(),
+        status: OutboxStatus::parse(status).unwrap(),
         next_attempt_at_ms: next,
         sent_server_id: None,
         result: Some(r#"{"ok":true}"#.into()),
@@ -35,11 +36,10 @@ fn finish(id: Id, status: &str, next: i64) -> OutboxFinish {
             server_id: None,
             server_name: "Support SMTP".into(),
             outcome: if status == "sent" {
-                "sent"
+                AttemptOutcome::Sent
             } else {
-                "transient"
-            }
-            .into(),
+                AttemptOutcome::Transient
+            },
             detail: "{}".into(),
             started_at_ms: 10,
             finished_at_ms: 11,
@@ -85,7 +85,7 @@ store_test!(
         store.enqueue_outgoing(&later).await.unwrap();
         let taken = claim(store.as_ref(), 1_000).await;
         assert_eq!(taken.iter().map(|r| r.id).collect::<Vec<_>>(), vec![due.id]);
-        assert_eq!(taken[0].status, "sending");
+        assert_eq!(taken[0].status.as_str(), "sending");
         assert_eq!(taken[0].attempts, 1);
         assert_eq!(taken[0].lease_until_ms, Some(2_000));
         // Leased: not handed out again while the lease holds.
@@ -128,12 +128,12 @@ store_test!(
                 .unwrap()
         );
         let sent = store.get_outgoing(row.id).await.unwrap().unwrap();
-        assert_eq!(sent.status, "sent");
+        assert_eq!(sent.status.as_str(), "sent");
         assert_eq!(sent.sent_at_ms, Some(60_010));
         assert_eq!(sent.attempts, 2);
         let answers = store.outgoing_attempts(row.id).await.unwrap();
         assert_eq!(answers.len(), 2);
-        assert_eq!(answers[1].outcome, "sent");
+        assert_eq!(answers[1].outcome.as_str(), "sent");
         let events = store.list_events(0, 10).await.unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(
@@ -197,7 +197,7 @@ store_test!(listing_filters_and_pages_newest_first, |store| {
     claim(store.as_ref(), 100).await;
     let sending = store
         .list_outgoing(&OutboxQuery {
-            status: Some("sending".into()),
+            status: Some(OutboxStatus::Sending),
             limit: 50,
             ..Default::default()
         })
@@ -207,7 +207,7 @@ store_test!(listing_filters_and_pages_newest_first, |store| {
     assert!(
         store
             .list_outgoing(&OutboxQuery {
-                status: Some("queued".into()),
+                status: Some(OutboxStatus::Queued),
                 limit: 50,
                 ..Default::default()
             })

@@ -96,7 +96,7 @@ async fn pending(app: &TestApp, status: &str) -> bool {
     !app.core
         .store
         .list_outgoing(&OutboxQuery {
-            status: Some(status.into()),
+            status: mailgate_domain::outbox::OutboxStatus::parse(status),
             limit: 1,
             ..Default::default()
         })

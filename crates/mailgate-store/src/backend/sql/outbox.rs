@@ -4,6 +4,7 @@ use super::db::{Pool, Row};
 use super::{events, tickets};
 use crate::StoreError;
 use crate::backend::{parse_id, parse_optional_id, with_columns};
+use mailgate_domain::outbox::{AttemptOutcome, OutboxStatus};
 use sqlx::FromRow;
 
 /// The columns of `outbox` that make an [`crate::OutboxRow`].
@@ -39,7 +40,8 @@ pub(super) fn outbox_row(row: &Row) -> Result<crate::OutboxRow, StoreError> {
         id: parse_id("id", &r.id)?,
         idempotency_key: r.idempotency_key,
         request_hash: r.request_hash,
-        status: r.status,
+        status: OutboxStatus::parse(&r.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown outbox status `{}`", r.status)))?,
         server_id: parse_optional_id("server_id", r.server_id)?,
         ticket_number: r.ticket_number,
         message_id: r.message_id,
@@ -69,7 +71,7 @@ pub(super) async fn enqueue_outgoing(
     .bind(row.id.to_string())
     .bind(&row.idempotency_key)
     .bind(&row.request_hash)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.server_id.map(|i| i.to_string()))
     .bind(row.ticket_number)
     .bind(&row.message_id)
@@ -125,7 +127,9 @@ pub(super) async fn outgoing_attempts(
                 round: r.round,
                 server_id: parse_optional_id("server_id", r.server_id)?,
                 server_name: r.server_name,
-                outcome: r.outcome,
+                outcome: AttemptOutcome::parse(&r.outcome).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown attempt outcome `{}`", r.outcome))
+                })?,
                 detail: r.detail,
                 started_at_ms: r.started_at,
                 finished_at_ms: r.finished_at,
@@ -158,7 +162,7 @@ pub(super) async fn list_outgoing(
          ORDER BY created_at DESC, id DESC LIMIT $4",
         OUTBOX_COLUMNS,
     ))
-    .bind(&query.status)
+    .bind(query.status.map(OutboxStatus::as_str))
     .bind(query.ticket_number)
     .bind(query.before.map(|i| i.to_string()))
     .bind(query.limit.clamp(1, 500))
@@ -216,7 +220,7 @@ pub(super) async fn finish_outgoing(
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
-    let sent_at = (finish.status == "sent").then_some(now_ms);
+    let sent_at = (finish.status == OutboxStatus::Sent).then_some(now_ms);
     let updated = sqlx::query(
         "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL, sent_server_id \
          = COALESCE($4, sent_server_id), \
@@ -224,7 +228,7 @@ pub(super) async fn finish_outgoing(
          = 'sending'",
     )
     .bind(finish.id.to_string())
-    .bind(&finish.status)
+    .bind(finish.status.as_str())
     .bind(finish.next_attempt_at_ms)
     .bind(finish.sent_server_id.map(|i| i.to_string()))
     .bind(&finish.result)
@@ -246,7 +250,7 @@ pub(super) async fn finish_outgoing(
         .bind(a.round)
         .bind(a.server_id.map(|i| i.to_string()))
         .bind(&a.server_name)
-        .bind(&a.outcome)
+        .bind(a.outcome.as_str())
         .bind(&a.detail)
         .bind(a.started_at_ms)
         .bind(a.finished_at_ms)
