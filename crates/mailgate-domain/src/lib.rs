@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod error;
+pub mod error_chain;
 pub mod filter;
 pub mod ids;
 pub mod incoming;
@@ -16,6 +17,7 @@ pub mod troubleshoot;
 
 pub use email::{Domain, EmailAddress};
 pub use error::{FieldError, FieldErrors};
+pub use error_chain::error_chain;
 pub use filter::{Filter, FilterInput, FilterKind};
 pub use ids::Id;
 pub use secrecy::{ExposeSecret, SecretString};
