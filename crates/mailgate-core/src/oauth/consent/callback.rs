@@ -45,23 +45,23 @@ pub async fn callback(core: &Core, params: CallbackParams) -> CallbackOutcome {
             mailbox: target.mailbox,
             granted_scope,
         },
-        Err((server_name, error)) => CallbackOutcome::Failed {
+        Err((server_name, diagnosis)) => CallbackOutcome::Failed {
             server_name,
             // Hints about the redirect URI name the exact one to register.
-            diagnosis: error
-                .diagnosis()
-                .with_redirect_uri(&core.settings.redirect_uri()),
+            diagnosis: diagnosis.with_redirect_uri(&core.settings.redirect_uri()),
         },
     }
 }
 
-/// The consent's server and granted scope, or why it failed (with the server's name once known).
+/// The consent's server and granted scope, or why it failed (with the server's name once known),
+/// as the page tells it: each failure's diagnosis is built once, here.
 async fn callback_inner(
     core: &Core,
     params: CallbackParams,
-) -> Result<(ConsentTarget, String), (Option<String>, ConsentError)> {
+) -> Result<(ConsentTarget, String), (Option<String>, Diagnosis)> {
+    let failed = |name: Option<String>, e: ConsentError| (name, e.diagnosis());
     let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
-        return Err((None, ConsentError::state(StateUse::Unknown)));
+        return Err(failed(None, ConsentError::state(StateUse::Unknown)));
     };
     let row = match core
         .store
@@ -69,35 +69,36 @@ async fn callback_inner(
         .await
     {
         Ok(StateUse::Taken(row)) => row,
-        Ok(other) => return Err((None, ConsentError::state(other))),
-        Err(e) => return Err((None, ConsentError::internal(e))),
+        Ok(other) => return Err(failed(None, ConsentError::state(other))),
+        Err(e) => return Err(failed(None, ConsentError::internal(e))),
     };
     let target = target_of(core, row.server_id)
         .await
-        .map_err(|e| (None, e))?;
+        .map_err(|e| failed(None, e))?;
     let name = Some(target.server_name.clone());
     let provider = ProviderKind::from(target.app.provider);
     if let Some(error) = params.error.as_deref() {
         let diagnosis =
             troubleshoot::authorization_error(provider, error, params.error_description.as_deref());
         consent_failed(core, &target, &diagnosis).await;
-        return Err((name, ConsentError::Refused(diagnosis)));
+        return Err((name, diagnosis));
     }
     let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
         return Err((
             name,
-            ConsentError::Refused(troubleshoot::authorization_error(
+            troubleshoot::authorization_error(
                 provider,
                 "invalid_request",
                 Some("the provider sent neither a code nor an error"),
-            )),
+            ),
         ));
     };
     match finish(core, &target, &row, code).await {
         Ok(granted_scope) => Ok((target, granted_scope)),
         Err(error) => {
-            consent_failed(core, &target, &error.diagnosis()).await;
-            Err((name, error))
+            let diagnosis = error.diagnosis();
+            consent_failed(core, &target, &diagnosis).await;
+            Err((name, diagnosis))
         }
     }
 }
