@@ -159,7 +159,7 @@ async fn check_server(core: &Core, server: &Server, checks: &mut Vec<Check>) -> 
                 None,
             );
         }
-        Err(d) => push_diagnosis(&mut push, "credential", &d),
+        Err(e) => push_diagnosis(&mut push, "credential", e.diagnosis()),
     }
     let granted = core
         .store

@@ -45,9 +45,7 @@ pub async fn login<R: Resource>(
                     "the server names no OAuth app or service account",
                 ))
             })?;
-            let token = tokens::access_token(core, &key)
-                .await
-                .map_err(TokenError::classify)?;
+            let token = tokens::access_token(core, &key).await?;
             Ok(Some(Login {
                 credentials: Credentials::XOAuth2 {
                     user: mailbox.to_owned(),

@@ -3,27 +3,46 @@
 //! areas build; together they cover `Code::ALL`. A code cannot be built from a string: the only
 //! way from text to a code is `Code::parse`, used where a stored diagnosis is read back.
 
-use crate::oauth::{consent, service_account, token_client};
+use crate::oauth::consent::ConsentError;
+use crate::oauth::{service_account, token_client};
 use crate::receive::error::WatchError;
+use crate::token_error::TokenError;
 use crate::tokens;
 use mailgate_domain::troubleshoot::{CATALOG, Code, Diagnosis, RAISED_IN_CORE, lookup};
 use mailgate_store::{StateUse, StoreError};
 use std::collections::BTreeSet;
 
-/// What each path of the core crate that builds its own diagnosis can produce.
-fn produced() -> Vec<Diagnosis> {
-    vec![
-        consent::internal("boom"),
-        consent::server_gone(),
-        consent::no_refresh_token(),
-        consent::account_unknown(),
-        consent::state_problem(StateUse::Expired),
-        consent::state_problem(StateUse::AlreadyUsed),
-        consent::state_problem(StateUse::Unknown),
-        token_client::unreadable("https://oauth2.example/token", 200),
+/// Every error the token path builds itself (the provider's answers are read by the domain's
+/// catalog, whose tests cover them).
+fn built_token_errors() -> impl Iterator<Item = TokenError> {
+    [
+        TokenError::Refused(token_client::unreadable(
+            "https://oauth2.example/token",
+            200,
+        )),
         service_account::bad_key("the key is not PEM"),
-        tokens::authorization_required(),
-        tokens::store_failure(StoreError::Corrupt("a row".into())),
+        TokenError::Refused(tokens::authorization_required()),
+        TokenError::store(&StoreError::Corrupt("a row".into())),
+    ]
+    .into_iter()
+}
+
+/// What each path of the core crate that builds its own diagnosis can produce: every variant of
+/// a consent's failure, every error the token path builds itself, and what a watcher reports.
+fn produced() -> Vec<Diagnosis> {
+    let consent = [
+        ConsentError::internal("boom"),
+        ConsentError::ServerGone,
+        ConsentError::NoRefreshToken,
+        ConsentError::AccountUnknown,
+        ConsentError::state(StateUse::Expired),
+        ConsentError::state(StateUse::AlreadyUsed),
+        ConsentError::state(StateUse::Unknown),
+        ConsentError::Token(TokenError::store(&StoreError::Corrupt("a row".into()))),
+    ];
+    let mut all: Vec<Diagnosis> = consent.iter().map(ConsentError::diagnosis).collect();
+    all.extend(built_token_errors().map(TokenError::into_diagnosis));
+    all.extend([
         tokens::stored_diagnosis("authorization_required", None),
         tokens::stored_diagnosis("needs_reauthorization", None),
         tokens::stored_diagnosis("failed", None),
@@ -35,7 +54,23 @@ fn produced() -> Vec<Diagnosis> {
         WatchError::Store(StoreError::Corrupt("a row".into())).diagnosis(),
         WatchError::Internal("a bug".into()).diagnosis(),
         WatchError::Config("no password is stored".into()).diagnosis(),
-    ]
+    ]);
+    all
+}
+
+/// The token path picks its variant where a failure is known; each pick agrees with what the
+/// catalog's code and severity say (the one sorting `TokenError::classify` does), so a watcher or
+/// the outbox decides the same whichever path the failure took.
+#[test]
+fn each_token_error_built_in_core_is_sorted_as_the_catalog_sorts_it() {
+    for e in built_token_errors() {
+        let sorted = TokenError::classify(e.diagnosis().clone());
+        assert_eq!(
+            std::mem::discriminant(&e),
+            std::mem::discriminant(&sorted),
+            "{e:?}"
+        );
+    }
 }
 
 #[test]

@@ -1,9 +1,15 @@
-//! Why a login could not be prepared, sorted once into what the caller does about it.
+//! Why an access token (or a password) could not be had, sorted once, where the failure is
+//! known, into what the caller does about it.
 //!
-//! Retry, re-authorize and configuration decisions match on the variant; the [`Diagnosis`] each
-//! carries is what a person reads (API answers, events, logs, `mailgate doctor`).
+//! The token path returns this, never a bare [`Diagnosis`]: retry, re-authorize and
+//! configuration decisions match on the variant ([`TokenError::is_transient`] and
+//! [`TokenError::needs_reauthorization`] for the credential's own record), and the diagnosis each
+//! carries (its catalog `Code` and the words for people) is read only at the edges: API answers,
+//! events, logs, `mailgate doctor` and the credential's stored `last_error`.
 
+use mailgate_domain::error_chain;
 use mailgate_domain::troubleshoot::{Code, Diagnosis, Severity, is_transport_failure};
+use mailgate_store::StoreError;
 
 /// No access token (or password) for a login.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,8 +28,8 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// Sorts a diagnosis of the token path: the one place that decides, by its code and the
-    /// severity the catalog fixes for it.
+    /// Sorts what the catalog read in a provider's answer (or in a credential's stored reason):
+    /// the one place that decides, by its code and the severity the catalog fixes for it.
     pub fn classify(diagnosis: Diagnosis) -> Self {
         if diagnosis.code == Code::ServerMisconfigured {
             TokenError::Misconfigured(diagnosis)
@@ -34,8 +40,47 @@ impl TokenError {
         }
     }
 
+    /// The token store failed: none for now. The store's error chain is logged here, once; a
+    /// person reads that mailgate's database failed.
+    pub fn store(e: &StoreError) -> Self {
+        tracing::error!(error = %error_chain(e), "token store failure");
+        TokenError::Unavailable(Diagnosis::new(
+            Code::Internal,
+            "mailgate could not read or write its token store",
+            "check the database; the server log has the details",
+        ))
+    }
+
+    /// The catalog says to try again later: a credential keeps its token and backs off.
+    pub fn is_transient(&self) -> bool {
+        self.diagnosis().severity == Severity::Transient
+    }
+
+    /// The grant ended: someone must sign in and consent again.
+    pub fn needs_reauthorization(&self) -> bool {
+        self.diagnosis().severity == Severity::Reauthorize
+    }
+
+    /// The same failure, told after the mail server refused the token in store (`refused`).
+    pub fn after_refused_token(self, refused: &Diagnosis) -> Self {
+        match self {
+            TokenError::Refused(d) => TokenError::Refused(d.after_refused_token(refused)),
+            TokenError::Unavailable(d) => TokenError::Unavailable(d.after_refused_token(refused)),
+            TokenError::Misconfigured(d) => {
+                TokenError::Misconfigured(d.after_refused_token(refused))
+            }
+        }
+    }
+
     /// What a person reads about it.
     pub fn diagnosis(&self) -> &Diagnosis {
+        match self {
+            TokenError::Refused(d) | TokenError::Unavailable(d) | TokenError::Misconfigured(d) => d,
+        }
+    }
+
+    /// What a person reads about it, taken out.
+    pub fn into_diagnosis(self) -> Diagnosis {
         match self {
             TokenError::Refused(d) | TokenError::Unavailable(d) | TokenError::Misconfigured(d) => d,
         }
@@ -44,9 +89,7 @@ impl TokenError {
 
 impl From<TokenError> for Diagnosis {
     fn from(error: TokenError) -> Self {
-        match error {
-            TokenError::Refused(d) | TokenError::Unavailable(d) | TokenError::Misconfigured(d) => d,
-        }
+        error.into_diagnosis()
     }
 }
 

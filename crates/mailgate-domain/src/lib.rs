@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod error;
+pub mod error_chain;
 pub mod event;
 pub mod filter;
 pub mod ids;
@@ -18,6 +19,7 @@ pub mod troubleshoot;
 
 pub use email::{Domain, EmailAddress};
 pub use error::{FieldError, FieldErrors};
+pub use error_chain::error_chain;
 pub use event::EventKind;
 pub use filter::{Filter, FilterInput, FilterKind};
 pub use ids::Id;

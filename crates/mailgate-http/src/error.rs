@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mailgate_core::objects::ServiceError;
 use mailgate_core::secrets::SecretError;
-use mailgate_domain::{FieldError, FieldErrors};
+use mailgate_domain::{FieldError, FieldErrors, error_chain as chain};
 use mailgate_store::StoreError;
 use serde::Serialize;
 
@@ -140,16 +140,4 @@ impl ApiError {
         }
         Self::internal(chain(&e))
     }
-}
-
-/// An error and its causes, each once: `outer: cause: root cause`.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -3,6 +3,7 @@
 
 use crate::Core;
 use crate::objects::{Objects, ServiceAccounts};
+use crate::token_error::TokenError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind};
@@ -18,7 +19,7 @@ pub async fn fetch_token(
     account_id: Id,
     subject: &str,
     scope: &str,
-) -> Result<super::TokenResponse, Diagnosis> {
+) -> Result<super::TokenResponse, TokenError> {
     let (_, spec, secrets) = Objects::<ServiceAccounts>::load(core, account_id)
         .await
         .map_err(|e| bad_key(&e.to_string()))?;
@@ -44,7 +45,7 @@ fn sign(
     pem: &str,
     header: &serde_json::Value,
     claims: &serde_json::Value,
-) -> Result<String, Diagnosis> {
+) -> Result<String, TokenError> {
     let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
         .map_err(|_| bad_key("the stored key is not a PKCS#8 PEM"))?;
     let key = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der())
@@ -65,10 +66,11 @@ fn sign(
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
-pub(crate) fn bad_key(why: &str) -> Diagnosis {
-    Diagnosis::new(
+/// A key that cannot sign: refused before any request, someone must upload another.
+pub(crate) fn bad_key(why: &str) -> TokenError {
+    TokenError::Refused(Diagnosis::new(
         Code::ServiceAccountKeyUnusable,
         format!("the service account's key cannot sign: {why}"),
         "upload a current JSON key for the service account (IAM & Admin > Service Accounts > Keys)",
-    )
+    ))
 }

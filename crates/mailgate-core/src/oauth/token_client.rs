@@ -1,5 +1,8 @@
-//! Requests to an OAuth2 token endpoint, every failure turned into a diagnosis.
+//! Requests to an OAuth2 token endpoint, every failure sorted into a [`TokenError`] (with the
+//! catalog's diagnosis of it) where it is known.
 
+use crate::token_error::TokenError;
+use mailgate_domain::error_chain;
 use mailgate_domain::troubleshoot::{
     self, Code, Diagnosis, Grant, ProviderKind, TokenRequest, TransportFailure,
 };
@@ -51,7 +54,7 @@ pub async fn request(
     token_url: &str,
     grant: Grant,
     form: &[(&str, &str)],
-) -> Result<TokenResponse, Diagnosis> {
+) -> Result<TokenResponse, TokenError> {
     let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
     // Public values only (never the code, the tokens, the secret or the assertion).
     let asked = TokenRequest {
@@ -63,7 +66,7 @@ pub async fn request(
     let outcome = send(http, provider, token_url, &asked, form).await;
     let label = match &outcome {
         Ok(_) => "ok",
-        Err(d) => d.code.as_str(),
+        Err(e) => e.diagnosis().code.as_str(),
     };
     let grant_label = match grant {
         Grant::AuthorizationCode => "authorization_code",
@@ -81,21 +84,22 @@ async fn send(
     token_url: &str,
     asked: &TokenRequest<'_>,
     form: &[(&str, &str)],
-) -> Result<TokenResponse, Diagnosis> {
+) -> Result<TokenResponse, TokenError> {
     let response = http
         .post(token_url)
         .header("Accept", "application/json")
         .form(form)
         .send()
         .await
-        .map_err(|e| transport_diagnosis(&e, token_url))?;
+        .map_err(|e| transport(&e, token_url))?;
     let status = response.status().as_u16();
     let body = response
         .text()
         .await
-        .map_err(|e| transport_diagnosis(&e, token_url))?;
+        .map_err(|e| transport(&e, token_url))?;
     if (200..300).contains(&status) {
-        let ok: Success = serde_json::from_str(&body).map_err(|_| unreadable(token_url, status))?;
+        let ok: Success = serde_json::from_str(&body)
+            .map_err(|_| TokenError::Refused(unreadable(token_url, status)))?;
         let expires_in = match ok.expires_in {
             Some(serde_json::Value::Number(n)) => n.as_i64(),
             Some(serde_json::Value::String(s)) => s.parse().ok(),
@@ -122,22 +126,27 @@ async fn send(
                 (None, Some(sub)) => Some(sub),
                 (d, _) => d,
             };
-            Err(troubleshoot::token_request_error(
+            // What the provider refused, or says is down for now: the catalog sorts it.
+            Err(TokenError::classify(troubleshoot::token_request_error(
                 asked,
                 provider,
                 status,
                 &f.error,
                 description.as_deref(),
-            ))
+            )))
         }
-        Err(_) if status == 429 || status >= 500 => Err(troubleshoot::token_request_error(
-            asked,
-            provider,
-            status,
-            "temporarily_unavailable",
-            None,
-        )),
-        Err(_) => Err(unreadable(token_url, status)),
+        Err(_) if status == 429 || status >= 500 => {
+            Err(TokenError::classify(troubleshoot::token_request_error(
+                asked,
+                provider,
+                status,
+                "temporarily_unavailable",
+                None,
+            )))
+        }
+        // Not an OAuth2 answer: the token URL points elsewhere. Sorted as a refusal (someone
+        // must fix it before it works), as the catalog's severity for the code says.
+        Err(_) => Err(TokenError::Refused(unreadable(token_url, status))),
     }
 }
 
@@ -151,8 +160,14 @@ pub(crate) fn unreadable(url: &str, status: u16) -> Diagnosis {
     )
 }
 
-/// Connection-level failures (DNS, refused, TLS, timeouts) in the catalog's terms.
-pub fn transport_diagnosis(error: &reqwest::Error, url: &str) -> Diagnosis {
+/// A connection-level failure (DNS, refused, TLS, timeouts) on the way to `url`: none for now,
+/// the provider refused nothing.
+pub fn transport(error: &reqwest::Error, url: &str) -> TokenError {
+    TokenError::Unavailable(transport_diagnosis(error, url))
+}
+
+/// Connection-level failures in the catalog's terms.
+fn transport_diagnosis(error: &reqwest::Error, url: &str) -> Diagnosis {
     let parsed = url::Url::parse(url).ok();
     let host = parsed
         .as_ref()
@@ -194,15 +209,4 @@ pub fn transport_diagnosis(error: &reqwest::Error, url: &str) -> Diagnosis {
         TransportFailure::Closed { host }
     };
     troubleshoot::transport_error(failure)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

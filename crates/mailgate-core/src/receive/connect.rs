@@ -87,7 +87,7 @@ pub(super) async fn replace_refused_token(
             let provider =
                 crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
             let why = why.after_refused_token(&refused.diagnosis(provider));
-            return Err(WatchError::from_login(TokenError::classify(why)));
+            return Err(WatchError::from_login(why));
         }
     };
     login.expires_at_ms = Some(fresh.expires_at_ms);
@@ -135,10 +135,11 @@ pub(super) async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
         Ok(fresh) if fresh.expires_at_ms > expires => None,
         Ok(_) => Some(TOKEN_RETRY),
         // A refusal (the grant is dead): the next session's login reports it.
-        Err(d) if matches!(TokenError::classify(d.clone()), TokenError::Refused(_)) => None,
+        Err(TokenError::Refused(_)) => None,
         // The provider or the way to it fails for now, or the configuration does (the next
         // login would fail the same way, with the same cached token): go on.
-        Err(d) => {
+        Err(e) => {
+            let d = e.diagnosis();
             tracing::warn!(code = d.code.as_str(), error = %d.message, "cannot renew the access token yet; the session goes on with the current one");
             tracing::debug!(user = login.credentials.user(), "access token not renewed");
             Some(TOKEN_RETRY)

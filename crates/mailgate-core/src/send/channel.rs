@@ -155,7 +155,7 @@ where
         (Err(e), Some(key)) if e.is_auth() => {
             let fresh = crate::tokens::replace_rejected(core, key, &token)
                 .await
-                .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why))?;
+                .map_err(|why| Failure::token_not_replaced(Failure::gmail(e), why.into()))?;
             Ok(call(fresh.token).await)
         }
         (answer, _) => Ok(answer),

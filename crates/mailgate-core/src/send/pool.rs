@@ -215,7 +215,9 @@ pub(super) async fn sign_in_again(
     };
     let fresh = crate::tokens::replace_rejected(core, key, token)
         .await
-        .map_err(|why| Failure::token_not_replaced(Failure::connection(server, refused), why))?;
+        .map_err(|why| {
+            Failure::token_not_replaced(Failure::connection(server, refused), why.into())
+        })?;
     login.expires_at_ms = Some(fresh.expires_at_ms);
     // The client picks the mechanism the server offers for it (XOAUTH2, else OAUTHBEARER).
     login.credentials = login.credentials.clone().with_token(fresh.token);

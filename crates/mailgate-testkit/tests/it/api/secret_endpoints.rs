@@ -105,7 +105,10 @@ async fn an_oauth_app_moved_elsewhere_needs_its_secret_and_drops_its_grants() {
             .contains("token_url"),
         "{shown:#}"
     );
-    let refused = tokens::access_token(&app.core, &key).await.unwrap_err();
+    let refused = tokens::access_token(&app.core, &key)
+        .await
+        .unwrap_err()
+        .into_diagnosis();
     assert!(refused.needs_reauthorization(), "{refused:?}");
 }
 

@@ -80,7 +80,10 @@ async fn a_consent_without_the_mail_permission_is_not_connected() {
         "{shown:#}"
     );
     let key = super::connected_key(&oauth, &mailbox);
-    let refused = tokens::access_token(&app.core, &key).await.unwrap_err();
+    let refused = tokens::access_token(&app.core, &key)
+        .await
+        .unwrap_err()
+        .into_diagnosis();
     assert_eq!(refused.code, "oauth_scope_not_granted", "{refused:?}");
 
     // Signing in again with every box ticked connects it.
@@ -195,7 +198,10 @@ async fn a_refused_refresh_is_an_ended_grant_and_a_refused_code_a_sign_in_to_res
         .require_reauthentication(&mailbox);
     // Past the access token's last minute: only a refresh can give one.
     app.clock.advance_secs(59 * 60 + 30);
-    let refused = tokens::access_token(&app.core, &key).await.unwrap_err();
+    let refused = tokens::access_token(&app.core, &key)
+        .await
+        .unwrap_err()
+        .into_diagnosis();
     assert_eq!(
         refused.code, "oauth_reauthentication_required",
         "{refused:?}"

@@ -41,7 +41,10 @@ async fn gmail_api_sender(
 async fn without_delegation_the_token_is_refused_with_the_scope_to_grant() {
     let app = spawn_app().await;
     let (emulator, client_id, _, server, key) = gmail_api_sender(&app).await;
-    let error = tokens::access_token(&app.core, &key).await.unwrap_err();
+    let error = tokens::access_token(&app.core, &key)
+        .await
+        .unwrap_err()
+        .into_diagnosis();
     assert_eq!(error.code, "delegation_not_granted", "{error:?}");
     assert!(
         error
@@ -75,6 +78,7 @@ async fn without_delegation_the_token_is_refused_with_the_scope_to_grant() {
         tokens::access_token(&app.core, &key)
             .await
             .unwrap_err()
+            .diagnosis()
             .code,
         "delegation_not_granted"
     );

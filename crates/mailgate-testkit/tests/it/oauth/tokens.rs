@@ -112,7 +112,8 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
 
     let error = tokens::access_token(&app.core, &dead_key)
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_diagnosis();
     assert_eq!(
         (error.code.as_str(), error.needs_reauthorization()),
         ("oauth_grant_revoked", true),
