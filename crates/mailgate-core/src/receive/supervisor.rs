@@ -7,7 +7,7 @@
 
 use super::watch::watch_mailbox;
 use crate::Core;
-use crate::workers::Outcome;
+use crate::workers::step::Outcome;
 use mailgate_domain::Id;
 use mailgate_store::{ObjectKind, StoreError};
 use std::collections::HashMap;

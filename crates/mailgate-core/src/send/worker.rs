@@ -14,7 +14,7 @@
 
 use super::deliver;
 use crate::Core;
-use crate::workers::Outcome;
+use crate::workers::step::Outcome;
 use mailgate_store::StoreError;
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! that drops every few seconds still brings a large mailbox in, each message once.
 
 use mailgate_core::receive::supervisor::Supervisor;
-use mailgate_core::workers::Outcome;
+use mailgate_core::workers::step::Outcome;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::mailstack::MailStack;
 use mailgate_testkit::proxy::{Link, Proxy};

@@ -6,7 +6,7 @@ use super::watch::{imap_session, mail, oauth_server, ticket_messages, until_tick
 use crate::send::events;
 use mailgate_core::receive::supervisor::Supervisor;
 use mailgate_core::receive::{connect, pop3};
-use mailgate_core::workers::Outcome;
+use mailgate_core::workers::step::Outcome;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::{TestApp, eventually, spawn_app_on_world as spawn_app};
 use serde_json::{Value, json};

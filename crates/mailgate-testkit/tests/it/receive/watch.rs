@@ -1,5 +1,5 @@
 use mailgate_core::receive::{connect, error, imap, pipeline, pop3, supervisor};
-use mailgate_core::workers::Outcome;
+use mailgate_core::workers::step::Outcome;
 use mailgate_store::testing::TestQueries as _;
 use mailgate_testkit::eventually;
 use mailgate_testkit::{TestApp, spawn_app_on_world as spawn_app};

@@ -85,7 +85,7 @@ async fn retry_now_after_the_relay_is_fixed_delivers_queued_mail_at_once() {
     // The backoff holds: nothing is due for minutes.
     assert_eq!(
         mailgate_core::send::deliver_due(&app.core).await.unwrap(),
-        mailgate_core::workers::Outcome::Idle
+        mailgate_core::workers::step::Outcome::Idle
     );
 
     relay.fix();

@@ -113,7 +113,7 @@ async fn a_passing_refusal_is_retried_with_backoff_then_sent() {
     // Not due yet: the next round waits for the backoff (30 s by default, minus jitter).
     assert_eq!(
         mailgate_core::send::deliver_due(&app.core).await.unwrap(),
-        mailgate_core::workers::Outcome::Idle
+        mailgate_core::workers::step::Outcome::Idle
     );
     app.clock.advance_secs(31);
     let second = deliver(&app, &q["id"]).await;
@@ -343,7 +343,7 @@ async fn recipients_refused_for_now_get_the_message_later_and_no_one_gets_it_twi
     // Not due before the backoff; then only the deferred recipient gets it.
     assert_eq!(
         mailgate_core::send::deliver_due(&app.core).await.unwrap(),
-        mailgate_core::workers::Outcome::Idle
+        mailgate_core::workers::step::Outcome::Idle
     );
     app.clock.advance_secs(31);
     let second = deliver(&app, &q["id"]).await;

@@ -1,6 +1,6 @@
 //! The background workers, all started here by [`spawn_all`]: the token refresher, the mailbox
 //! supervisor and the outbox. Each is a loop around one step (`run_once`, answering
-//! [`Outcome`]) that tests call directly.
+//! [`Outcome`](step::Outcome)) that tests call directly.
 //!
 //! A worker that ends before shutdown (it returned or panicked) is logged with its name and
 //! how it ended, reported to the [`Observer`] (`/healthz` and `/readyz` answer 503 meanwhile),
@@ -26,25 +26,9 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
-/// What one step of a worker did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// It handled this many items (messages claimed, tokens renewed, watchers started or
-    /// stopped).
-    DidWork(usize),
-    /// There was nothing to do.
-    Idle,
-}
+pub mod step;
 
-impl Outcome {
-    /// `DidWork(n)`, or `Idle` when `n` is 0.
-    pub fn of(n: usize) -> Self {
-        match n {
-            0 => Self::Idle,
-            n => Self::DidWork(n),
-        }
-    }
-}
+use step::Outcome;
 
 /// The first wait before a worker that ended is started again.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
