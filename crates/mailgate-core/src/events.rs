@@ -1,28 +1,8 @@
 //! Events: what happened, kept in order in the store (webhooks deliver them later) and logged.
 
 use crate::Core;
+pub use mailgate_domain::EventKind;
 use serde::Serialize;
-
-/// Kinds of events by their wire names; the catalogue is [`EventKind`].
-pub mod kind {
-    use mailgate_domain::EventKind;
-
-    pub const CREDENTIAL_CONNECTED: &str = EventKind::CredentialConnected.as_str();
-    pub const CREDENTIAL_NEEDS_REAUTHORIZATION: &str =
-        EventKind::CredentialNeedsReauthorization.as_str();
-    pub const CREDENTIAL_FAILED: &str = EventKind::CredentialFailed.as_str();
-    pub const CONSENT_FAILED: &str = EventKind::ConsentFailed.as_str();
-    pub const TICKET_CREATED: &str = EventKind::TicketCreated.as_str();
-    pub const TICKET_MESSAGE_ADDED: &str = EventKind::TicketMessageAdded.as_str();
-    pub const MESSAGE_IGNORED: &str = EventKind::MessageIgnored.as_str();
-    pub const SERVER_AUTH_FAILED: &str = EventKind::ServerAuthFailed.as_str();
-    pub const SERVER_AFTER_IMPORT_REFUSED: &str = EventKind::ServerAfterImportRefused.as_str();
-    pub const MAILBOX_FIRST_SYNC: &str = EventKind::MailboxFirstSync.as_str();
-    pub const MESSAGE_SENT: &str = EventKind::MessageSent.as_str();
-    pub const MESSAGE_FAILED: &str = EventKind::MessageFailed.as_str();
-    pub const MESSAGE_BLOCKED: &str = EventKind::MessageBlocked.as_str();
-    pub const STORAGE_FULL: &str = EventKind::StorageFull.as_str();
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
@@ -37,17 +17,22 @@ pub struct EventView {
 
 /// Records an event. A failure to record is logged, never returned: an event must not undo the
 /// work it reports.
-pub async fn record(core: &Core, kind: &str, subject_id: Option<&str>, data: serde_json::Value) {
+pub async fn record(
+    core: &Core,
+    kind: EventKind,
+    subject_id: Option<&str>,
+    data: serde_json::Value,
+) {
     // The data names people and quotes mail (addresses, subjects): debug only.
     let id = subject_id.unwrap_or_default();
-    tracing::info!(event = kind, subject_id = id, "event");
-    tracing::debug!(event = kind, subject_id = id, data = %data, "event data");
+    tracing::info!(event = kind.as_str(), subject_id = id, "event");
+    tracing::debug!(event = kind.as_str(), subject_id = id, data = %data, "event data");
     if let Err(e) = core
         .store
         .insert_event(kind, subject_id, &data.to_string(), core.clock.now_ms())
         .await
     {
-        tracing::error!(event = kind, error = %e, "could not record an event");
+        tracing::error!(event = kind.as_str(), error = %e, "could not record an event");
     }
 }
 

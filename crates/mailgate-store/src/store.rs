@@ -132,7 +132,7 @@ pub trait Store: std::any::Any + Send + Sync {
 
     async fn insert_event(
         &self,
-        kind: &str,
+        kind: mailgate_domain::EventKind,
         subject_id: Option<&str>,
         data: &str,
         now_ms: i64,

@@ -1,4 +1,5 @@
-use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
+use super::{Resource, SecretMap, ViewContext, parse_body};
+use crate::clock::rfc3339;
 use mailgate_domain::incoming::{
     AfterImport, BulkMail, ImportFrom, IncomingProtocol, IncomingServerInput, IncomingServerSpec,
 };

@@ -15,7 +15,6 @@ pub use outgoing::{OutgoingServerView, OutgoingServers};
 pub use service_accounts::{ServiceAccountView, ServiceAccounts};
 
 use crate::Core;
-pub(crate) use crate::clock::rfc3339;
 use crate::secrets::SecretError;
 use mailgate_domain::{FieldError, FieldErrors, Id};
 use mailgate_store::{Link, ObjectKind, ObjectRow, Sealed, StoreError};

@@ -1,4 +1,5 @@
-use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
+use super::{Resource, SecretMap, ViewContext, parse_body};
+use crate::clock::rfc3339;
 use mailgate_domain::oauth_app::{OAuthAppInput, OAuthAppSpec, Provider};
 use mailgate_domain::{ExposeSecret, FieldErrors};
 use mailgate_store::{ObjectKind, ObjectRow};

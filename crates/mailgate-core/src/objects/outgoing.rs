@@ -1,7 +1,8 @@
 use super::incoming::{
     CredentialView, ServerStatus, auth_fields, auth_links, connection, password_secret,
 };
-use super::{Resource, SecretMap, ViewContext, parse_body, rfc3339};
+use super::{Resource, SecretMap, ViewContext, parse_body};
+use crate::clock::rfc3339;
 use mailgate_domain::outgoing::{
     OutgoingProtocol, OutgoingServerInput, OutgoingServerSpec, OutgoingTransport,
 };

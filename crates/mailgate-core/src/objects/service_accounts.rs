@@ -1,4 +1,5 @@
-use super::{Resource, SecretMap, ServiceError, ViewContext, parse_body, rfc3339};
+use super::{Resource, SecretMap, ServiceError, ViewContext, parse_body};
+use crate::clock::rfc3339;
 use mailgate_domain::service_account::{ServiceAccountKeyFile, ServiceAccountSpec};
 use mailgate_domain::{ExposeSecret, FieldError, FieldErrors};
 use mailgate_store::{ObjectKind, ObjectRow};

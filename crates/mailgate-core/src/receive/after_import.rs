@@ -45,7 +45,7 @@ pub(super) async fn without_unsafe_removal(
     tracing::warn!(server = %mailbox.name, error = %e, "the after-import action is refused on this server; mail is left in place");
     events::record(
         core,
-        events::kind::SERVER_AFTER_IMPORT_REFUSED,
+        crate::events::EventKind::ServerAfterImportRefused,
         Some(&mailbox.server_id.to_string()),
         serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "after_import": wanted, "diagnosis": diagnosis}),
     )

@@ -120,7 +120,7 @@ pub(super) async fn record_left(
         let (server_id, name, imported, before) = event.as_ref().filter(|_| i == count)?;
         let left = before + count;
         Some(NewEvent {
-            kind: crate::events::kind::MAILBOX_FIRST_SYNC.into(),
+            kind: crate::events::EventKind::MailboxFirstSync,
             subject_id: Some(server_id.to_string()),
             data: serde_json::json!({"server": name, "server_id": server_id.to_string(), "imported": imported, "left": left}).to_string(),
         })

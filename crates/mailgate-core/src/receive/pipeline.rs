@@ -6,7 +6,7 @@
 
 use crate::Core;
 use crate::config::ThreadByTag;
-use crate::events;
+use crate::events::EventKind;
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{BulkMail, IncomingServerSpec};
 use mailgate_domain::mail::{self, Kind, Ours, ThreadHint};
@@ -114,16 +114,16 @@ impl Note {
                 ..
             } => (
                 if *new_ticket {
-                    events::kind::TICKET_CREATED
+                    EventKind::TicketCreated
                 } else {
-                    events::kind::TICKET_MESSAGE_ADDED
+                    EventKind::TicketMessageAdded
                 },
                 ticket_number.to_string(),
             ),
-            _ => (events::kind::MESSAGE_IGNORED, server.to_owned()),
+            _ => (EventKind::MessageIgnored, server.to_owned()),
         };
         Some(NewEvent {
-            kind: kind.to_owned(),
+            kind,
             subject_id: Some(subject_id),
             data: data.to_string(),
         })
@@ -412,8 +412,8 @@ pub async fn import(core: &Core, server_id: Id, batch: Vec<Prepared>) -> Importe
         if let Some(e) = event(i, outcome) {
             // The data names people and quotes mail (addresses, subjects): debug only.
             let subject_id = e.subject_id.unwrap_or_default();
-            tracing::info!(event = e.kind, subject_id, "event");
-            tracing::debug!(event = e.kind, subject_id, data = %e.data, "event data");
+            tracing::info!(event = e.kind.as_str(), subject_id, "event");
+            tracing::debug!(event = e.kind.as_str(), subject_id, data = %e.data, "event data");
         }
     }
     done

@@ -72,7 +72,7 @@ pub async fn watch_mailbox(
                     .increment(1);
                 if e.is_auth() && !reported_auth {
                     reported_auth = true;
-                    events::record(&core, events::kind::SERVER_AUTH_FAILED, Some(&server_id.to_string()), serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "diagnosis": diagnosis})).await;
+                    events::record(&core, crate::events::EventKind::ServerAuthFailed, Some(&server_id.to_string()), serde_json::json!({"server": mailbox.name, "mailbox": mailbox.spec.email, "diagnosis": diagnosis})).await;
                 }
                 let pause = backoff;
                 backoff = (backoff * 2).min(BACKOFF_MAX);

@@ -86,7 +86,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
                     now,
                     None,
                     detail,
-                    Some(("message.blocked", event)),
+                    Some((crate::events::EventKind::MessageBlocked, event)),
                     None,
                 );
             }

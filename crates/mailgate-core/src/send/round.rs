@@ -5,6 +5,7 @@ use super::failure::{Class, Failure, Fate};
 use super::route::Server;
 use super::settled::Settled;
 use crate::Core;
+use crate::events::EventKind;
 use mailgate_domain::Id;
 use mailgate_domain::outbox::{AttemptOutcome, OutboxStatus, Refusal, RoundResult};
 use mailgate_store::{AttemptRow, MessageRow, OutboxFinish, OutboxRow};
@@ -80,7 +81,7 @@ impl<'a> Round<'a> {
         next_attempt_at_ms: i64,
         sent_server_id: Option<Id>,
         mut result: RoundResult,
-        event: Option<(&str, serde_json::Value)>,
+        event: Option<(EventKind, serde_json::Value)>,
         ticket_message: Option<MessageRow>,
     ) -> OutboxFinish {
         self.settled.write(&mut result);
@@ -91,14 +92,14 @@ impl<'a> Round<'a> {
             sent_server_id,
             result: Some(json!(result).to_string()),
             attempts: self.attempts,
-            event: event.map(|(k, d)| (k.to_owned(), d.to_string())),
+            event: event.map(|(k, d)| (k, d.to_string())),
             ticket_message,
         }
     }
 
     /// The `message.sent` event: who has the message and who refused it, over every round,
     /// with `extra` (the server, what a filter removed, what is left undelivered).
-    pub fn sent_event(&self, extra: serde_json::Value) -> (&'static str, serde_json::Value) {
+    pub fn sent_event(&self, extra: serde_json::Value) -> (EventKind, serde_json::Value) {
         let mut event = json!({
             "message_id": format!("<{}>", self.row.message_id),
             "ticket_number": self.row.ticket_number,
@@ -110,7 +111,7 @@ impl<'a> Round<'a> {
                 event[k] = v;
             }
         }
-        ("message.sent", event)
+        (EventKind::MessageSent, event)
     }
 
     /// The message's last round, after earlier rounds delivered it to some recipients while
@@ -174,7 +175,7 @@ impl<'a> Round<'a> {
                 now,
                 None,
                 result,
-                Some(("message.failed", event)),
+                Some((EventKind::MessageFailed, event)),
                 None,
             );
         }
@@ -183,7 +184,7 @@ impl<'a> Round<'a> {
         let next = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
         let result = RoundResult {
             failure: Some(failure.error(Fate::Retried)),
-            retry_at: Some(crate::objects::rfc3339(next)),
+            retry_at: Some(crate::clock::rfc3339(next)),
             ..result
         };
         self.finish(OutboxStatus::Queued, next, None, result, None, None)

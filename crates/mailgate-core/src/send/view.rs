@@ -2,7 +2,8 @@
 //! server's answer so far.
 
 use crate::Core;
-use crate::objects::{ServiceError, rfc3339};
+use crate::clock::rfc3339;
+use crate::objects::ServiceError;
 use mailgate_domain::Id;
 use mailgate_domain::mail::compose::Draft;
 use mailgate_domain::outbox::{AttemptOutcome, OutboxStatus};

@@ -169,9 +169,9 @@ pub(super) async fn record_failure(
         };
         if was != status {
             let kind = if status == NEEDS_REAUTHORIZATION {
-                events::kind::CREDENTIAL_NEEDS_REAUTHORIZATION
+                crate::events::EventKind::CredentialNeedsReauthorization
             } else {
-                events::kind::CREDENTIAL_FAILED
+                crate::events::EventKind::CredentialFailed
             };
             events::record(core, kind, Some(&updated.id.to_string()), serde_json::json!({"mailbox": key.subject, "owner_id": key.owner_id, "diagnosis": diagnosis})).await;
         }

@@ -221,7 +221,7 @@ async fn record_full_event(state: &AppState) -> Result<(), StoreError> {
         .core
         .store
         .insert_event(
-            mailgate_core::events::kind::STORAGE_FULL,
+            mailgate_core::events::EventKind::StorageFull,
             None,
             &data,
             state.core.clock.now_ms(),

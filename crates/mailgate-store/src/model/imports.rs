@@ -83,7 +83,7 @@ pub enum ImportOutcome {
 /// An event written in the transaction of the import it reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
-    pub kind: String,
+    pub kind: mailgate_domain::EventKind,
     pub subject_id: Option<String>,
     /// JSON.
     pub data: String,

@@ -76,7 +76,7 @@ pub struct OutboxFinish {
     pub result: Option<String>,
     pub attempts: Vec<AttemptRow>,
     /// `(kind, data as JSON)`.
-    pub event: Option<(String, String)>,
+    pub event: Option<(mailgate_domain::EventKind, String)>,
     pub ticket_message: Option<MessageRow>,
 }
 

@@ -157,11 +157,21 @@ store_test!(a_state_is_taken_once_and_not_after_it_expires, |store| {
 
 store_test!(events_come_back_in_order_after_a_cursor, |store| {
     let a = store
-        .insert_event("credential.connected", Some("x"), "{\"n\":1}", 5)
+        .insert_event(
+            mailgate_domain::EventKind::CredentialConnected,
+            Some("x"),
+            "{\"n\":1}",
+            5,
+        )
         .await
         .unwrap();
     let b = store
-        .insert_event("credential.needs_reauthorization", None, "{\"n\":2}", 6)
+        .insert_event(
+            mailgate_domain::EventKind::CredentialNeedsReauthorization,
+            None,
+            "{\"n\":2}",
+            6,
+        )
         .await
         .unwrap();
     assert!(b > a);

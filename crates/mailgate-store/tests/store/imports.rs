@@ -3,6 +3,7 @@
 
 use crate::store_test;
 use crate::tickets::{import, parts, request, server, source};
+use mailgate_domain::EventKind;
 use mailgate_domain::Id;
 use mailgate_domain::mail::{PartEncoding, RawPart};
 use mailgate_store::testing::TestQueries as _;
@@ -11,12 +12,12 @@ use mailgate_store::{ImportOutcome, ImportRequest, NewEvent, Store};
 /// The event the receive pipeline would write: which request, and what became of it.
 fn event(i: usize, outcome: &ImportOutcome) -> Option<NewEvent> {
     let kind = match outcome {
-        ImportOutcome::Imported { .. } => "imported",
-        ImportOutcome::Skipped => "skipped",
+        ImportOutcome::Imported { .. } => EventKind::TicketCreated,
+        ImportOutcome::Skipped => EventKind::MessageIgnored,
         ImportOutcome::Duplicate { .. } | ImportOutcome::AlreadySeen => return None,
     };
     Some(NewEvent {
-        kind: kind.into(),
+        kind,
         subject_id: None,
         data: format!("{{\"request\": {i}}}"),
     })
@@ -114,10 +115,10 @@ store_test!(
         assert_eq!(due, want);
         assert!(store.sources_to_act_on(&[]).await.unwrap().is_empty());
         let expected: Vec<(String, String)> = [
-            ("imported", 0),
-            ("imported", 2),
-            ("skipped", 4),
-            ("skipped", 5),
+            ("ticket.created", 0),
+            ("ticket.created", 2),
+            ("message.ignored", 4),
+            ("message.ignored", 5),
         ]
         .iter()
         .map(|(k, i)| (k.to_string(), format!("{{\"request\": {i}}}")))

@@ -44,7 +44,7 @@ fn finish(id: Id, status: &str, next: i64) -> OutboxFinish {
             started_at_ms: 10,
             finished_at_ms: 11,
         }],
-        event: Some(("message.sent".into(), "{}".into())),
+        event: Some((mailgate_domain::EventKind::MessageSent, "{}".into())),
         ticket_message: None,
     }
 }

@@ -106,7 +106,7 @@ async fn callback_inner(
 async fn consent_failed(core: &Core, target: &ConsentTarget, diagnosis: &Diagnosis) {
     events::record(
         core,
-        events::kind::CONSENT_FAILED,
+        crate::events::EventKind::ConsentFailed,
         Some(&target.server_id.to_string()),
         serde_json::json!({"server": target.server_name, "diagnosis": diagnosis}),
     )
@@ -180,7 +180,7 @@ async fn finish(
     core.mailbox_wake.poke();
     events::record(
         core,
-        events::kind::CREDENTIAL_CONNECTED,
+        crate::events::EventKind::CredentialConnected,
         Some(&target.server_id.to_string()),
         serde_json::json!({"server": target.server_name, "mailbox": target.mailbox, "scope": granted}),
     )

@@ -60,7 +60,7 @@ pub async fn start(
         start_url: format!("{}/oauth/start?state={state}", core.settings.base_url),
         redirect_uri: core.settings.redirect_uri(),
         mailbox: target.mailbox,
-        expires_at: crate::objects::rfc3339(row.expires_at_ms),
+        expires_at: crate::clock::rfc3339(row.expires_at_ms),
     })
 }
 

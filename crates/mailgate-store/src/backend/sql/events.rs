@@ -2,12 +2,13 @@
 
 use super::db::{Db, Pool};
 use crate::StoreError;
+use mailgate_domain::EventKind;
 use sqlx::FromRow;
 
 /// Appends an event, on its own (`&Pool`) or in the transaction of what it reports.
 pub(super) async fn insert_event<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
-    kind: &str,
+    kind: EventKind,
     subject_id: Option<&str>,
     data: &str,
     now_ms: i64,
@@ -16,7 +17,7 @@ pub(super) async fn insert_event<'e>(
         "INSERT INTO events (kind, subject_id, data, created_at) \
                                       VALUES ($1, $2, $3, $4) RETURNING id",
     )
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(subject_id)
     .bind(data)
     .bind(now_ms)

@@ -103,7 +103,7 @@ pub(super) async fn import_all(
             .map_err(|e| (Some(i), e))?;
         if let Some(e) = event(i, &outcome) {
             let subject = e.subject_id.as_deref();
-            events::insert_event(&mut *tx, &e.kind, subject, &e.data, now_ms)
+            events::insert_event(&mut *tx, e.kind, subject, &e.data, now_ms)
                 .await
                 .map_err(|e| (Some(i), e))?;
         }

@@ -226,7 +226,7 @@ impl Store for Backend {
 
     async fn insert_event(
         &self,
-        kind: &str,
+        kind: mailgate_domain::EventKind,
         subject_id: Option<&str>,
         data: &str,
         now_ms: i64,

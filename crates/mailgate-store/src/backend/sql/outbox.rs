@@ -259,7 +259,7 @@ pub(super) async fn finish_outgoing(
     }
     if let Some((kind, data)) = &finish.event {
         let subject = finish.id.to_string();
-        events::insert_event(&mut *tx, kind, Some(&subject), data, now_ms).await?;
+        events::insert_event(&mut *tx, *kind, Some(&subject), data, now_ms).await?;
     }
     if let Some(message) = &finish.ticket_message {
         let new_message = tickets::NewMessage {
