@@ -3,5 +3,4 @@
 pub mod batch;
 pub mod pipeline;
 pub mod supervisor;
-pub mod test_connection;
 pub mod watch;

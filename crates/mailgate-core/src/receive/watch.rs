@@ -130,7 +130,7 @@ pub async fn load_mailbox(core: &Core, server_id: Id) -> Result<Mailbox, WatchEr
 }
 
 /// The mailbox's login: its password, or an access token of its credential.
-pub(super) async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchError> {
+pub(crate) async fn mailbox_login(core: &Core, mailbox: &Mailbox) -> Result<Login, WatchError> {
     crate::login::login::<IncomingServers>(
         core,
         mailbox.server_id,
@@ -164,7 +164,8 @@ async fn replace_refused_token(
         Ok(fresh) => fresh,
         Err(why) => {
             let provider =
-                crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
+                crate::oauth::provider::of_server(core, &mailbox.spec.auth, &mailbox.spec.host)
+                    .await;
             let why = why.after_refused_token(&refused.diagnosis(provider));
             return Err(WatchError::from_login(TokenError::classify(why)));
         }
@@ -176,7 +177,7 @@ async fn replace_refused_token(
 
 /// After the server refused the first IMAP login (`refused`): a new access token when that was
 /// one, and one more login on a new connection.
-pub(super) async fn imap_login_again(
+pub(crate) async fn imap_login_again(
     core: &Core,
     mailbox: &Mailbox,
     login: &mut Login,
@@ -189,7 +190,7 @@ pub(super) async fn imap_login_again(
 }
 
 /// [`imap_login_again`] for POP3.
-pub(super) async fn pop3_login_again(
+pub(crate) async fn pop3_login_again(
     core: &Core,
     mailbox: &Mailbox,
     login: &mut Login,
@@ -225,7 +226,7 @@ async fn renewal(core: &Core, login: &Login) -> Option<Duration> {
     }
 }
 
-pub(super) fn endpoint(mailbox: &Mailbox) -> Endpoint {
+pub(crate) fn endpoint(mailbox: &Mailbox) -> Endpoint {
     Endpoint::new(
         mailbox.spec.host.clone(),
         mailbox.spec.port,
@@ -234,7 +235,7 @@ pub(super) fn endpoint(mailbox: &Mailbox) -> Endpoint {
     .with_proxy(mailbox.spec.proxy.clone())
 }
 
-pub(super) fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
+pub(crate) fn tls(core: &Core) -> Result<std::sync::Arc<rustls::ClientConfig>, WatchError> {
     mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[])
         .map_err(|e| WatchError::Config(e.to_string()))
 }
@@ -513,8 +514,12 @@ pub async fn watch_mailbox(
                 }
             }
             Err(e) => {
-                let provider =
-                    crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
+                let provider = crate::oauth::provider::of_server(
+                    &core,
+                    &mailbox.spec.auth,
+                    &mailbox.spec.host,
+                )
+                .await;
                 let diagnosis = e.diagnosis_for(provider);
                 tracing::warn!(server = %mailbox.server_id, code = diagnosis.code.as_str(), error = %e, "mailbox session failed; retrying in {backoff:?}");
                 metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code.as_str())

@@ -115,7 +115,7 @@ impl Channel {
 }
 
 /// The access token a Gmail API server's login holds, and its credential (to replace it).
-pub(super) fn gmail_token(
+pub(crate) fn gmail_token(
     login: Option<login::Login>,
 ) -> Result<(SecretString, Option<CredentialKey>), Diagnosis> {
     match login {
@@ -133,7 +133,7 @@ pub(super) fn gmail_token(
 /// A Gmail API call with `token`; when Google refuses the token, once more with a fresh one of
 /// the credential `key` (as SMTP logins are retried). `Err` only when no fresh token could be
 /// had, with Google's refusal kept; the call's own answer otherwise.
-pub(super) async fn gmail_call<T, F, Fut>(
+pub(crate) async fn gmail_call<T, F, Fut>(
     core: &Core,
     token: SecretString,
     key: Option<&CredentialKey>,

@@ -67,11 +67,11 @@ pub(crate) struct Failure {
 }
 
 /// Whose fixes a server's failures are told with: Google for the Gmail API, else the provider
-/// of its OAuth app or of its host (see [`crate::probe::provider`]).
+/// of its OAuth app or of its host (see [`crate::oauth::provider::of_server`]).
 pub(crate) async fn provider_of(core: &Core, spec: &OutgoingServerSpec) -> ProviderKind {
     match &spec.transport {
         OutgoingTransport::Smtp { host, .. } => {
-            crate::probe::provider(core, &spec.auth, host).await
+            crate::oauth::provider::of_server(core, &spec.auth, host).await
         }
         OutgoingTransport::GmailApi { .. } => ProviderKind::Google,
     }

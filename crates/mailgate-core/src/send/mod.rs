@@ -6,12 +6,11 @@
 //! sends it (its address and sender name in From), with the Message-ID and Date fixed at
 //! queueing so every attempt sends the same message.
 
-mod channel;
-mod deliver;
-mod pool;
+pub(crate) mod channel;
+pub(crate) mod deliver;
+pub(crate) mod pool;
 pub mod retry;
 mod settled;
-pub mod test_connection;
 mod worker;
 
 pub use pool::SmtpPools;

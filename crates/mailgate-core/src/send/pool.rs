@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Network operations give up after this long.
-pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// A delivery waits at most this long for one of the server's connections (the others busy
 /// with other messages), so that a round (two servers at most) ends well within its lease (see
 /// `worker::LEASE_MS`); it is then retried later.
@@ -173,7 +173,7 @@ async fn acquire(permits: Arc<Semaphore>, wait: Duration) -> Result<OwnedSemapho
 }
 
 /// The endpoint of an SMTP server.
-pub(super) fn endpoint(server: &Server) -> Option<Endpoint> {
+pub(crate) fn endpoint(server: &Server) -> Option<Endpoint> {
     match &server.spec.transport {
         OutgoingTransport::Smtp {
             host,
@@ -187,7 +187,7 @@ pub(super) fn endpoint(server: &Server) -> Option<Endpoint> {
 }
 
 /// The name we greet SMTP servers with: the host of our public URL.
-pub(super) fn ehlo_name(core: &Core) -> String {
+pub(crate) fn ehlo_name(core: &Core) -> String {
     url::Url::parse(&core.settings.base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -198,7 +198,7 @@ pub(super) fn ehlo_name(core: &Core) -> String {
 /// After the server refused the login (`refused`): a new access token when that was one, and
 /// one more login on a new connection (the refused attempt may have left the old one unusable).
 /// Delivery and Test Connection sign in the same way through this.
-pub(super) async fn sign_in_again(
+pub(crate) async fn sign_in_again(
     core: &Core,
     server: &Server,
     login: &mut Login,

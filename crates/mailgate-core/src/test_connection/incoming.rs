@@ -3,10 +3,10 @@
 //! The credential, the endpoint, the TLS setup and the login (a refused access token replaced
 //! once) are the mailbox watcher's own.
 
-use super::watch::{self, load_mailbox};
+use super::{Steps, TestReport};
 use crate::Core;
 use crate::objects::ServiceError;
-use crate::probe::{self, Steps};
+use crate::receive::watch::{self, load_mailbox};
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_proto::error::ProtoError;
@@ -16,8 +16,6 @@ use mailgate_proto::sasl::Credentials;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-pub use crate::probe::{Step, TestReport};
 
 pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let server_id = Id::parse("id", id).map_err(|_| ServiceError::NotFound {
@@ -31,7 +29,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             id: id.to_owned(),
         })?;
     let spec = &mailbox.spec;
-    let provider = probe::provider(core, &spec.auth, &spec.host).await;
+    let provider = crate::oauth::provider::of_server(core, &spec.auth, &spec.host).await;
     let diagnose = |e: ProtoError| e.diagnosis(provider);
     let mut steps = Steps(Vec::new());
 
@@ -55,7 +53,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     match spec.protocol {
         IncomingProtocol::Imap => {
             let options = ImapOptions::new(TIMEOUT);
-            let client = probe::connect_mailbox(
+            let client = super::connect_mailbox(
                 &mut steps,
                 &ep,
                 tls.clone(),
@@ -104,7 +102,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         }
         IncomingProtocol::Pop3 => {
             let options = Pop3Options::new(TIMEOUT);
-            let client = probe::connect_mailbox(
+            let client = super::connect_mailbox(
                 &mut steps,
                 &ep,
                 tls.clone(),
