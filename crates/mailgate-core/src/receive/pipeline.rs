@@ -259,7 +259,7 @@ pub fn prepare(domain: &str, mailbox: &Mailbox, source: MailSource, raw: Vec<u8>
         })
         .collect();
     let addresses =
-        |list: &[mail::Mailbox]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
+        |list: &[mail::ParsedAddress]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
     let import = MessageImport {
         thread_message_ids,
         thread_tag,

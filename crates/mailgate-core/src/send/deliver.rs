@@ -13,7 +13,7 @@ use super::channel::Channel;
 use super::settled::{Settled, unsettled};
 use crate::Core;
 use crate::login;
-use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
+use mailgate_domain::mail::compose::{self, Compose, Draft, DraftAddress};
 use mailgate_domain::outgoing::{OutgoingServerSpec, OutgoingTransport};
 use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity, setup};
 use mailgate_domain::{FilterKind, Id};
@@ -222,7 +222,7 @@ fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String>) {
         return (draft.clone(), Vec::new());
     };
     let mut removed = Vec::new();
-    let mut keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+    let mut keep = |list: &[DraftAddress]| -> Vec<DraftAddress> {
         list.iter()
             .filter(|m| {
                 let pass = filter.passes(m.email.as_str(), &[]);
@@ -251,7 +251,7 @@ fn filter_name(server: &Server) -> &'static str {
 
 /// The message as this server sends it: its address (and sender name) in From.
 pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
-    let from = Mailbox {
+    let from = DraftAddress {
         name: server.spec.sender_name.clone(),
         email: server.spec.email.clone(),
     };
@@ -259,7 +259,7 @@ pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header
         .spec
         .reply_to
         .clone()
-        .map(|email| Mailbox { name: None, email });
+        .map(|email| DraftAddress { name: None, email });
     let message_id = format!("<{}>", row.message_id);
     let date = chrono::DateTime::from_timestamp_millis(row.created_at_ms).unwrap_or_default();
     let c = Compose {
@@ -597,7 +597,7 @@ fn ticket_message(
     draft: &Draft,
     raw: Vec<u8>,
 ) -> MessageRow {
-    let list = |l: &[Mailbox]| {
+    let list = |l: &[DraftAddress]| {
         l.iter()
             .map(|m| m.email.as_str().to_owned())
             .collect::<Vec<_>>()

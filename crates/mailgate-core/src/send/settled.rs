@@ -1,7 +1,7 @@
 //! Recipients settled by earlier rounds of a message: who has it, who refused it for good.
 
 use super::deliver::Accepted;
-use mailgate_domain::mail::compose::{Draft, Mailbox};
+use mailgate_domain::mail::compose::{Draft, DraftAddress};
 use mailgate_store::OutboxRow;
 use serde_json::json;
 
@@ -65,7 +65,7 @@ impl Settled {
 
 /// The draft without the recipients earlier rounds settled.
 pub(super) fn unsettled(draft: &Draft, settled: &Settled) -> Draft {
-    let keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+    let keep = |list: &[DraftAddress]| -> Vec<DraftAddress> {
         list.iter()
             .filter(|m| !settled.contains(m.email.as_str()))
             .cloned()
