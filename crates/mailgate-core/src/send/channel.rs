@@ -3,7 +3,7 @@
 //! server usable, so that one that cannot be used hands the message to the next server before
 //! its recipient filter decides anything.
 
-use super::deliver::{Accepted, Failure, Server, refusals, render};
+use super::deliver::{Accepted, Failure, RouteServer, refusals, render};
 use super::pool::Lease;
 use super::settled::{Settled, unsettled};
 use crate::Core;
@@ -33,7 +33,7 @@ pub(super) enum Channel {
 
 impl Channel {
     /// Signs in to `server`: unavailable when it cannot be reached or refuses the login.
-    pub(super) async fn open(core: &Core, server: &Server) -> Result<Self, Failure> {
+    pub(super) async fn open(core: &Core, server: &RouteServer) -> Result<Self, Failure> {
         match &server.spec.transport {
             OutgoingTransport::Smtp { .. } => {
                 Ok(Self::Smtp(core.smtp.lend(core, server, true).await?))
@@ -71,7 +71,7 @@ impl Channel {
     pub(super) async fn send(
         self,
         core: &Core,
-        server: &Server,
+        server: &RouteServer,
         draft: &Draft,
         settled: &Settled,
         row: &OutboxRow,
@@ -157,7 +157,7 @@ where
 
 async fn smtp(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
     mut lease: Lease,
     draft: &Draft,
     settled: &Settled,

@@ -23,9 +23,9 @@ use mailgate_store::{AttemptRow, MessageRow, OutboxFinish, OutboxRow};
 use serde_json::json;
 use std::time::Duration;
 
-/// An outgoing server as a round uses it.
+/// An outgoing server as a delivery round uses it: one stop of a message's route.
 #[derive(Debug, Clone)]
-pub(crate) struct Server {
+pub(crate) struct RouteServer {
     pub id: Id,
     pub name: String,
     /// Changes whenever the server is edited (pooled connections are then rebuilt).
@@ -88,7 +88,7 @@ impl Failure {
         }
     }
 
-    fn of_proto(server: &Server, e: &ProtoError, class: Class) -> Self {
+    fn of_proto(server: &RouteServer, e: &ProtoError, class: Class) -> Self {
         Self {
             class,
             diagnosis: e.diagnosis(server.provider),
@@ -100,7 +100,7 @@ impl Failure {
 
     /// Every connection to the server stayed busy with other messages for `waited`: retried
     /// later through the same route (the server works; it is mailgate's own limit).
-    pub fn pool_busy(server: &Server, size: usize, waited: Duration) -> Self {
+    pub fn pool_busy(server: &RouteServer, size: usize, waited: Duration) -> Self {
         Self {
             class: Class::Transient,
             diagnosis: Diagnosis::new(
@@ -119,7 +119,7 @@ impl Failure {
     }
 
     /// Connecting or signing in failed: the server is unavailable.
-    pub fn connection(server: &Server, e: ProtoError) -> Self {
+    pub fn connection(server: &RouteServer, e: ProtoError) -> Self {
         Self::of_proto(server, &e, Class::Unavailable)
     }
 
@@ -135,7 +135,7 @@ impl Failure {
     }
 
     /// The server refused the message (or the connection broke while sending it).
-    pub fn transaction(server: &Server, e: ProtoError) -> Self {
+    pub fn transaction(server: &RouteServer, e: ProtoError) -> Self {
         let class = if e.is_transient() {
             Class::Transient
         } else {
@@ -217,7 +217,7 @@ pub(super) fn refusals(
 }
 
 /// The recipients of a draft the server's filter lets through, and those it removed.
-fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String>) {
+fn apply_filter(draft: &Draft, server: &RouteServer) -> (Draft, Vec<String>) {
     let Some(filter) = &server.spec.filter else {
         return (draft.clone(), Vec::new());
     };
@@ -241,7 +241,7 @@ fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String>) {
     (kept, removed)
 }
 
-fn filter_name(server: &Server) -> &'static str {
+fn filter_name(server: &RouteServer) -> &'static str {
     match server.spec.filter.as_ref().map(|f| f.kind) {
         Some(FilterKind::Allow) => "allow",
         Some(FilterKind::Ignore) => "ignore",
@@ -250,7 +250,12 @@ fn filter_name(server: &Server) -> &'static str {
 }
 
 /// The message as this server sends it: its address (and sender name) in From.
-pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
+pub(super) fn render(
+    draft: &Draft,
+    row: &OutboxRow,
+    server: &RouteServer,
+    bcc_header: bool,
+) -> Vec<u8> {
     let from = DraftAddress {
         name: server.spec.sender_name.clone(),
         email: server.spec.email.clone(),
@@ -302,7 +307,7 @@ struct Round<'a> {
 impl Round<'_> {
     fn record(
         &mut self,
-        server: Option<&Server>,
+        server: Option<&RouteServer>,
         outcome: &str,
         detail: serde_json::Value,
         started: i64,
@@ -365,7 +370,7 @@ impl Round<'_> {
     /// to those, with what became of the rest under `why`.
     fn sent_in_part(
         self,
-        server: Option<&Server>,
+        server: Option<&RouteServer>,
         why: &str,
         detail: serde_json::Value,
     ) -> OutboxFinish {
@@ -418,7 +423,7 @@ impl Round<'_> {
 
     /// A server took the message for some recipients and deferred others (SMTP 4xx): queued
     /// again with backoff for those, or failed for them once out of attempts.
-    fn deferred(self, server: &Server, deferred: &[serde_json::Value]) -> OutboxFinish {
+    fn deferred(self, server: &RouteServer, deferred: &[serde_json::Value]) -> OutboxFinish {
         let first = deferred.first().cloned().unwrap_or_default();
         let address = first["address"].as_str().unwrap_or_default();
         let reply = first["reply"].as_str().unwrap_or_default();
@@ -593,7 +598,7 @@ pub(crate) async fn deliver(core: &Core, row: &OutboxRow) -> OutboxFinish {
 fn ticket_message(
     ticket_number: i64,
     row: &OutboxRow,
-    server: &Server,
+    server: &RouteServer,
     draft: &Draft,
     raw: Vec<u8>,
 ) -> MessageRow {

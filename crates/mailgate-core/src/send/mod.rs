@@ -484,7 +484,7 @@ fn attempt_view(a: &AttemptRow) -> AttemptView {
 pub(crate) async fn route(
     core: &Core,
     asked: Option<Id>,
-) -> Result<Vec<deliver::Server>, ServiceError> {
+) -> Result<Vec<deliver::RouteServer>, ServiceError> {
     let all = Objects::<OutgoingServers>::specs(core).await?;
     let primary = all.iter().find(|(row, _)| row.is_primary);
     let first = match asked {
@@ -493,8 +493,8 @@ pub(crate) async fn route(
     };
     let mut route = Vec::new();
     for (row, spec) in first.into_iter().chain(primary) {
-        if !route.iter().any(|s: &deliver::Server| s.id == row.id) {
-            route.push(deliver::Server {
+        if !route.iter().any(|s: &deliver::RouteServer| s.id == row.id) {
+            route.push(deliver::RouteServer {
                 id: row.id,
                 name: row.name.clone(),
                 updated_at_ms: row.updated_at_ms,

@@ -3,7 +3,7 @@
 //! configuration changed, when its token is about to expire (it is rebuilt with a fresh one),
 //! or when it failed; one idle for a while is checked with NOOP first.
 
-use super::deliver::{Failure, Server};
+use super::deliver::{Failure, RouteServer};
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::OutgoingServers;
@@ -95,7 +95,7 @@ impl SmtpPools {
     pub(super) async fn lend(
         &self,
         core: &Core,
-        server: &Server,
+        server: &RouteServer,
         reuse: bool,
     ) -> Result<Lease, Failure> {
         let size = core.settings.send.connections_per_server;
@@ -173,7 +173,7 @@ async fn acquire(permits: Arc<Semaphore>, wait: Duration) -> Result<OwnedSemapho
 }
 
 /// The endpoint of an SMTP server.
-pub(crate) fn endpoint(server: &Server) -> Option<Endpoint> {
+pub(crate) fn endpoint(server: &RouteServer) -> Option<Endpoint> {
     match &server.spec.transport {
         OutgoingTransport::Smtp {
             host,
@@ -200,7 +200,7 @@ pub(crate) fn ehlo_name(core: &Core) -> String {
 /// Delivery and Test Connection sign in the same way through this.
 pub(crate) async fn sign_in_again(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
     login: &mut Login,
     refused: ProtoError,
     ep: &Endpoint,
@@ -233,7 +233,7 @@ pub(crate) async fn sign_in_again(
 /// have been revoked and granted again since it was issued).
 async fn connect(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
 ) -> Result<(SmtpClient<MailStream>, Option<i64>), Failure> {
     let ep = endpoint(server)
         .ok_or_else(|| Failure::unavailable(login::config("not an SMTP server")))?;

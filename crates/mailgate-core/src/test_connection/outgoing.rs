@@ -10,7 +10,7 @@ use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
 use crate::send::channel;
-use crate::send::deliver::{self, Server};
+use crate::send::deliver::{self, RouteServer};
 use crate::send::pool::{self, IO_TIMEOUT, ehlo_name, endpoint};
 use crate::tokens::{SCOPE_GMAIL_SEND, SCOPE_MAIL};
 use mailgate_domain::Id;
@@ -45,7 +45,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let (row, spec, _) = Objects::<OutgoingServers>::load(core, server_id)
         .await
         .map_err(|_| not_found())?;
-    let server = Server {
+    let server = RouteServer {
         id: row.id,
         name: row.name,
         updated_at_ms: row.updated_at_ms,
@@ -154,7 +154,12 @@ async fn gmail(
 }
 
 /// The SMTP steps after the credential.
-async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Login>) -> TestReport {
+async fn smtp(
+    core: &Core,
+    server: &RouteServer,
+    mut steps: Steps,
+    login: Option<Login>,
+) -> TestReport {
     let t = Instant::now();
     let tls =
         match mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[]) {
