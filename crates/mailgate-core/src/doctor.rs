@@ -43,7 +43,8 @@ pub struct Report {
     pub checks: Vec<Check>,
 }
 
-struct Server {
+/// A configured server of either direction, as doctor checks it.
+struct CheckedServer {
     id: String,
     name: String,
     direction: &'static str,
@@ -56,7 +57,7 @@ struct Server {
 pub async fn run(core: &Core) -> anyhow::Result<Report> {
     let mut servers = Vec::new();
     for (row, spec) in Objects::<IncomingServers>::specs(core).await? {
-        servers.push(Server {
+        servers.push(CheckedServer {
             id: row.id.to_string(),
             name: spec.name,
             direction: "incoming",
@@ -68,7 +69,7 @@ pub async fn run(core: &Core) -> anyhow::Result<Report> {
     }
     for (row, spec) in Objects::<OutgoingServers>::specs(core).await? {
         let gmail_api = spec.protocol() == OutgoingProtocol::GmailApi;
-        servers.push(Server {
+        servers.push(CheckedServer {
             id: row.id.to_string(),
             name: spec.name,
             direction: "outgoing",
@@ -88,7 +89,11 @@ pub async fn run(core: &Core) -> anyhow::Result<Report> {
     })
 }
 
-async fn check_server(core: &Core, server: &Server, checks: &mut Vec<Check>) -> anyhow::Result<()> {
+async fn check_server(
+    core: &Core,
+    server: &CheckedServer,
+    checks: &mut Vec<Check>,
+) -> anyhow::Result<()> {
     let mut push = |check: &'static str,
                     outcome: Outcome,
                     message: String,
@@ -210,7 +215,7 @@ async fn check_server(core: &Core, server: &Server, checks: &mut Vec<Check>) -> 
     Ok(())
 }
 
-fn use_of(server: &Server) -> &'static str {
+fn use_of(server: &CheckedServer) -> &'static str {
     match (server.direction, server.gmail_api) {
         (_, true) => "sending through the Gmail API",
         ("incoming", _) => "reading mail over IMAP/POP3",

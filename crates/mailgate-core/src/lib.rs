@@ -8,12 +8,12 @@ pub mod events;
 pub mod login;
 pub mod oauth;
 pub mod objects;
-pub mod probe;
 #[cfg(test)]
 mod raised_codes;
 pub mod receive;
 pub mod secrets;
 pub mod send;
+pub mod test_connection;
 pub mod tickets;
 pub mod token_error;
 pub mod tokens;

@@ -3,6 +3,7 @@
 
 pub mod consent;
 pub mod pkce;
+pub mod provider;
 pub mod scopes;
 pub mod service_account;
 pub mod token_client;

@@ -85,7 +85,8 @@ pub(super) async fn replace_refused_token(
         Ok(fresh) => fresh,
         Err(why) => {
             let provider =
-                crate::probe::provider(core, &mailbox.spec.auth, &mailbox.spec.host).await;
+                crate::oauth::provider::of_server(core, &mailbox.spec.auth, &mailbox.spec.host)
+                    .await;
             let why = why.after_refused_token(&refused.diagnosis(provider));
             return Err(WatchError::from_login(why));
         }

@@ -7,7 +7,8 @@
 //!
 //! Uses point one way; each file uses only files of the groups before its own:
 //! `pipeline`, `error`, `numbering` <- `connect`, `batch` <- `first_import`, `after_import`
-//! <- `imap`, `pop3`, `test_connection` <- `watch` <- `supervisor`.
+//! <- `imap`, `pop3` <- `watch` <- `supervisor` (and `crate::test_connection`, which uses `connect`
+//! and `after_import`).
 
 pub mod after_import;
 pub mod batch;
@@ -19,5 +20,4 @@ pub mod numbering;
 pub mod pipeline;
 pub mod pop3;
 pub mod supervisor;
-pub mod test_connection;
 pub mod watch;

@@ -265,7 +265,7 @@ pub fn prepare(
         })
         .collect();
     let addresses =
-        |list: &[mail::Mailbox]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
+        |list: &[mail::ParsedAddress]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
     let import = MessageImport {
         thread_message_ids,
         thread_tag,

@@ -64,8 +64,12 @@ pub async fn watch_mailbox(
                 }
             }
             Err(e) => {
-                let provider =
-                    crate::probe::provider(&core, &mailbox.spec.auth, &mailbox.spec.host).await;
+                let provider = crate::oauth::provider::of_server(
+                    &core,
+                    &mailbox.spec.auth,
+                    &mailbox.spec.host,
+                )
+                .await;
                 let diagnosis = e.diagnosis_for(provider);
                 tracing::warn!(server = %mailbox.server_id, code = diagnosis.code.as_str(), error = %e, "mailbox session failed; retrying in {backoff:?}");
                 metrics::counter!("mailgate_mailbox_errors_total", "code" => diagnosis.code.as_str())

@@ -6,7 +6,7 @@
 use super::failure::Failure;
 use super::message::render;
 use super::pool::Lease;
-use super::route::Server;
+use super::route::RouteServer;
 use super::settled::{Accepted, Settled, refusals, unsettled};
 use crate::Core;
 use crate::login;
@@ -35,7 +35,7 @@ pub(super) enum Channel {
 
 impl Channel {
     /// Signs in to `server`: unavailable when it cannot be reached or refuses the login.
-    pub(super) async fn open(core: &Core, server: &Server) -> Result<Self, Failure> {
+    pub(super) async fn open(core: &Core, server: &RouteServer) -> Result<Self, Failure> {
         match &server.spec.transport {
             OutgoingTransport::Smtp { .. } => {
                 Ok(Self::Smtp(core.smtp.lend(core, server, true).await?))
@@ -73,7 +73,7 @@ impl Channel {
     pub(super) async fn send(
         self,
         core: &Core,
-        server: &Server,
+        server: &RouteServer,
         draft: &Draft,
         settled: &Settled,
         row: &OutboxRow,
@@ -123,7 +123,7 @@ impl Channel {
 }
 
 /// The access token a Gmail API server's login holds, and its credential (to replace it).
-pub(super) fn gmail_token(
+pub(crate) fn gmail_token(
     login: Option<login::Login>,
 ) -> Result<(SecretString, Option<CredentialKey>), Diagnosis> {
     match login {
@@ -141,7 +141,7 @@ pub(super) fn gmail_token(
 /// A Gmail API call with `token`; when Google refuses the token, once more with a fresh one of
 /// the credential `key` (as SMTP logins are retried). `Err` only when no fresh token could be
 /// had, with Google's refusal kept; the call's own answer otherwise.
-pub(super) async fn gmail_call<T, F, Fut>(
+pub(crate) async fn gmail_call<T, F, Fut>(
     core: &Core,
     token: SecretString,
     key: Option<&CredentialKey>,
@@ -164,7 +164,7 @@ where
 
 async fn smtp(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
     mut lease: Lease,
     draft: &Draft,
     settled: &Settled,

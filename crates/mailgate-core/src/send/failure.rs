@@ -3,7 +3,7 @@
 //! gave it; the diagnosis a person reads (the message's result, its answers, its events, the
 //! log) is built from it only there.
 
-use super::route::Server;
+use super::route::RouteServer;
 use mailgate_domain::outbox::{AttemptOutcome, Refusal, RoundError, RoundResult};
 use mailgate_domain::troubleshoot::{Code, Diagnosis, ProviderKind, Severity};
 use mailgate_proto::error::ProtoError;
@@ -132,7 +132,7 @@ impl Failure {
         }
     }
 
-    fn of_proto(server: &Server, error: ProtoError, class: Class) -> Self {
+    fn of_proto(server: &RouteServer, error: ProtoError, class: Class) -> Self {
         Self {
             class,
             cause: Cause::Proto {
@@ -145,7 +145,7 @@ impl Failure {
 
     /// Every connection to the server stayed busy with other messages for `waited`: retried
     /// later through the same route (the server works; it is mailgate's own limit).
-    pub fn pool_busy(server: &Server, size: usize, waited: Duration) -> Self {
+    pub fn pool_busy(server: &RouteServer, size: usize, waited: Duration) -> Self {
         Self {
             class: Class::Transient,
             cause: Cause::PoolBusy {
@@ -158,7 +158,7 @@ impl Failure {
     }
 
     /// Connecting or signing in failed: the server is unavailable.
-    pub fn connection(server: &Server, e: ProtoError) -> Self {
+    pub fn connection(server: &RouteServer, e: ProtoError) -> Self {
         Self::of_proto(server, e, Class::Unavailable)
     }
 
@@ -177,7 +177,7 @@ impl Failure {
     }
 
     /// The server refused the message (or the connection broke while sending it).
-    pub fn transaction(server: &Server, e: ProtoError) -> Self {
+    pub fn transaction(server: &RouteServer, e: ProtoError) -> Self {
         let class = if e.is_transient() {
             Class::Transient
         } else {

@@ -1,20 +1,20 @@
 //! The message as one server sends it: its recipients after the server's filter, its From, and
 //! (a ticket reply) the copy its ticket keeps.
 
-use super::route::Server;
-use mailgate_domain::mail::compose::{self, Compose, Draft, Mailbox};
+use super::route::RouteServer;
+use mailgate_domain::mail::compose::{self, Compose, Draft, DraftAddress};
 use mailgate_domain::outbox::FilterUsed;
 use mailgate_domain::{FilterKind, Id};
 use mailgate_store::{MessageRow, OutboxRow};
 use serde_json::json;
 
 /// The recipients of a draft the server's filter lets through, and those it removed.
-pub(super) fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String>) {
+pub(super) fn apply_filter(draft: &Draft, server: &RouteServer) -> (Draft, Vec<String>) {
     let Some(filter) = &server.spec.filter else {
         return (draft.clone(), Vec::new());
     };
     let mut removed = Vec::new();
-    let mut keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+    let mut keep = |list: &[DraftAddress]| -> Vec<DraftAddress> {
         list.iter()
             .filter(|m| {
                 let pass = filter.passes(m.email.as_str(), &[]);
@@ -34,7 +34,7 @@ pub(super) fn apply_filter(draft: &Draft, server: &Server) -> (Draft, Vec<String
 }
 
 /// The server's filter, as a blocked message's result names it.
-pub(super) fn filter_used(server: &Server) -> FilterUsed {
+pub(super) fn filter_used(server: &RouteServer) -> FilterUsed {
     match server.spec.filter.as_ref().map(|f| f.kind) {
         Some(FilterKind::Allow) => FilterUsed::Allow,
         Some(FilterKind::Ignore) => FilterUsed::Ignore,
@@ -43,8 +43,13 @@ pub(super) fn filter_used(server: &Server) -> FilterUsed {
 }
 
 /// The message as this server sends it: its address (and sender name) in From.
-pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header: bool) -> Vec<u8> {
-    let from = Mailbox {
+pub(super) fn render(
+    draft: &Draft,
+    row: &OutboxRow,
+    server: &RouteServer,
+    bcc_header: bool,
+) -> Vec<u8> {
+    let from = DraftAddress {
         name: server.spec.sender_name.clone(),
         email: server.spec.email.clone(),
     };
@@ -52,7 +57,7 @@ pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header
         .spec
         .reply_to
         .clone()
-        .map(|email| Mailbox { name: None, email });
+        .map(|email| DraftAddress { name: None, email });
     let message_id = format!("<{}>", row.message_id);
     let date = chrono::DateTime::from_timestamp_millis(row.created_at_ms).unwrap_or_default();
     let c = Compose {
@@ -73,11 +78,11 @@ pub(super) fn render(draft: &Draft, row: &OutboxRow, server: &Server, bcc_header
 pub(super) fn ticket_message(
     ticket_number: i64,
     row: &OutboxRow,
-    server: &Server,
+    server: &RouteServer,
     draft: &Draft,
     raw: Vec<u8>,
 ) -> MessageRow {
-    let list = |l: &[Mailbox]| {
+    let list = |l: &[DraftAddress]| {
         l.iter()
             .map(|m| m.email.as_str().to_owned())
             .collect::<Vec<_>>()

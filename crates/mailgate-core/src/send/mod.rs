@@ -6,18 +6,17 @@
 //! sends it (its address and sender name in From), with the Message-ID and Date fixed at
 //! queueing so every attempt sends the same message.
 
-mod channel;
+pub(crate) mod channel;
 mod deliver;
-mod failure;
+pub(crate) mod failure;
 mod message;
-mod pool;
+pub(crate) mod pool;
 mod queue;
 mod reply;
 pub mod retry;
 mod round;
-mod route;
+pub(crate) mod route;
 mod settled;
-pub mod test_connection;
 mod view;
 mod worker;
 

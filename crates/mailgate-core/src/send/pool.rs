@@ -4,7 +4,7 @@
 //! or when it failed; one idle for a while is checked with NOOP first.
 
 use super::failure::Failure;
-use super::route::Server;
+use super::route::RouteServer;
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::OutgoingServers;
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Network operations give up after this long.
-pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// A delivery waits at most this long for one of the server's connections (the others busy
 /// with other messages), so that a round (two servers at most) ends well within its lease (see
 /// `worker::LEASE_MS`); it is then retried later.
@@ -96,7 +96,7 @@ impl SmtpPools {
     pub(super) async fn lend(
         &self,
         core: &Core,
-        server: &Server,
+        server: &RouteServer,
         reuse: bool,
     ) -> Result<Lease, Failure> {
         let size = core.settings.send.connections_per_server;
@@ -174,7 +174,7 @@ async fn acquire(permits: Arc<Semaphore>, wait: Duration) -> Result<OwnedSemapho
 }
 
 /// The endpoint of an SMTP server.
-pub(super) fn endpoint(server: &Server) -> Option<Endpoint> {
+pub(crate) fn endpoint(server: &RouteServer) -> Option<Endpoint> {
     match &server.spec.transport {
         OutgoingTransport::Smtp {
             host,
@@ -188,7 +188,7 @@ pub(super) fn endpoint(server: &Server) -> Option<Endpoint> {
 }
 
 /// The name we greet SMTP servers with: the host of our public URL.
-pub(super) fn ehlo_name(core: &Core) -> String {
+pub(crate) fn ehlo_name(core: &Core) -> String {
     url::Url::parse(&core.settings.base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -199,9 +199,9 @@ pub(super) fn ehlo_name(core: &Core) -> String {
 /// After the server refused the login (`refused`): a new access token when that was one, and
 /// one more login on a new connection (the refused attempt may have left the old one unusable).
 /// Delivery and Test Connection sign in the same way through this.
-pub(super) async fn sign_in_again(
+pub(crate) async fn sign_in_again(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
     login: &mut Login,
     refused: ProtoError,
     ep: &Endpoint,
@@ -236,7 +236,7 @@ pub(super) async fn sign_in_again(
 /// have been revoked and granted again since it was issued).
 async fn connect(
     core: &Core,
-    server: &Server,
+    server: &RouteServer,
 ) -> Result<(SmtpClient<MailStream>, Option<i64>), Failure> {
     let ep = endpoint(server)
         .ok_or_else(|| Failure::unavailable(login::config("not an SMTP server")))?;

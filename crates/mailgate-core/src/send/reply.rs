@@ -101,7 +101,7 @@ pub async fn reply(
 
     if let Some((_, incoming, _)) = mailbox {
         if draft.reply_to.is_none() {
-            draft.reply_to = Some(mailgate_domain::mail::compose::Mailbox {
+            draft.reply_to = Some(mailgate_domain::mail::compose::DraftAddress {
                 name: None,
                 email: incoming.email.clone(),
             });
@@ -129,7 +129,7 @@ fn asked_reply_to(messages: &[MessageRow], ours: Option<&str>) -> Option<Vec<Str
                 .filter(|a| !ours.is_some_and(|o| o.eq_ignore_ascii_case(a)))
                 // One we could not send to would fail the reply on a field the caller never
                 // gave: the requester is better.
-                .filter(|a| mailgate_domain::mail::compose::Mailbox::parse("to", a).is_ok())
+                .filter(|a| mailgate_domain::mail::compose::DraftAddress::parse("to", a).is_ok())
                 .collect();
             (!addresses.is_empty()).then_some(addresses)
         })

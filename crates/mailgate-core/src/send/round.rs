@@ -2,7 +2,7 @@
 //! the message (sent, queued again with backoff, failed, blocked), with its result and event.
 
 use super::failure::{Class, Failure, Fate};
-use super::route::Server;
+use super::route::RouteServer;
 use super::settled::Settled;
 use crate::Core;
 use crate::events::EventKind;
@@ -56,7 +56,7 @@ impl<'a> Round<'a> {
     /// Records one server's answer.
     pub fn record(
         &mut self,
-        server: Option<&Server>,
+        server: Option<&RouteServer>,
         outcome: AttemptOutcome,
         detail: &RoundResult,
         started: i64,
@@ -119,7 +119,7 @@ impl<'a> Round<'a> {
     /// to those, with what became of the rest in `result` (which may hold more).
     pub fn sent_in_part(
         self,
-        server: Option<&Server>,
+        server: Option<&RouteServer>,
         rest: Rest,
         mut result: RoundResult,
     ) -> OutboxFinish {
@@ -192,7 +192,7 @@ impl<'a> Round<'a> {
 
     /// A server took the message for some recipients and deferred others (SMTP 4xx): queued
     /// again with backoff for those, or failed for them once out of attempts.
-    pub fn deferred(self, server: &Server, deferred: &[Refusal]) -> OutboxFinish {
+    pub fn deferred(self, server: &RouteServer, deferred: &[Refusal]) -> OutboxFinish {
         let failure = Failure::deferred(deferred.first().cloned().unwrap_or_default());
         let result = RoundResult {
             deferred: Some(deferred.to_vec()),

@@ -9,7 +9,7 @@ use mailgate_domain::troubleshoot::ProviderKind;
 
 /// An outgoing server as a round uses it.
 #[derive(Debug, Clone)]
-pub(crate) struct Server {
+pub(crate) struct RouteServer {
     pub id: Id,
     pub name: String,
     /// Changes whenever the server is edited (pooled connections are then rebuilt).
@@ -24,7 +24,7 @@ pub(crate) struct Server {
 pub(crate) async fn provider_of(core: &Core, spec: &OutgoingServerSpec) -> ProviderKind {
     match &spec.transport {
         OutgoingTransport::Smtp { host, .. } => {
-            crate::probe::provider(core, &spec.auth, host).await
+            crate::oauth::provider::of_server(core, &spec.auth, host).await
         }
         OutgoingTransport::GmailApi { .. } => ProviderKind::Google,
     }
@@ -32,7 +32,10 @@ pub(crate) async fn provider_of(core: &Core, spec: &OutgoingServerSpec) -> Provi
 
 /// The outgoing servers a message may go through, in order: the one asked for (else the
 /// primary), then the primary as the fallback.
-pub(crate) async fn route(core: &Core, asked: Option<Id>) -> Result<Vec<Server>, ServiceError> {
+pub(crate) async fn route(
+    core: &Core,
+    asked: Option<Id>,
+) -> Result<Vec<RouteServer>, ServiceError> {
     let all = Objects::<OutgoingServers>::specs(core).await?;
     let primary = all.iter().find(|(row, _)| row.is_primary);
     let first = match asked {
@@ -41,8 +44,8 @@ pub(crate) async fn route(core: &Core, asked: Option<Id>) -> Result<Vec<Server>,
     };
     let mut route = Vec::new();
     for (row, spec) in first.into_iter().chain(primary) {
-        if !route.iter().any(|s: &Server| s.id == row.id) {
-            route.push(Server {
+        if !route.iter().any(|s: &RouteServer| s.id == row.id) {
+            route.push(RouteServer {
                 id: row.id,
                 name: row.name.clone(),
                 updated_at_ms: row.updated_at_ms,

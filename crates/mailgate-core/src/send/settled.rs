@@ -1,7 +1,7 @@
 //! What servers did with a message's recipients: who has it, who refused it for good, and who
 //! is left for a later round.
 
-use mailgate_domain::mail::compose::{Draft, Mailbox};
+use mailgate_domain::mail::compose::{Draft, DraftAddress};
 use mailgate_domain::outbox::{Refusal, RoundResult, ServerAnswer};
 use mailgate_store::OutboxRow;
 
@@ -78,7 +78,7 @@ impl Settled {
 
 /// The draft without the recipients earlier rounds settled.
 pub(super) fn unsettled(draft: &Draft, settled: &Settled) -> Draft {
-    let keep = |list: &[Mailbox]| -> Vec<Mailbox> {
+    let keep = |list: &[DraftAddress]| -> Vec<DraftAddress> {
         list.iter()
             .filter(|m| !settled.contains(m.email.as_str()))
             .cloned()

@@ -106,7 +106,7 @@ fn json(text: Option<&str>) -> serde_json::Value {
 
 pub(super) fn view(row: &OutboxRow) -> OutboxView {
     let draft: Option<Draft> = serde_json::from_str(&row.draft).ok();
-    let addresses = |pick: fn(&Draft) -> &Vec<mailgate_domain::mail::compose::Mailbox>| {
+    let addresses = |pick: fn(&Draft) -> &Vec<mailgate_domain::mail::compose::DraftAddress>| {
         draft
             .as_ref()
             .map(|d| {

@@ -20,6 +20,13 @@
 //! Total and linear: one pass to split the value into tokens, one over the tokens; comments
 //! nest by a counter, not by recursion.
 
+mod lex;
+mod syntax;
+
+use lex::{Tok, lex, literal, local_part, words};
+pub use syntax::is_addr_spec;
+use syntax::{collapse, is_atom};
+
 /// The mailboxes of one header value, in order, and what was malformed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressList {
@@ -68,7 +75,11 @@ pub enum Defect {
 /// Return-Path's angle-addr). Never fails: what cannot be read is left out and reported.
 pub fn read(value: &str) -> AddressList {
     let mut list = AddressList::default();
-    let tokens = lex(value, &mut list.defects);
+    let mut unclosed = Vec::new();
+    let tokens = lex(value, &mut unclosed);
+    for what in unclosed {
+        push_defect(&mut list.defects, Defect::Unclosed(what));
+    }
     for element in elements(&tokens) {
         if let Some(entry) = entry(element, &mut list.defects) {
             list.entries.push(entry);
@@ -77,125 +88,10 @@ pub fn read(value: &str) -> AddressList {
     list
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok<'a> {
-    /// A run of characters that are neither specials nor white space.
-    Atom(&'a str),
-    /// `raw` as written, quotes included (no closing quote when unclosed); `text` unescaped.
-    Quoted {
-        raw: &'a str,
-        text: String,
-    },
-    /// As written, brackets included.
-    Literal(&'a str),
-    Comment(String),
-    Special(char),
-    Space,
-}
-
-impl Tok<'_> {
-    fn is_cfws(&self) -> bool {
-        matches!(self, Tok::Space | Tok::Comment(_))
-    }
-}
-
-const SPECIALS: &[char] = &[
-    '(', ')', '<', '>', '[', ']', ':', ';', '@', '\\', ',', '.', '"',
-];
-
 fn push_defect(defects: &mut Vec<Defect>, defect: Defect) {
     if !defects.contains(&defect) {
         defects.push(defect);
     }
-}
-
-fn lex<'a>(s: &'a str, defects: &mut Vec<Defect>) -> Vec<Tok<'a>> {
-    let mut tokens = Vec::new();
-    let mut chars = s.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                if tokens.last() != Some(&Tok::Space) {
-                    tokens.push(Tok::Space);
-                }
-            }
-            '"' => {
-                let mut text = String::new();
-                let mut end = None;
-                while let Some((i, c)) = chars.next() {
-                    match c {
-                        '"' => {
-                            end = Some(i + 1);
-                            break;
-                        }
-                        '\\' => text.extend(chars.next().map(|(_, c)| c)),
-                        '\r' | '\n' => {}
-                        c => text.push(c),
-                    }
-                }
-                if end.is_none() {
-                    push_defect(defects, Defect::Unclosed("quoted string"));
-                }
-                let raw = &s[start..end.unwrap_or(s.len())];
-                tokens.push(Tok::Quoted { raw, text });
-            }
-            '(' => {
-                let mut text = String::new();
-                let mut depth = 1usize;
-                while let Some((_, c)) = chars.next() {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        '\\' => {
-                            text.extend(chars.next().map(|(_, c)| c));
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if depth == 0 {
-                        break;
-                    }
-                    text.push(c);
-                }
-                if depth > 0 {
-                    push_defect(defects, Defect::Unclosed("comment"));
-                }
-                tokens.push(Tok::Comment(text));
-            }
-            '[' => {
-                let mut end = None;
-                while let Some((i, c)) = chars.next() {
-                    match c {
-                        ']' => {
-                            end = Some(i + 1);
-                            break;
-                        }
-                        '\\' => {
-                            chars.next();
-                        }
-                        _ => {}
-                    }
-                }
-                if end.is_none() {
-                    push_defect(defects, Defect::Unclosed("domain literal"));
-                }
-                tokens.push(Tok::Literal(&s[start..end.unwrap_or(s.len())]));
-            }
-            c if SPECIALS.contains(&c) => tokens.push(Tok::Special(c)),
-            _ => {
-                let mut end = start + c.len_utf8();
-                while let Some(&(i, c)) = chars.peek() {
-                    if c.is_ascii_whitespace() || SPECIALS.contains(&c) {
-                        break;
-                    }
-                    end = i + c.len_utf8();
-                    chars.next();
-                }
-                tokens.push(Tok::Atom(&s[start..end]));
-            }
-        }
-    }
-    tokens
 }
 
 /// The elements of a list: split at `,` and `;` outside `<>`; a `:` outside `<>` ends a
@@ -346,182 +242,6 @@ fn addr_spec<'t, 'a>(tokens: &'t [Tok<'a>], at: usize) -> (Option<String>, Vec<&
     match (local, domain) {
         (Some(local), Some(domain)) => (Some(format!("{local}@{domain}")), rest),
         _ => (None, rest),
-    }
-}
-
-/// A local part as written when it is a dot-atom or one quoted string; an obsolete one
-/// (words and dots with CFWS between) as the equivalent dot-atom or quoted string.
-fn local_part(tokens: &[Tok<'_>]) -> Option<String> {
-    let significant: Vec<_> = tokens.iter().filter(|t| !t.is_cfws()).collect();
-    // Words separated by dots: `john doe@x` is a phrase and a word, not an address.
-    let mut last_word = false;
-    for t in &significant {
-        let word = match t {
-            Tok::Atom(_) | Tok::Quoted { .. } => true,
-            Tok::Special('.') => false,
-            _ => return None,
-        };
-        if word && last_word {
-            return None;
-        }
-        last_word = word;
-    }
-    if let [Tok::Quoted { raw, .. }] = significant.as_slice()
-        && is_quoted_string(raw)
-    {
-        return Some((*raw).to_owned());
-    }
-    let mut text = String::new();
-    for t in &significant {
-        match t {
-            Tok::Atom(a) => text.push_str(a),
-            Tok::Quoted { text: q, .. } => text.push_str(q),
-            Tok::Special(c) => text.push(*c),
-            _ => {}
-        }
-    }
-    if significant.is_empty() {
-        return None;
-    }
-    if is_dot_atom(&text) {
-        return Some(text);
-    }
-    let quoted = quote(&text);
-    is_quoted_string(&quoted).then_some(quoted)
-}
-
-/// A domain literal without its folding white space; `None` when it holds what `dtext` does
-/// not allow.
-fn literal(raw: &str) -> Option<String> {
-    let inner = raw.strip_prefix('[')?.strip_suffix(']')?;
-    let inner: String = inner.chars().filter(|c| !c.is_whitespace()).collect();
-    inner.chars().all(is_dtext).then(|| format!("[{inner}]"))
-}
-
-/// The words of a phrase (or of an element that is no address) joined by one space: quotes
-/// and escapes removed, comments read as space. `None` when empty.
-fn words(tokens: &[Tok<'_>]) -> Option<String> {
-    let mut out = String::new();
-    for t in tokens {
-        match t {
-            Tok::Atom(a) | Tok::Literal(a) => out.push_str(a),
-            Tok::Quoted { text, .. } => out.push_str(text),
-            Tok::Special(c) => out.push(*c),
-            Tok::Space | Tok::Comment(_) => out.push(' '),
-        }
-    }
-    collapse(&out)
-}
-
-/// White space runs as one space, trimmed; `None` when nothing is left.
-fn collapse(text: &str) -> Option<String> {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!joined.is_empty()).then_some(joined)
-}
-
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-/// RFC 5322 `atext`, with RFC 6532's UTF-8 (no control characters).
-fn is_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || "!#$%&'*+-/=?^_`{|}~".contains(c)
-        || (!c.is_ascii() && !c.is_control())
-}
-
-fn is_atom(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(is_atext)
-}
-
-fn is_dot_atom(s: &str) -> bool {
-    s.split('.').all(is_atom)
-}
-
-/// `dtext`, with RFC 6532's UTF-8.
-fn is_dtext(c: char) -> bool {
-    matches!(c, '!'..='Z' | '^'..='~') || (!c.is_ascii() && !c.is_control())
-}
-
-/// `qtext` / `quoted-pair` content: printable, space or tab (no other control character).
-fn is_qcontent(c: char) -> bool {
-    c == ' ' || c == '\t' || !c.is_control()
-}
-
-/// A quoted string as RFC 5322 writes it (no CFWS around it): `"` then `qtext`, quoted pairs
-/// and white space, then `"`.
-fn is_quoted_string(s: &str) -> bool {
-    let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
-        return false;
-    };
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(c) if is_qcontent(c) => {}
-                _ => return false,
-            },
-            '"' => return false,
-            c if !is_qcontent(c) => return false,
-            _ => {}
-        }
-    }
-    true
-}
-
-/// Whether `s` is an RFC 5322 addr-spec in its modern form (RFC 6532's UTF-8 allowed): a
-/// dot-atom or quoted-string local part, `@`, a dot-atom domain or a domain literal, with no
-/// white space or comment around the pieces.
-pub fn is_addr_spec(s: &str) -> bool {
-    let domain = if s.starts_with('"') {
-        // The closing quote is the first `"` not escaped.
-        let mut escaped = false;
-        let mut close = None;
-        for (i, c) in s.char_indices().skip(1) {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => {
-                    close = Some(i);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let Some(close) = close else {
-            return false;
-        };
-        let (local, rest) = s.split_at(close + 1);
-        let Some(domain) = rest.strip_prefix('@') else {
-            return false;
-        };
-        if !is_quoted_string(local) {
-            return false;
-        }
-        domain
-    } else {
-        let Some((local, domain)) = s.split_once('@') else {
-            return false;
-        };
-        if !is_dot_atom(local) {
-            return false;
-        }
-        domain
-    };
-    match domain.strip_prefix('[') {
-        Some(inner) => inner
-            .strip_suffix(']')
-            .is_some_and(|inner| inner.chars().all(is_dtext)),
-        None => is_dot_atom(domain),
     }
 }
 

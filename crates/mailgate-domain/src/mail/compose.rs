@@ -71,9 +71,10 @@ pub struct AttachmentInput {
     pub content_id: Option<String>,
 }
 
-/// One address of a header: `Name <email>`.
+/// One address of an outgoing message's header (To, Cc, Bcc, Reply-To, From), validated:
+/// `Name <email>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mailbox {
+pub struct DraftAddress {
     pub name: Option<String>,
     pub email: EmailAddress,
 }
@@ -82,13 +83,13 @@ pub struct Mailbox {
 /// Stored as JSON in the outbox; attachments are base64 there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
-    pub to: Vec<Mailbox>,
-    pub cc: Vec<Mailbox>,
-    pub bcc: Vec<Mailbox>,
+    pub to: Vec<DraftAddress>,
+    pub cc: Vec<DraftAddress>,
+    pub bcc: Vec<DraftAddress>,
     pub subject: String,
     pub text: Option<String>,
     pub html: Option<String>,
-    pub reply_to: Option<Mailbox>,
+    pub reply_to: Option<DraftAddress>,
     pub from_name: Option<String>,
     /// Extra headers, in name order; never one of the structural ones.
     pub headers: Vec<(String, String)>,
@@ -124,7 +125,7 @@ impl std::fmt::Debug for DraftAttachment {
     }
 }
 
-impl Mailbox {
+impl DraftAddress {
     /// Parses `name@example.com`, `<name@example.com>`, `Name <name@example.com>` or
     /// `"Doe, J" <j@example.com>` (quotes removed, `\"` and `\\` unescaped).
     pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
@@ -190,7 +191,7 @@ impl DraftInput {
             );
         }
         let reply_to = match self.reply_to.filter(|r| !r.trim().is_empty()) {
-            Some(r) => errors.collect(Mailbox::parse("reply_to", &r)),
+            Some(r) => errors.collect(DraftAddress::parse("reply_to", &r)),
             None => None,
         };
         let from_name = errors.collect(from_name(self.from_name)).flatten();
@@ -273,12 +274,16 @@ fn is_body_error(e: &FieldError) -> bool {
     e.field == "text" || e.field == "html"
 }
 
-fn mailboxes(field: &str, list: Option<Vec<String>>, errors: &mut FieldErrors) -> Vec<Mailbox> {
+fn mailboxes(
+    field: &str,
+    list: Option<Vec<String>>,
+    errors: &mut FieldErrors,
+) -> Vec<DraftAddress> {
     let list = list.unwrap_or_default();
     let parsed = list
         .iter()
         .enumerate()
-        .map(|(i, text)| Mailbox::parse(&format!("{field}[{i}]"), text));
+        .map(|(i, text)| DraftAddress::parse(&format!("{field}[{i}]"), text));
     parsed.filter_map(|r| errors.collect(r)).collect()
 }
 

@@ -47,9 +47,10 @@ pub use thread::{
     base_subject, new_message_id, subject_tag, tagged_subject, thread_hint, ticket_tag,
 };
 
-/// One address of a header such as From or To.
+/// One address of a received message's header (From and its fallbacks, Reply-To, To, Cc), as
+/// read from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mailbox {
+pub struct ParsedAddress {
     /// The address as written, with its domain lower-cased (the local part is kept: it may be
     /// case-sensitive at the receiving server).
     pub address: String,
@@ -106,13 +107,13 @@ pub struct ParsedMessage {
     /// The sender's address, a valid addr-spec: From's first, or when From has none, the first
     /// of Sender, Reply-To and Return-Path (a problem says which); `None` when no header has
     /// one. Its name is [`ParsedMessage::from_name`].
-    pub from: Option<Mailbox>,
+    pub from: Option<ParsedAddress>,
     /// The sender's display name, decoded: From's (also when From has no address, as
     /// `From: MAILER-DAEMON`), otherwise the one given with the fallback address.
     pub from_name: Option<String>,
-    pub reply_to: Vec<Mailbox>,
-    pub to: Vec<Mailbox>,
-    pub cc: Vec<Mailbox>,
+    pub reply_to: Vec<ParsedAddress>,
+    pub to: Vec<ParsedAddress>,
+    pub cc: Vec<ParsedAddress>,
     /// Decoded, on one line, trimmed; empty when absent.
     pub subject: String,
     pub date: Option<chrono::DateTime<chrono::Utc>>,

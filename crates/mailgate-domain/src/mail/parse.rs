@@ -15,7 +15,7 @@ use super::encoded_words::decode_header_text;
 use super::mime::{parse_mime, raw_headers, strip_id, transfer_decoded};
 use super::problem::Problem;
 use super::text::{clean_body, clean_line, html_to_text};
-use super::{Mailbox, ParsedMessage, attachments, defects, dsn, msgids};
+use super::{ParsedAddress, ParsedMessage, attachments, defects, dsn, msgids};
 
 /// More problems than this are summed up in one line: a garbage message could list hundreds.
 const MAX_PROBLEMS: usize = 20;
@@ -166,7 +166,7 @@ fn read_addresses(message: &Message<'_>, parsed: &mut ParsedMessage, problems: &
         if header != "From" {
             problems.push(Problem::SenderTakenFrom(header));
         }
-        Mailbox {
+        ParsedAddress {
             address: address.to_owned(),
             name: from_name.clone().or_else(|| name.and_then(decode_name)),
         }
@@ -202,10 +202,10 @@ fn first_value(message: &Message<'_>, name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(raw).replace(['\r', '\n'], ""))
 }
 
-fn mailboxes(list: Option<&AddressList>) -> Vec<Mailbox> {
+fn mailboxes(list: Option<&AddressList>) -> Vec<ParsedAddress> {
     list.into_iter()
         .flat_map(AddressList::addressed)
-        .map(|(address, name)| Mailbox {
+        .map(|(address, name)| ParsedAddress {
             address: address.to_owned(),
             name: name.and_then(decode_name),
         })

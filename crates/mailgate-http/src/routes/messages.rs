@@ -197,14 +197,3 @@ pub async fn retry_all(
         .map_err(retry_error)?;
     Ok(Json(retried))
 }
-
-/// Test Connection: credential, connect with TLS, EHLO and authenticate (SMTP), or a profile
-/// call (Gmail API), each step reported, the failing one with its fix. Nothing is sent.
-#[utoipa::path(post, path = "/outgoing-servers/{id}/test", operation_id = "test_outgoing_server", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = mailgate_core::probe::TestReport), (status = 404, body = ErrorBody)))]
-pub async fn test_outgoing(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<mailgate_core::probe::TestReport>, ApiError> {
-    Ok(Json(send::test_connection::run(&state.core, &id).await?))
-}

@@ -3,8 +3,10 @@
 pub mod doctor;
 pub mod events;
 pub mod health;
+pub mod incoming_servers;
 pub mod messages;
 pub mod oauth;
+pub mod outgoing_servers;
 mod resources;
 pub mod tickets;
 

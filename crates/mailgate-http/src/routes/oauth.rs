@@ -1,39 +1,13 @@
-//! The consent flow: the admin API starts it, the browser comes back to `/oauth/callback`.
+//! The browser's side of the consent flow: `/oauth/start` sends it to the provider, which
+//! sends it back to `/oauth/callback`. The admin API starts the flow per server
+//! (`incoming_servers.rs`, `outgoing_servers.rs`).
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Path, Query};
+use crate::extract::Query;
 use crate::pages;
 use crate::startup::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use mailgate_core::oauth::consent::{
-    self, AuthorizationStart, CallbackOutcome, CallbackParams, ServerKind,
-};
-
-/// Start the consent for an incoming server: answers the provider URL to open as the mailbox.
-#[utoipa::path(post, path = "/incoming-servers/{id}/authorize", operation_id = "authorize_incoming_server", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = AuthorizationStart), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn authorize_incoming(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<AuthorizationStart>, ApiError> {
-    Ok(Json(
-        consent::start(&state.core, ServerKind::Incoming, &id).await?,
-    ))
-}
-
-/// Start the consent for an outgoing server: answers the provider URL to open as the mailbox.
-#[utoipa::path(post, path = "/outgoing-servers/{id}/authorize", operation_id = "authorize_outgoing_server", tag = "outgoing-servers", params(("id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = AuthorizationStart), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn authorize_outgoing(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<AuthorizationStart>, ApiError> {
-    Ok(Json(
-        consent::start(&state.core, ServerKind::Outgoing, &id).await?,
-    ))
-}
+use mailgate_core::oauth::consent::{self, CallbackOutcome, CallbackParams};
 
 #[derive(serde::Deserialize)]
 pub struct StartQuery {
@@ -72,17 +46,4 @@ pub async fn callback(
             pages::failed(server_name.as_deref(), &diagnosis)
         }
     }
-}
-
-/// Test Connection: credential, connect with TLS, authenticate, open the folder (IMAP) or STAT
-/// (POP3), each step reported, the failing one with its fix.
-#[utoipa::path(post, path = "/incoming-servers/{id}/test", operation_id = "test_incoming_server", tag = "incoming-servers", params(("id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = mailgate_core::receive::test_connection::TestReport), (status = 404, body = ErrorBody)))]
-pub async fn test_incoming(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<mailgate_core::receive::test_connection::TestReport>, ApiError> {
-    Ok(Json(
-        mailgate_core::receive::test_connection::run(&state.core, &id).await?,
-    ))
 }

@@ -125,11 +125,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             outgoing_servers::update,
             outgoing_servers::delete
         ))
-        .routes(routes!(super::oauth::authorize_incoming))
-        .routes(routes!(super::oauth::authorize_outgoing))
+        .routes(routes!(super::incoming_servers::authorize))
+        .routes(routes!(super::outgoing_servers::authorize))
         .routes(routes!(super::events::list))
         .routes(routes!(super::doctor::run))
-        .routes(routes!(super::oauth::test_incoming))
+        .routes(routes!(super::incoming_servers::test))
         .routes(routes!(super::tickets::list))
         .routes(routes!(super::tickets::get))
         .routes(routes!(super::tickets::attachment))
@@ -138,5 +138,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(super::messages::reply))
         .routes(routes!(super::messages::retry))
         .routes(routes!(super::messages::retry_all))
-        .routes(routes!(super::messages::test_outgoing))
+        .routes(routes!(super::outgoing_servers::test))
 }

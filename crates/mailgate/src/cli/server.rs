@@ -132,9 +132,9 @@ async fn test(config: ConfigArgs, id: &str) -> anyhow::Result<ExitCode> {
     };
     let core = Core::open(settings).await?;
     let report = if Objects::<OutgoingServers>::get(&core, id).await.is_ok() {
-        mailgate_core::send::test_connection::run(&core, id).await
+        mailgate_core::test_connection::outgoing::run(&core, id).await
     } else {
-        mailgate_core::receive::test_connection::run(&core, id).await
+        mailgate_core::test_connection::incoming::run(&core, id).await
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     for step in &report.steps {

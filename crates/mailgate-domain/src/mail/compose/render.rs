@@ -14,16 +14,16 @@ use mail_builder::headers::text::Text;
 use mail_builder::mime::{BodyPart, MimePart};
 
 use super::parts::{bare_id, content_type, is_field_name, is_structural};
-use super::{Draft, DraftAttachment, Mailbox};
+use super::{Draft, DraftAddress, DraftAttachment};
 use crate::mail::sanitize_filename;
 
 /// What the sending side adds to a draft.
 #[derive(Debug, Clone, Copy)]
 pub struct Compose<'a> {
     /// The server's address and sender name; `draft.from_name` overrides the name.
-    pub from: &'a Mailbox,
+    pub from: &'a DraftAddress,
     /// Reply-To when the draft has none (the server's setting).
-    pub reply_to: Option<&'a Mailbox>,
+    pub reply_to: Option<&'a DraftAddress>,
     /// `<id@domain>`, as [`crate::mail::new_message_id`] makes it.
     pub message_id: &'a str,
     pub date: DateTime<Utc>,
@@ -91,7 +91,7 @@ fn address<'x>(name: Option<&'x str>, email: &'x crate::EmailAddress) -> Address
     Address::new_address(name, email.as_str())
 }
 
-fn mailbox(m: &Mailbox) -> Address<'_> {
+fn mailbox(m: &DraftAddress) -> Address<'_> {
     address(m.name.as_deref(), &m.email)
 }
 

@@ -328,7 +328,7 @@ fn crlf_line_ends_give_the_same_answers() {
 #[test]
 fn header_lists_and_html_are_kept() {
     let plain = parse(sample!("plain").1);
-    let mailbox = |address: &str, name: Option<&str>| Mailbox {
+    let mailbox = |address: &str, name: Option<&str>| ParsedAddress {
         address: address.into(),
         name: name.map(Into::into),
     };

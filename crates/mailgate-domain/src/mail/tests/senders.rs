@@ -198,7 +198,7 @@ fn reply_to_to_and_cc_are_read_as_addresses() {
          To: Team: <@relay:one@example.com>, two@[192.0.2.1];, MAILER-DAEMON\r\n\
          To: ignored@example.com\r\nCc: \"a@b\"@example.com (C)\r\n",
     ));
-    let list = |l: &[Mailbox]| {
+    let list = |l: &[ParsedAddress]| {
         l.iter()
             .map(|m| (m.address.clone(), m.name.clone()))
             .collect::<Vec<_>>()

@@ -5,7 +5,7 @@
 
 use mailgate_domain::EmailAddress;
 use mailgate_domain::mail::compose::{
-    AttachmentInput, Compose, Draft, DraftInput, Mailbox, render_for_gmail_api,
+    AttachmentInput, Compose, Draft, DraftAddress, DraftInput, render_for_gmail_api,
 };
 use mailgate_domain::mail::{self, ParsedMessage};
 use mailgate_emulator::{Emulator, EmulatorConfig, MintAccessToken, Outage, RateLimit};
@@ -71,7 +71,7 @@ fn draft(to: &str, bcc: &str, size: usize) -> Draft {
 }
 
 fn rendered(draft: &Draft, from: &str, message_id: &str) -> Vec<u8> {
-    let from = Mailbox {
+    let from = DraftAddress {
         name: Some("Support Desk".into()),
         email: EmailAddress::parse("from", from).unwrap(),
     };

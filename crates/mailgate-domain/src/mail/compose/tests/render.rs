@@ -6,8 +6,8 @@ use crate::mail::{Ours, ThreadHint, new_message_id, parse, thread_hint};
 const DOMAIN: &str = "helpdesk.example.com";
 const MARKER: &str = "support@example.com";
 
-fn server() -> Mailbox {
-    Mailbox::parse("from", "Support Desk <support@example.com>").unwrap()
+fn server() -> DraftAddress {
+    DraftAddress::parse("from", "Support Desk <support@example.com>").unwrap()
 }
 
 fn rendered(draft: &Draft, message_id: &str) -> String {
@@ -97,7 +97,7 @@ fn the_gmail_api_copy_keeps_bcc_for_gmail_to_read() {
 #[test]
 fn names_and_reply_to_come_from_the_draft_before_the_server() {
     let from = server();
-    let server_reply = Mailbox::parse("reply_to", "helpdesk@example.com").unwrap();
+    let server_reply = DraftAddress::parse("reply_to", "helpdesk@example.com").unwrap();
     let c = |reply_to| Compose {
         from: &from,
         reply_to,

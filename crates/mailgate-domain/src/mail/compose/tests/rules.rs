@@ -31,7 +31,7 @@ fn mailboxes_known_answers() {
         ("a<b <ab@example.net>", Some("a<b"), "ab@example.net"),
     ];
     for (text, name, email) in cases {
-        let m = Mailbox::parse("to[0]", text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let m = DraftAddress::parse("to[0]", text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(
             (m.name.as_deref(), m.email.as_str()),
             (*name, *email),
@@ -46,12 +46,12 @@ fn mailboxes_known_answers() {
         "jane@example.net>",
         "a@b@",
     ] {
-        let e = Mailbox::parse("cc[3]", text).expect_err(text);
+        let e = DraftAddress::parse("cc[3]", text).expect_err(text);
         assert_eq!(e.field, "cc[3]", "{text}");
         assert!(e.hint.is_some(), "{text}");
     }
     let long = format!("{} <l@example.net>", "n".repeat(201));
-    assert!(Mailbox::parse("to[0]", &long).is_err());
+    assert!(DraftAddress::parse("to[0]", &long).is_err());
 }
 
 #[test]

@@ -5,12 +5,13 @@
 //! replaced once). The Gmail API: the credential (which proves the grant or the delegation) and
 //! a profile call when the granted scopes allow it. Nothing is sent.
 
-use super::pool::{self, IO_TIMEOUT, ehlo_name, endpoint};
-use super::route::Server;
+use super::{Steps, TestReport};
 use crate::Core;
 use crate::login::{self, Login};
 use crate::objects::{Objects, OutgoingServers, ServiceError};
-use crate::probe::{self, Steps, TestReport};
+use crate::send::channel;
+use crate::send::pool::{self, IO_TIMEOUT, ehlo_name, endpoint};
+use crate::send::route::{self, RouteServer};
 use crate::tokens::{SCOPE_GMAIL_SEND, SCOPE_MAIL};
 use mailgate_domain::Id;
 use mailgate_domain::outgoing::OutgoingTransport;
@@ -44,11 +45,11 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let (row, spec, _) = Objects::<OutgoingServers>::load(core, server_id)
         .await
         .map_err(|_| not_found())?;
-    let server = Server {
+    let server = RouteServer {
         id: row.id,
         name: row.name,
         updated_at_ms: row.updated_at_ms,
-        provider: super::route::provider_of(core, &spec).await,
+        provider: route::provider_of(core, &spec).await,
         spec,
     };
     let gmail_api = matches!(server.spec.transport, OutgoingTransport::GmailApi { .. });
@@ -109,7 +110,7 @@ async fn gmail(
     api_base_url: &str,
 ) -> TestReport {
     let t = Instant::now();
-    let (token, key) = match super::channel::gmail_token(login) {
+    let (token, key) = match channel::gmail_token(login) {
         Ok(found) => found,
         Err(d) => return steps.fail("profile", t, d),
     };
@@ -134,7 +135,7 @@ async fn gmail(
     }
     let client = GmailClient::new(core.http.clone(), api_base_url);
     let client = &client;
-    let answer = super::channel::gmail_call(core, token, key.as_ref(), |token| async move {
+    let answer = channel::gmail_call(core, token, key.as_ref(), |token| async move {
         client.profile(&token, "me").await
     })
     .await;
@@ -153,7 +154,12 @@ async fn gmail(
 }
 
 /// The SMTP steps after the credential.
-async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Login>) -> TestReport {
+async fn smtp(
+    core: &Core,
+    server: &RouteServer,
+    mut steps: Steps,
+    login: Option<Login>,
+) -> TestReport {
     let t = Instant::now();
     let tls =
         match mailgate_proto::tls::client_config(core.settings.tls_extra_ca_file.as_deref(), &[]) {
@@ -170,7 +176,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         Ok(tcp) => tcp,
         Err(e) => return steps.fail("connect", t, diagnose(e)),
     };
-    steps.pass("connect", t, probe::connected(&ep));
+    steps.pass("connect", t, super::connected(&ep));
     let t = Instant::now();
     let greet = async |stream| SmtpClient::greet(stream, &ep.host, ep.port, options()).await;
     let mut client = if ep.security == Security::Starttls {
@@ -184,7 +190,7 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
             Ok(c) => c,
             Err(e) => return steps.fail("tls", t, diagnose(e)),
         };
-        steps.pass("tls", t, probe::starttls(&ep.host));
+        steps.pass("tls", t, super::starttls(&ep.host));
         let t = Instant::now();
         if let Err(e) = client.ehlo_again().await {
             return steps.fail("ehlo", t, diagnose(e));
@@ -195,13 +201,13 @@ async fn smtp(core: &Core, server: &Server, mut steps: Steps, login: Option<Logi
         let stream = if ep.security == Security::Ssl {
             match dial::secure(tcp, &ep, tls.clone(), IO_TIMEOUT).await {
                 Ok(s) => {
-                    steps.pass("tls", t, probe::implicit_tls(&ep.host));
+                    steps.pass("tls", t, super::implicit_tls(&ep.host));
                     s
                 }
                 Err(e) => return steps.fail("tls", t, diagnose(e)),
             }
         } else {
-            steps.skip("tls", probe::NO_TLS);
+            steps.skip("tls", super::NO_TLS);
             tcp
         };
         let t = Instant::now();

@@ -3,11 +3,11 @@
 //! The credential, the endpoint, the TLS setup and the login (a refused access token replaced
 //! once) are the mailbox watcher's own.
 
-use super::after_import::possible_action;
-use super::connect::{self, load_mailbox};
+use super::{Steps, TestReport};
 use crate::Core;
 use crate::objects::ServiceError;
-use crate::probe::{self, Steps};
+use crate::receive::after_import;
+use crate::receive::connect::{self, load_mailbox};
 use mailgate_domain::Id;
 use mailgate_domain::incoming::{AfterImport, IncomingProtocol};
 use mailgate_proto::error::ProtoError;
@@ -17,8 +17,6 @@ use mailgate_proto::sasl::Credentials;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-pub use crate::probe::{Step, TestReport};
 
 pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     let server_id = Id::parse("id", id).map_err(|_| ServiceError::NotFound {
@@ -32,7 +30,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
             id: id.to_owned(),
         })?;
     let spec = &mailbox.spec;
-    let provider = probe::provider(core, &spec.auth, &spec.host).await;
+    let provider = crate::oauth::provider::of_server(core, &spec.auth, &spec.host).await;
     let diagnose = |e: ProtoError| e.diagnosis(provider);
     let mut steps = Steps(Vec::new());
 
@@ -56,7 +54,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
     match spec.protocol {
         IncomingProtocol::Imap => {
             let options = ImapOptions::new(TIMEOUT);
-            let client = probe::connect_mailbox(
+            let client = super::connect_mailbox(
                 &mut steps,
                 &ep,
                 tls.clone(),
@@ -96,7 +94,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
                 Err(e) => return Ok(steps.fail("select", t, diagnose(e))),
             }
             let wanted = spec.after_import;
-            if possible_action(wanted, session.capabilities()) != wanted {
+            if after_import::possible_action(wanted, session.capabilities()) != wanted {
                 let t = Instant::now();
                 if let Err(e) = session.removes_only_ours(wanted == AfterImport::Move) {
                     return Ok(steps.fail("after_import", t, diagnose(e)));
@@ -106,7 +104,7 @@ pub async fn run(core: &Core, id: &str) -> Result<TestReport, ServiceError> {
         }
         IncomingProtocol::Pop3 => {
             let options = Pop3Options::new(TIMEOUT);
-            let client = probe::connect_mailbox(
+            let client = super::connect_mailbox(
                 &mut steps,
                 &ep,
                 tls.clone(),

@@ -1,9 +1,12 @@
-//! Test Connection reports: each step in order, with the fix for the one that fails.
+//! Test Connection: each step of reaching a server (credential, connect, TLS, sign-in, a first
+//! command) timed and reported in order, with the fix for the one that fails. Incoming servers
+//! (IMAP, POP3) in [`incoming`], outgoing ones (SMTP, the Gmail API) in [`outgoing`]; this file
+//! holds the report and the steps they share. Nothing is imported or sent.
 
-use crate::Core;
-use crate::objects::{OAuthApps, Objects};
-use mailgate_domain::server::Auth;
-use mailgate_domain::troubleshoot::{Diagnosis, ProviderKind};
+pub mod incoming;
+pub mod outgoing;
+
+use mailgate_domain::troubleshoot::Diagnosis;
 use mailgate_proto::dial::{self, Endpoint, MailStream, Security};
 use mailgate_proto::error::ProtoError;
 use serde::Serialize;
@@ -85,29 +88,6 @@ impl Steps {
             ok: true,
             steps: self.0,
         }
-    }
-}
-
-/// Whose fixes a diagnosis shows: the provider of the server's OAuth app, Google for a service
-/// account, else the provider of the host (`imap.gmail.com`...).
-pub(crate) async fn provider(core: &Core, auth: &Auth, host: &str) -> ProviderKind {
-    let by_app = match auth {
-        Auth::Oauth {
-            oauth_app_id: Some(app),
-            ..
-        } => Objects::<OAuthApps>::load(core, *app)
-            .await
-            .map(|(_, spec, _)| ProviderKind::from(spec.provider))
-            .ok(),
-        Auth::Oauth {
-            service_account_id: Some(_),
-            ..
-        } => Some(ProviderKind::Google),
-        _ => None,
-    };
-    match by_app {
-        Some(kind) if kind != ProviderKind::Generic => kind,
-        _ => ProviderKind::of_host(host),
     }
 }
 
