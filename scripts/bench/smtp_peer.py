@@ -4,14 +4,14 @@ over STARTTLS + XOAUTH2 (the token given), either over `--connections K` connect
 (the messages shared among K threads), or with a new connection (STARTTLS, EHLO, AUTH, QUIT) per
 message (`--per-message`). Prints the seconds the sending took as JSON on stdout."""
 
-import argparse
 import base64
 import json
 import smtplib
-import ssl
 import threading
 import time
 import uuid
+
+from common import arguments, tls_context, xoauth2
 
 
 def message(sender, recipient, n):
@@ -27,10 +27,7 @@ def open_connection(args, context):
     smtp = smtplib.SMTP(args.host, args.port, local_hostname="bench.example")
     smtp.starttls(context=context)
     smtp.ehlo("bench.example")
-    initial = f"user={args.user}\x01auth=Bearer {args.token}\x01\x01"
-    code, reply = smtp.docmd(
-        "AUTH", "XOAUTH2 " + base64.b64encode(initial.encode()).decode()
-    )
+    code, reply = smtp.docmd("AUTH", "XOAUTH2 " + base64.b64encode(xoauth2(args)).decode())
     if code != 235:
         raise SystemExit(f"AUTH XOAUTH2 refused: {code} {reply!r}")
     return smtp
@@ -43,19 +40,13 @@ def send(smtp, args, n):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--cafile", required=True)
-    p.add_argument("--user", required=True)
-    p.add_argument("--token", required=True)
+    p = arguments("smtplib sending N messages")
     p.add_argument("--to", required=True)
     p.add_argument("--messages", type=int, required=True)
     p.add_argument("--connections", type=int, default=1)
     p.add_argument("--per-message", action="store_true")
     args = p.parse_args()
-    context = ssl.create_default_context(cafile=args.cafile)
-    context.check_hostname = False
+    context = tls_context(args)
 
     started = time.monotonic()
     if args.per_message:

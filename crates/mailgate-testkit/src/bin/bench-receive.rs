@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mailgate_core::receive::supervisor;
+use mailgate_testkit::peer::run_python;
 use mailgate_testkit::samples::{fill, message};
 use mailgate_testkit::wire::{Conn, xoauth2};
 use mailgate_testkit::{TestApp, spawn_app_on_world, world};
@@ -57,24 +58,7 @@ async fn raw_fetch(user: &str) -> (Duration, usize) {
 
 /// Python's imaplib fetching every message of `user`'s INBOX: the time and the messages.
 fn imaplib(user: &str) -> (Duration, usize) {
-    let w = world();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench/imap_peer.py"
-    );
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .args(["--port", &w.stack.imaps_port.to_string()])
-        .args(["--cafile", &w.stack.ca_pem.display().to_string()])
-        .args(["--user", user, "--token", &w.mint_token(user)])
-        .output()
-        .expect("python3 (scripts/install-test-deps.sh installs it)");
-    assert!(
-        out.status.success(),
-        "imap_peer.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = run_python("imap_peer.py", world().stack.imaps_port, user, &[]);
     (
         Duration::from_secs_f64(answer["seconds"].as_f64().unwrap()),
         answer["messages"].as_u64().unwrap() as usize,

@@ -16,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mailgate_store::OutboxQuery;
+use mailgate_testkit::peer::run_python;
 use mailgate_testkit::{TestApp, TestConfig, spawn_app_with, world};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -42,27 +43,14 @@ fn text(n: usize) -> String {
 /// (`--connections K` or `--per-message`); the time it took.
 fn smtplib(messages: usize, how: &[&str]) -> Duration {
     let w = world();
-    let sender = w.fresh_user("bench-smtplib");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench/smtp_peer.py"
+    let (sender, to) = (
+        w.fresh_user("bench-smtplib"),
+        w.fresh_user("bench-smtplib-to"),
     );
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .args(["--port", &w.stack.submission_port.to_string()])
-        .args(["--cafile", &w.stack.ca_pem.display().to_string()])
-        .args(["--user", &sender, "--token", &w.mint_token(&sender)])
-        .args(["--to", &w.fresh_user("bench-smtplib-to")])
-        .args(["--messages", &messages.to_string()])
-        .args(how)
-        .output()
-        .expect("python3 (scripts/install-test-deps.sh installs it)");
-    assert!(
-        out.status.success(),
-        "smtp_peer.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let count = messages.to_string();
+    let mut args = vec!["--to", &to, "--messages", &count];
+    args.extend(how);
+    let answer = run_python("smtp_peer.py", w.stack.submission_port, &sender, &args);
     Duration::from_secs_f64(answer["seconds"].as_f64().unwrap())
 }
 
