@@ -8,6 +8,7 @@ pub mod app;
 pub mod corpus;
 mod eventually;
 pub mod mailstack;
+pub mod peer;
 pub mod proxy;
 pub mod samples;
 pub mod wire;

@@ -222,3 +222,44 @@ async fn refused_ports_dead_proxies_and_wrong_security_say_so() {
     assert!(e.is_timeout(), "{e}");
     assert!(e.to_string().contains("TLS handshake"), "{e}");
 }
+
+/// Whether the TCP socket under `stream` sends small writes at once (Nagle's algorithm off).
+fn nodelay(stream: &MailStream) -> bool {
+    let tcp = match stream {
+        MailStream::Plain(tcp) => tcp,
+        MailStream::Tls(tls) => tls.get_ref().0,
+    };
+    tcp.nodelay().unwrap()
+}
+
+#[tokio::test]
+async fn every_dial_path_turns_nagle_off() {
+    // Direct, for each security (implicit TLS and STARTTLS upgrade this same socket).
+    for security in [Security::None, Security::Starttls, Security::Ssl] {
+        let (server, port) = listener().await;
+        tokio::spawn(async move { server.accept().await });
+        let ep = Endpoint::new("127.0.0.1", port, security);
+        let stream = connect_tcp(&ep, Duration::from_secs(5)).await.unwrap();
+        assert!(nodelay(&stream), "{security:?}");
+    }
+    // Through an HTTP proxy and a SOCKS5 proxy.
+    let (proxy, proxy_port) = listener().await;
+    tokio::spawn(async move {
+        let (mut s, _) = proxy.accept().await.unwrap();
+        read_head(&mut s).await;
+        s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let ep = Endpoint::new("mail.example.test", 587, Security::Starttls).with_proxy(Some(
+        ProxyUrl::parse("proxy", &format!("http://127.0.0.1:{proxy_port}")).unwrap(),
+    ));
+    let stream = connect(&ep, tls(), Duration::from_secs(5)).await.unwrap();
+    assert!(nodelay(&stream), "HTTP proxy");
+    let (proxy, proxy_port) = listener().await;
+    tokio::spawn(fake_socks(proxy));
+    let ep = Endpoint::new("localhost", 995, Security::None).with_proxy(Some(
+        ProxyUrl::parse("proxy", &format!("socks5h://127.0.0.1:{proxy_port}")).unwrap(),
+    ));
+    let stream = connect(&ep, tls(), Duration::from_secs(5)).await.unwrap();
+    assert!(nodelay(&stream), "SOCKS5 proxy");
+}

@@ -287,10 +287,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
         let mut body = Body::new(message);
         let mut buf = Vec::with_capacity(CHUNK + 1024);
         while let Some(chunk) = body.next_chunk(&mut buf, CHUNK) {
-            // `send` adds the chunk's last CRLF back.
-            let chunk = chunk.strip_suffix(b"\r\n").unwrap_or(chunk);
             self.io
-                .send(chunk)
+                .send_raw(chunk)
                 .await
                 .map_err(|e| self.peer.io("the server to read the message", e))?;
         }

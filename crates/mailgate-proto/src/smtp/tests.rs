@@ -936,3 +936,92 @@ fn client_futures_are_send() {
         xoauth2("t"),
     ));
 }
+
+/// A stream that keeps what each `poll_write` was given: one entry per write the client made.
+struct Recording {
+    inner: DuplexStream,
+    writes: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl tokio::io::AsyncRead for Recording {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Recording {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &written {
+            let text = String::from_utf8_lossy(&buf[..*n]).into_owned();
+            self.writes.lock().unwrap().push(text);
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn each_command_group_goes_out_in_one_write_with_its_line_ends() {
+    // A line end written apart (one TLS record, one segment) leaves the server waiting for it,
+    // and its answer then waits behind Nagle's algorithm for our delayed ACK.
+    let mut steps = vec![
+        send(GREETING),
+        expect("EHLO client.example.test"),
+        send(EHLO),
+    ];
+    steps.extend(group(
+        &[BOB, "carol@example.test"],
+        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n",
+    ));
+    steps.extend(data_steps());
+    steps.extend([
+        send("250 2.0.0 Ok: queued\r\n"),
+        expect("NOOP"),
+        send("250 Ok\r\n"),
+    ]);
+    let (inner, server) = scripted(steps);
+    let writes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stream = Recording {
+        inner,
+        writes: writes.clone(),
+    };
+    let mut c = SmtpClient::greet(stream, "smtp.example.test", 587, options())
+        .await
+        .unwrap();
+    c.send(&envelope(&[BOB, "carol@example.test"]), MESSAGE)
+        .await
+        .unwrap();
+    c.noop().await.unwrap();
+    server.await.unwrap();
+    assert_eq!(
+        *writes.lock().unwrap(),
+        [
+            "EHLO client.example.test\r\n",
+            "MAIL FROM:<alice@example.test> SIZE=22\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\n",
+            "Subject: hi\r\n\r\nhello\r\n.\r\n",
+            "NOOP\r\n",
+        ]
+    );
+}

@@ -4,14 +4,18 @@
 //! processes per service).
 //!
 //! 1. Import: N mixed messages (mostly small, some with large attachments) in one mailbox over
-//!    IMAPS + XOAUTH2 into tickets, next to the raw limit measured in the same run: one client
-//!    streaming `UID FETCH 1:* BODY.PEEK[]` to nowhere.
+//!    IMAPS + XOAUTH2 into tickets, from the moment the server is configured (the API call, with
+//!    the workers running as `serve` runs them) to the last ticket committed, next to the raw
+//!    limit measured in the same run (one client streaming `UID FETCH 1:* BODY.PEEK[]` to
+//!    nowhere) and a peer nobody here wrote fetching the same (Python's `imaplib`,
+//!    `scripts/bench/imap_peer.py`).
 //! 2. Latency from SMTP acceptance to the ticket, with the watcher in IDLE (p50, p99).
 //! 3. Resident memory added per idle watched mailbox.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mailgate_core::receive::{supervisor, watch};
+use mailgate_core::receive::supervisor;
 use mailgate_store::testing::TestQueries as _;
+use mailgate_testkit::peer::run_python;
 use mailgate_testkit::samples::{fill, message};
 use mailgate_testkit::wire::{Conn, xoauth2};
 use mailgate_testkit::{TestApp, spawn_app_on_world, world};
@@ -51,6 +55,15 @@ async fn raw_fetch(user: &str) -> (Duration, usize) {
         }
     }
     (started.elapsed(), bytes)
+}
+
+/// Python's imaplib fetching every message of `user`'s INBOX: the time and the messages.
+fn imaplib(user: &str) -> (Duration, usize) {
+    let answer = run_python("imap_peer.py", world().stack.imaps_port, user, &[]);
+    (
+        Duration::from_secs_f64(answer["seconds"].as_f64().unwrap()),
+        answer["messages"].as_u64().unwrap() as usize,
+    )
 }
 
 async fn connected_mailbox(
@@ -109,26 +122,54 @@ async fn main() {
         "raw UID FETCH 1:* BODY.PEEK[]: {raw_time:.2?} = {raw_mps:.0} msg/s, {raw_mbs:.1} MB/s"
     );
 
+    let peer_user = user.clone();
+    let (peer_time, peer_messages) = tokio::task::spawn_blocking(move || imaplib(&peer_user))
+        .await
+        .unwrap();
+    assert_eq!(peer_messages, messages, "imaplib fetched another count");
+    println!(
+        "Python imaplib, the same UID FETCH: {peer_time:.2?} = {:.0} msg/s",
+        messages as f64 / peer_time.as_secs_f64()
+    );
+
+    // The supervisor as `serve` runs it (its safety-net look every minute, woken by changes).
     let app = spawn_app_on_world().await;
     let oauth = app.google_oauth_app().await;
-    let server = connected_mailbox(&app, &oauth, &user, "leave").await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let started = Instant::now();
-    let watcher = tokio::spawn(watch::watch_mailbox(
+    let receiving = tokio::spawn(supervisor::run(
         app.core.clone(),
-        server,
-        Duration::from_secs(3600),
+        Duration::from_secs(60),
+        app.core.settings.receive_poll_interval,
         stopped,
     ));
-    while (app.core.store.count_messages().await.unwrap() as usize) < messages {
+    let configured = Instant::now();
+    connected_mailbox(&app, &oauth, &user, "leave").await;
+    let mut first = None;
+    loop {
+        let have = app.core.store.count_messages().await.unwrap() as usize;
+        if have > 0 && first.is_none() {
+            first = Some(configured.elapsed());
+        }
+        if have >= messages {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let import = started.elapsed();
+    let import = configured.elapsed();
+    let first = first.unwrap_or(import);
     let mps = messages as f64 / import.as_secs_f64();
     let mbs = raw_bytes as f64 / 1e6 / import.as_secs_f64();
+    let rest = match import.saturating_sub(first) {
+        d if d < Duration::from_millis(10) => "all in one batch".to_owned(),
+        d => format!(
+            "then {:.0} msg/s",
+            messages.saturating_sub(1) as f64 / d.as_secs_f64()
+        ),
+    };
     println!(
-        "mailgate import into tickets: {import:.2?} = {mps:.0} msg/s, {mbs:.1} MB/s = {:.0}% of the raw limit (goal: at least 50%)",
-        100.0 * import.as_secs_f64().recip() / raw_time.as_secs_f64().recip()
+        "mailgate, configured (API call) to the last ticket committed: {import:.2?} = {mps:.0} msg/s, {mbs:.1} MB/s = {:.2} of the raw limit (goal: at least 0.6), {:.2} of imaplib; the first ticket after {first:.2?}, {rest}",
+        raw_time.as_secs_f64() / import.as_secs_f64(),
+        peer_time.as_secs_f64() / import.as_secs_f64(),
     );
 
     // Latency with the watcher in IDLE: from Postfix's 250 after DATA to the ticket in the store.
@@ -152,7 +193,7 @@ async fn main() {
         pct(0.99)
     );
     stop.send(true).unwrap();
-    let _ = watcher.await;
+    let _ = receiving.await;
 
     // Memory: idle watched mailboxes (each in IDLE on its own connection).
     let mut ids = Vec::new();

@@ -2,26 +2,27 @@
 //! (as root: it starts Dovecot + Postfix). Options: `--messages N` (1000).
 //!
 //! N small messages to the local Postfix submission port (587, STARTTLS, XOAUTH2 with the
-//! emulator's tokens), three ways in the same run:
-//! 1. the baseline: a naive client that opens one connection per message (TCP, STARTTLS, EHLO,
-//!    AUTH, one transaction, QUIT), one message after the other;
-//! 2. mailgate's outbox worker with its defaults (`send.concurrency` 8 rounds at once over at
+//! emulator's tokens), in the same run, by clients nobody here wrote and by mailgate:
+//! 1. Python's `smtplib` over one connection (`scripts/bench/smtp_peer.py`);
+//! 2. `smtplib` with a new connection (TCP, STARTTLS, EHLO, AUTH, QUIT) per message;
+//! 3. `smtplib` over as many connections as mailgate's defaults use (one thread each);
+//! 4. mailgate's outbox worker with its defaults (`send.concurrency` 8 rounds at once over at
 //!    most `send.connections_per_server` 3 pooled connections);
-//! 3. mailgate limited to one round at a time over one connection, to show what reuse alone
-//!    gives.
+//! 5. mailgate limited to one round at a time over one connection.
 //!
-//! The messages are queued first (the enqueue rate is printed too); the clock runs from the
-//! worker's start to the last message recorded as sent.
+//! The messages are queued first (the enqueue rate is printed too); mailgate's clock runs from
+//! the worker's start to the last message recorded as sent. The ratios compare mailgate with
+//! `smtplib` over the same number of connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mailgate_domain::server::Security;
-use mailgate_proto::dial::Endpoint;
-use mailgate_proto::sasl::Credentials;
-use mailgate_proto::smtp::{self, Envelope, SmtpOptions};
 use mailgate_store::OutboxQuery;
+use mailgate_testkit::peer::run_python;
 use mailgate_testkit::{TestApp, TestConfig, spawn_app_with, world};
 use serde_json::json;
 use std::time::{Duration, Instant};
+
+/// The connections mailgate's defaults use (`send.connections_per_server`).
+const DEFAULT_CONNECTIONS: usize = 3;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -38,39 +39,19 @@ fn text(n: usize) -> String {
     )
 }
 
-/// One connection per message, one message after the other.
-async fn naive(sender: &str, recipient: &str, messages: usize) -> Duration {
+/// Python's smtplib sending `messages` through `scripts/bench/smtp_peer.py` with `how`
+/// (`--connections K` or `--per-message`); the time it took.
+fn smtplib(messages: usize, how: &[&str]) -> Duration {
     let w = world();
-    let ep = Endpoint::new("127.0.0.1", w.stack.submission_port, Security::Starttls);
-    let token = w.mint_token(sender);
-    let started = Instant::now();
-    for n in 0..messages {
-        let mut client = smtp::connect(
-            &ep,
-            w.stack.tls_client_config(),
-            SmtpOptions::new(Duration::from_secs(30), "bench.example"),
-        )
-        .await
-        .unwrap();
-        client
-            .authenticate(&Credentials::XOAuth2 {
-                user: sender.to_owned(),
-                token: token.clone().into(),
-            })
-            .await
-            .unwrap();
-        let raw = format!(
-            "From: {sender}\r\nTo: {recipient}\r\nSubject: Naive {n}\r\nMessage-ID: <naive-{n}-{}@bench.example>\r\n\r\n{}",
-            uuid::Uuid::new_v4().simple(),
-            text(n).replace('\n', "\r\n")
-        );
-        client
-            .send(&Envelope::new(sender, [recipient]), raw.as_bytes())
-            .await
-            .unwrap();
-        client.quit().await.unwrap();
-    }
-    started.elapsed()
+    let (sender, to) = (
+        w.fresh_user("bench-smtplib"),
+        w.fresh_user("bench-smtplib-to"),
+    );
+    let count = messages.to_string();
+    let mut args = vec!["--to", &to, "--messages", &count];
+    args.extend(how);
+    let answer = run_python("smtp_peer.py", w.stack.submission_port, &sender, &args);
+    Duration::from_secs_f64(answer["seconds"].as_f64().unwrap())
 }
 
 /// An app whose outgoing server is the stack's submission port for a fresh, consented mailbox.
@@ -139,28 +120,43 @@ async fn main() {
     let messages = arg("--messages", 1000);
     let w = tokio::task::spawn_blocking(world).await.unwrap();
     let rate = |d: Duration| messages as f64 / d.as_secs_f64();
+    let ratio = |ours: Duration, theirs: Duration| theirs.as_secs_f64() / ours.as_secs_f64();
 
-    let recipient = w.fresh_user("bench-naive-to");
-    let baseline = naive(&w.fresh_user("bench-naive"), &recipient, messages).await;
+    let one = tokio::task::spawn_blocking(move || smtplib(messages, &["--connections", "1"]));
+    let one = one.await.unwrap();
     println!(
-        "naive client, one connection per message: {baseline:.2?} = {:.0} msg/s (baseline)",
-        rate(baseline)
+        "smtplib, one connection: {one:.2?} = {:.0} msg/s",
+        rate(one)
+    );
+    let each = tokio::task::spawn_blocking(move || smtplib(messages, &["--per-message"]));
+    let each = each.await.unwrap();
+    println!(
+        "smtplib, a new connection (STARTTLS + AUTH) per message: {each:.2?} = {:.0} msg/s",
+        rate(each)
+    );
+    let k = DEFAULT_CONNECTIONS.to_string();
+    let many = tokio::task::spawn_blocking(move || smtplib(messages, &["--connections", &k]));
+    let many = many.await.unwrap();
+    println!(
+        "smtplib, {DEFAULT_CONNECTIONS} connections: {many:.2?} = {:.0} msg/s",
+        rate(many)
     );
 
-    let app = app_with_sender(8, 3).await;
+    let app = app_with_sender(8, DEFAULT_CONNECTIONS).await;
     let (queued, took) = through_mailgate(&app, &w.fresh_user("bench-to"), messages).await;
     println!(
-        "mailgate outbox, defaults (8 rounds at once, up to 3 pooled connections): {took:.2?} = {:.0} msg/s = {:.1}x the baseline (queued through the API at {:.0} msg/s)",
+        "mailgate outbox, defaults (8 rounds at once, up to {DEFAULT_CONNECTIONS} pooled connections): {took:.2?} = {:.0} msg/s = {:.2} of smtplib over {DEFAULT_CONNECTIONS} connections (goal: at least 1), {:.2} of smtplib with a connection per message (queued through the API at {:.0} msg/s)",
         rate(took),
-        baseline.as_secs_f64() / took.as_secs_f64(),
+        ratio(took, many),
+        ratio(took, each),
         rate(queued)
     );
 
     let app = app_with_sender(1, 1).await;
     let (_, took) = through_mailgate(&app, &w.fresh_user("bench-to-1"), messages).await;
     println!(
-        "mailgate outbox, one round at a time over one reused connection: {took:.2?} = {:.0} msg/s = {:.1}x the baseline",
+        "mailgate outbox, one round at a time over one reused connection: {took:.2?} = {:.0} msg/s = {:.2} of smtplib over one connection (goal: at least 0.8)",
         rate(took),
-        baseline.as_secs_f64() / took.as_secs_f64()
+        ratio(took, one)
     );
 }
