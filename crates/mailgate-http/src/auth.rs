@@ -3,7 +3,7 @@
 //! caller without a token learns nothing about the routes (not even a 404 or 405).
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;

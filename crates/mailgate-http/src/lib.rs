@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod health;
 mod limits;
 mod metrics;
 mod openapi;
@@ -11,7 +12,8 @@ mod pages;
 mod routes;
 mod serve;
 mod startup;
+mod state;
 
 pub use error::ApiError;
-pub use routes::health::Health;
+pub use health::Health;
 pub use startup::{Application, Options};

@@ -1,7 +1,9 @@
 //! The application: binds its listener (port 0 in tests), serves until the shutdown future
 //! completes, then drains in-flight requests.
 
+use crate::health::Health;
 use crate::routes;
+use crate::state::AppState;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
@@ -12,18 +14,11 @@ use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub core: Arc<Core>,
-    /// What `/healthz` and `/readyz` know of the workers and the store.
-    pub health: Arc<routes::health::Health>,
-}
-
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     core: Arc<Core>,
-    health: Arc<routes::health::Health>,
+    health: Arc<Health>,
     addr: SocketAddr,
     options: Options,
 }
@@ -70,7 +65,7 @@ impl Application {
             settings.base_url = format!("http://{addr}");
         }
         let core = Arc::new(Core::open_with(settings, options.clock.clone()).await?);
-        let health = Arc::new(routes::health::Health::default());
+        let health = Arc::new(Health::default());
         let router = router(AppState {
             core: core.clone(),
             health: health.clone(),
@@ -98,7 +93,7 @@ impl Application {
     }
 
     /// The workers' and the store's health, as `/healthz` reports it.
-    pub fn health(&self) -> Arc<routes::health::Health> {
+    pub fn health(&self) -> Arc<Health> {
         self.health.clone()
     }
 

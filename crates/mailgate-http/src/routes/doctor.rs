@@ -1,5 +1,5 @@
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use mailgate_core::doctor::Report;

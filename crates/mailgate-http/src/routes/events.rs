@@ -1,6 +1,6 @@
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use mailgate_core::events::EventView;

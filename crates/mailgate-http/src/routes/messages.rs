@@ -3,7 +3,7 @@
 use super::JsonBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Path, Query};
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

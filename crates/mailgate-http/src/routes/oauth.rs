@@ -4,7 +4,7 @@
 
 use crate::extract::Query;
 use crate::pages;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use mailgate_core::oauth::consent::{self, CallbackOutcome, CallbackParams};

@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
 use crate::routes::JsonBody;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
