@@ -4,6 +4,7 @@
 use super::{connected_server, token_requests};
 use crate::send::{deliver, events, queue, stack_smtp_server};
 use mailgate_core::tokens::{self, SCOPE_MAIL};
+use mailgate_core::workers::{refresh_once, step::Outcome};
 use mailgate_emulator::{ClientRegistration, Decision, Outage};
 use mailgate_testkit::{TestApp, spawn_app};
 use serde_json::{Value, json};
@@ -254,7 +255,7 @@ async fn a_token_endpoint_internal_failure_is_retried_not_a_failed_credential() 
     // libraries retry it.
     emulator.control().set_oauth_outage(Outage::status(400));
     app.clock.advance_secs(55 * 60);
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::Idle);
     let row = app
         .core
         .store

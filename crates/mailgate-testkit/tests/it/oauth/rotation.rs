@@ -3,7 +3,7 @@
 //! credential or server event.
 
 use crate::send::{deliver, events, queue};
-use mailgate_core::tokens;
+use mailgate_core::workers::refresh_once;
 use mailgate_testkit::eventually;
 use mailgate_testkit::spawn_app_on_world as spawn_app;
 use serde_json::json;
@@ -63,7 +63,7 @@ async fn rotated_refresh_tokens_and_five_second_access_tokens_raise_no_event() {
         let sent = deliver(&app, &q["id"]).await;
         assert_eq!(sent["status"], "sent", "round {round}: {sent:#}");
         queued.push(q["id"].clone());
-        tokens::refresh_due(&app.core).await.unwrap();
+        refresh_once(&app.core).await.unwrap();
         app.clock.advance_secs(5);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

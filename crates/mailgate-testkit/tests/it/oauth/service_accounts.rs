@@ -1,4 +1,5 @@
 use mailgate_core::tokens::{self, CredentialKey, SCOPE_GMAIL_SEND};
+use mailgate_core::workers::{refresh_once, step::Outcome};
 use mailgate_emulator::{DelegationGrant, Emulator, EmulatorConfig, RunningEmulator};
 use mailgate_store::CredentialKind;
 use mailgate_testkit::spawn_app;
@@ -123,8 +124,8 @@ async fn with_delegation_a_token_acts_for_the_mailbox_and_is_renewed_ahead() {
     app.clock.advance_secs(50 * 60);
     emulator.control().advance_clock(50 * 60);
     assert_eq!(
-        tokens::refresh_due(&app.core).await.unwrap(),
-        1,
+        refresh_once(&app.core).await.unwrap(),
+        Outcome::DidWork(1),
         "a fresh assertion before the hour is over"
     );
 }

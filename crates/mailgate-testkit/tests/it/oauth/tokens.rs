@@ -1,5 +1,6 @@
 use super::{connected_server, token_requests};
 use mailgate_core::tokens;
+use mailgate_core::workers::{refresh_once, step::Outcome};
 use mailgate_testkit::spawn_app;
 
 #[tokio::test]
@@ -43,7 +44,7 @@ async fn tokens_are_renewed_before_they_expire() {
 
     // At two thirds of the token's life nothing is due.
     app.clock.advance_secs(40 * 60);
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::Idle);
     assert_eq!(token_requests(&app, &oauth), before);
     // Past 80% (and any jitter) the refresher renews it while the old one is still valid.
     app.clock.advance_secs(10 * 60);
@@ -51,7 +52,7 @@ async fn tokens_are_renewed_before_they_expire() {
         first.expires_at_ms > mailgate_core::clock::Clock::now_ms(app.clock.as_ref()),
         "the old token is still valid"
     );
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 1);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::DidWork(1));
     assert_eq!(token_requests(&app, &oauth) - before, 1);
     // When the first token would have expired, callers get the renewed one without waiting for
     // a request.
@@ -105,8 +106,8 @@ async fn a_revoked_grant_needs_reauthorization_and_leaves_the_others_working() {
     assert!(app.world().emulator.control().expire_tokens(&dead_mailbox) > 0);
     app.clock.advance_secs(55 * 60);
     assert_eq!(
-        tokens::refresh_due(&app.core).await.unwrap(),
-        1,
+        refresh_once(&app.core).await.unwrap(),
+        Outcome::DidWork(1),
         "only the live one renews"
     );
 
@@ -188,7 +189,7 @@ async fn an_unreachable_provider_keeps_the_current_token_and_retries_later() {
         .control()
         .set_oauth_outage(mailgate_emulator::Outage::status(503));
     app.clock.advance_secs(55 * 60);
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::Idle);
     assert!(
         tokens::access_token(&app.core, &key).await.is_ok(),
         "the current token is still handed out"
@@ -212,9 +213,9 @@ async fn an_unreachable_provider_keeps_the_current_token_and_retries_later() {
     emulator
         .control()
         .set_oauth_outage(mailgate_emulator::Outage::NONE);
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 0);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::Idle);
     app.clock.advance_secs(31);
-    assert_eq!(tokens::refresh_due(&app.core).await.unwrap(), 1);
+    assert_eq!(refresh_once(&app.core).await.unwrap(), Outcome::DidWork(1));
     assert_eq!(
         app.get(&format!(
             "/api/v1/incoming-servers/{}",
