@@ -15,10 +15,11 @@
 use super::deliver;
 use crate::Core;
 use crate::workers::step::Outcome;
-use mailgate_store::StoreError;
+use mailgate_store::{OutboxRow, StoreError};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 
 /// How long a claim holds: a round longer than this (a huge upload on a slow link) may be
@@ -28,6 +29,9 @@ use tokio::task::JoinSet;
 const LEASE_MS: i64 = 10 * 60_000;
 /// How often the queue is looked at when nothing wakes the worker (retries coming due).
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// A message claimed ahead is started only while its claim is younger than this; an older one
+/// is left to its lease, which lapses and puts it back in the queue (never two rounds at once).
+const AHEAD_MAX_MS: i64 = LEASE_MS / 2;
 
 /// Runs the delivery round of every message due now, all at once, and records them. (The
 /// worker's step without its loop: for tests and one-shot commands.)
@@ -43,6 +47,15 @@ pub struct Outbox {
     core: Arc<Core>,
     concurrency: usize,
     rounds: JoinSet<Result<(), StoreError>>,
+    /// Messages claimed while every round was busy (see [`Outbox::claim_ahead`]), with when,
+    /// started before anything else is claimed.
+    ahead: VecDeque<(i64, OutboxRow)>,
+    /// Taken around each claim and each round's record. SQLite has one writer at a time, and
+    /// a transaction that finds the database locked sleeps in its busy handler (1, 2, 5, 10 ms
+    /// and longer) however soon the lock is free: rounds ending together then wait for those
+    /// sleeps instead of for each other's commits. In turn here, each commit starts as soon as
+    /// the one before ends (and no claim is made less durable).
+    writes: Arc<Mutex<()>>,
 }
 
 impl Outbox {
@@ -52,44 +65,106 @@ impl Outbox {
             core,
             concurrency: concurrency.max(1),
             rounds: JoinSet::new(),
+            ahead: VecDeque::new(),
+            writes: Arc::new(Mutex::new(())),
         }
     }
 
     /// The worker's step: claims as many due messages as there is room for and starts their
-    /// delivery rounds, each recorded when it ends (see [`Outbox::settle`]).
+    /// delivery rounds, each recorded when it ends (see [`Outbox::settle`]). Messages claimed
+    /// ahead are started first.
     pub async fn run_once(&mut self) -> Result<Outcome, StoreError> {
+        let mut started = self.start_ahead();
         let room = self.concurrency.saturating_sub(self.rounds.len());
         if room == 0 {
+            return Ok(Outcome::of(started));
+        }
+        let core = &self.core;
+        let rows = {
+            let _write = self.writes.lock().await;
+            core.store
+                .claim_outgoing(core.clock.now_ms(), LEASE_MS, room as i64)
+                .await?
+        };
+        for row in rows {
+            self.forget_ahead(&row);
+            self.start(row);
+            started += 1;
+        }
+        Ok(Outcome::of(started))
+    }
+
+    /// While every round is busy, claims the messages that will start next (as many as rounds
+    /// run at once, in one commit), so that a round ending starts the next at once instead of
+    /// waiting for a claim: the claim's commit overlaps the rounds under way. Does nothing when
+    /// some are claimed ahead already or a round could start now.
+    pub async fn claim_ahead(&mut self) -> Result<Outcome, StoreError> {
+        if !self.ahead.is_empty() || self.rounds.len() < self.concurrency {
             return Ok(Outcome::Idle);
         }
         let core = &self.core;
-        let rows = core
-            .store
-            .claim_outgoing(core.clock.now_ms(), LEASE_MS, room as i64)
-            .await?;
+        let now = core.clock.now_ms();
+        let rows = {
+            let _write = self.writes.lock().await;
+            core.store
+                .claim_outgoing(now, LEASE_MS, self.concurrency as i64)
+                .await?
+        };
         let claimed = rows.len();
-        for row in rows {
-            let core = core.clone();
-            self.rounds.spawn(async move {
-                let finish = deliver::deliver(&core, &row).await;
-                match core.store.finish_outgoing(&finish, core.clock.now_ms()).await? {
-                    true => {
-                        tracing::info!(id = %row.id, status = %finish.status, attempt = row.attempts, "delivery round finished");
-                        metrics::counter!("mailgate_outbox_rounds_total", "status" => finish.status.as_str()).increment(1);
-                    }
-                    false => tracing::warn!(id = %row.id, "a delivery round ended after its lease lapsed; its outcome was dropped"),
-                }
-                Ok(())
-            });
-        }
+        self.ahead.extend(rows.into_iter().map(|row| (now, row)));
         Ok(Outcome::of(claimed))
     }
 
-    /// Waits for every round under way; each that could not be recorded is logged (it will run
-    /// again when its lease lapses), and the first is the error.
+    /// Starts the rounds of messages claimed ahead while there is room; how many.
+    fn start_ahead(&mut self) -> usize {
+        let now = self.core.clock.now_ms();
+        let mut started = 0;
+        while self.rounds.len() < self.concurrency
+            && let Some((claimed_at, row)) = self.ahead.pop_front()
+        {
+            if now - claimed_at < AHEAD_MAX_MS {
+                self.start(row);
+                started += 1;
+            }
+        }
+        started
+    }
+
+    /// A message claimed again (its claim ahead lapsed) is no longer waiting ahead.
+    fn forget_ahead(&mut self, row: &OutboxRow) {
+        self.ahead.retain(|(_, r)| r.id != row.id);
+    }
+
+    /// Starts the delivery round of a claimed message.
+    fn start(&mut self, row: OutboxRow) {
+        let (core, writes) = (self.core.clone(), self.writes.clone());
+        self.rounds.spawn(async move {
+            let finish = deliver::deliver(&core, &row).await;
+            let recorded = {
+                let _write = writes.lock().await;
+                core.store.finish_outgoing(&finish, core.clock.now_ms()).await?
+            };
+            match recorded {
+                true => {
+                    tracing::info!(id = %row.id, status = %finish.status, attempt = row.attempts, "delivery round finished");
+                    metrics::counter!("mailgate_outbox_rounds_total", "status" => finish.status.as_str()).increment(1);
+                }
+                false => tracing::warn!(id = %row.id, "a delivery round ended after its lease lapsed; its outcome was dropped"),
+            }
+            Ok(())
+        });
+    }
+
+    /// Waits for every round under way, and those of the messages claimed ahead; each that
+    /// could not be recorded is logged (it will run again when its lease lapses), and the first
+    /// is the error.
     pub async fn settle(&mut self) -> Result<(), StoreError> {
         let mut first = Ok(());
-        while let Some(done) = self.rounds.join_next().await {
+        loop {
+            self.start_ahead();
+            let Some(done) = self.rounds.join_next().await else {
+                break;
+            };
             if let Err(e) = flatten(done) {
                 tracing::error!(error = %e, "cannot record a delivery round; it will run again");
                 if first.is_ok() {
@@ -138,6 +213,9 @@ pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
         };
         if worked && outbox.rounds.len() < outbox.concurrency {
             continue;
+        }
+        if worked && let Err(e) = outbox.claim_ahead().await {
+            tracing::error!(error = %e, "cannot read the outbox");
         }
         tokio::select! {
             Some(done) = outbox.rounds.join_next(), if !outbox.rounds.is_empty() => {
