@@ -91,6 +91,44 @@ async fn messages_to_one_server_reuse_its_connection() {
 }
 
 #[tokio::test]
+async fn while_every_round_is_busy_the_next_messages_are_claimed_ahead_and_sent_in_turn() {
+    use mailgate_core::send::Outbox;
+    use mailgate_core::workers::step::Outcome;
+    let app = spawn_app().await;
+    let fake = fake::FakeSmtp::start(&[]).await;
+    fake_primary(&app, &fake).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let q = queue(
+            &app,
+            json!({"to": ["someone@example.com"], "subject": format!("n{n}"), "text": "hi"}),
+        )
+        .await;
+        ids.push(q["id"].clone());
+    }
+    let mut outbox = Outbox::new(app.core.clone(), 1);
+    assert_eq!(outbox.run_once().await.unwrap(), Outcome::DidWork(1));
+    // The one round is busy: the next message is claimed (recorded as being sent, its attempt
+    // counted) before that round ends, in one commit, and only one (one round at a time).
+    assert_eq!(outbox.claim_ahead().await.unwrap(), Outcome::DidWork(1));
+    let second = message(&app, &ids[1]).await;
+    assert_eq!(second["status"], "sending", "{second:#}");
+    assert_eq!(second["attempts"], 1, "{second:#}");
+    assert_eq!(message(&app, &ids[2]).await["status"], "queued");
+    // Claimed ahead already: nothing more until a round ends.
+    assert_eq!(outbox.claim_ahead().await.unwrap(), Outcome::Idle);
+    // The messages claimed ahead are sent before the worker stops, each once.
+    outbox.settle().await.unwrap();
+    for id in &ids[..2] {
+        let sent = message(&app, id).await;
+        assert_eq!(sent["status"], "sent", "{sent:#}");
+        assert_eq!(sent["attempts"], 1, "{sent:#}");
+    }
+    assert_eq!(fake.received().len(), 2);
+    assert_eq!(message(&app, &ids[2]).await["status"], "queued");
+}
+
+#[tokio::test]
 async fn a_passing_refusal_is_retried_with_backoff_then_sent() {
     let app = spawn_app().await;
     let fake = fake::FakeSmtp::start(&["451 4.3.0 Mail server temporarily rejected message"]).await;
