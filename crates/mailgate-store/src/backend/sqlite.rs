@@ -53,7 +53,13 @@ impl SqliteStore {
             // Set on each new connection of the pool (sqlx runs the options' pragmas at connect).
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(options.busy_timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A statement's undo pages (its statement journal, dropped when the statement
+            // ends, never read after a crash) stay in memory: SQLite spills them to a new file
+            // in the temporary directory past 64 KiB, which is one page here, so each outbox
+            // record and many other writes created, wrote and deleted a file of 128 KiB.
+            // Nothing of the database's durability depends on it.
+            .pragma("temp_store", "memory");
         make_private(connect.get_filename())?;
         let dir = database_dir(connect.get_filename());
         let pool = SqlitePoolOptions::new()
