@@ -1,18 +1,6 @@
 use super::*;
 use mailgate_domain::troubleshoot::lookup;
 
-/// The error and its causes as a person reads them: each `source()` after a `: `.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
-}
-
 #[test]
 fn an_error_chain_names_each_cause_once() {
     let refused = || io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused");
@@ -42,7 +30,7 @@ fn an_error_chain_names_each_cause_once() {
         }),
     ];
     for e in errors {
-        let text = chain(e.as_ref());
+        let text = mailgate_domain::error_chain(e.as_ref());
         assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
     }
 }

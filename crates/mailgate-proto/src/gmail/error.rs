@@ -330,7 +330,8 @@ impl GmailError {
 
     fn proto_error(base: &str, error: &reqwest::Error) -> ProtoError {
         let (host, port) = host_and_port(base);
-        let detail = chain(error);
+        // The error and its causes: reqwest's own message says little.
+        let detail = mailgate_domain::error_chain(error);
         if error.is_timeout() {
             ProtoError::Timeout {
                 host,
@@ -409,18 +410,6 @@ fn find_tls(error: &reqwest::Error) -> Option<rustls::Error> {
         source = e.source();
     }
     None
-}
-
-/// The error and its causes, `: `-separated (reqwest's own message says little).
-fn chain(error: &reqwest::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }
 
 /// At most `max` characters of `text` on one line.
