@@ -176,6 +176,16 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, None).await
     }
 
+    /// The tickets `GET /api/v1/tickets` lists now (none when the answer is not a list).
+    pub async fn tickets(&self) -> Vec<Value> {
+        self.get("/api/v1/tickets")
+            .await
+            .body
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.request(reqwest::Method::POST, path, Some(body)).await
     }

@@ -17,13 +17,7 @@ pub(super) async fn until_tickets(app: &TestApp, count: usize, within: Duration)
 
 /// The ticket messages the store holds now for this test's mailboxes.
 pub(super) async fn ticket_messages(app: &TestApp) -> Vec<Value> {
-    let tickets = app
-        .get("/api/v1/tickets")
-        .await
-        .body
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let tickets = app.tickets().await;
     let mut messages = Vec::new();
     for t in &tickets {
         let detail = app

@@ -16,13 +16,7 @@ async fn ticket_messages(app: &TestApp, number: &Value, count: usize) -> Vec<Val
 /// The tickets, waiting (bounded) until there is one.
 async fn tickets(app: &TestApp) -> Vec<Value> {
     eventually("a ticket", Duration::from_secs(20), async || {
-        let tickets = app
-            .get("/api/v1/tickets")
-            .await
-            .body
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let tickets = app.tickets().await;
         (!tickets.is_empty()).then_some(tickets)
     })
     .await
